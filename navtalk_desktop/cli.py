@@ -1,0 +1,76 @@
+"""Command-line entry point: ``navtalk-desktop [gui|simulate|respond] …``.
+
+Without a sub-command the desktop app starts (``gui`` is implied), so
+``navtalk-desktop --connect --auto`` works as users expect. Each sub-command's module
+is imported lazily: ``simulate`` and ``respond`` must not pay for importing Qt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from typing import Protocol
+
+from navtalk_desktop import __version__
+
+
+class _SubcommandModule(Protocol):
+    """What a sub-command module provides."""
+
+    def configure_parser(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
+# name -> (module path, one-line help). Modules are imported only when chosen.
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "gui": ("navtalk_desktop.app", "start the desktop app (the default)"),
+    "simulate": ("navtalk_desktop.simulator.cli", "run the built-in NavTalk simulator"),
+    "respond": (
+        "navtalk_desktop.headless",
+        "connect headless and answer function calls automatically (for CI)",
+    ),
+}
+
+
+def _load(name: str) -> _SubcommandModule:
+    module: _SubcommandModule = importlib.import_module(SUBCOMMANDS[name][0])  # type: ignore[assignment]
+    return module
+
+
+def _with_default_command(argv: Sequence[str]) -> list[str]:
+    """Insert ``gui`` when the first argument is not a sub-command or a global flag."""
+    args = list(argv)
+    if args and (args[0] in SUBCOMMANDS or args[0] in {"-h", "--help", "--version"}):
+        return args
+    return ["gui", *args]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` (default ``sys.argv[1:]``) and run the chosen sub-command."""
+    raw = sys.argv[1:] if argv is None else argv
+    args = _with_default_command(raw)
+    # Only the chosen module is imported for real; the parser needs each module's options,
+    # so build it lazily: first the chosen command, which is all argparse will look at.
+    chosen = args[0] if args and args[0] in SUBCOMMANDS else None
+    epilog = "sub-commands:\n" + "\n".join(
+        f"  {name:<10} {help_text}" for name, (_m, help_text) in SUBCOMMANDS.items()
+    )
+    parser = argparse.ArgumentParser(
+        prog="navtalk-desktop",
+        description="Define, watch and answer NavTalk function calls.",
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"navtalk-desktop {__version__}")
+    if chosen is None:
+        parser.parse_args(args)  # prints help or version and exits
+        return 0
+    sub = parser.add_subparsers(dest="command", required=True)
+    module = _load(chosen)
+    sub_parser = sub.add_parser(chosen, help=SUBCOMMANDS[chosen][1])
+    module.configure_parser(sub_parser)
+    namespace = parser.parse_args(args)
+    return module.run(namespace)

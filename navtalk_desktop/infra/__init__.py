@@ -1,0 +1,1 @@
+"""Adapters that do I/O for the core: WebSocket transport, keychain, files, HTTP. No Qt."""

@@ -1,0 +1,1 @@
+"""The built-in NavTalk v2 simulator: a local asyncio + websockets server. No Qt."""

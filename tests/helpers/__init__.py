@@ -1,0 +1,1 @@
+"""Shared test helpers (fixtures live in conftest.py files)."""
