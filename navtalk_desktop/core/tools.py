@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +18,8 @@ class ToolDefinition:
     Attributes:
         name: function name the model calls (``function_call_judge``).
         description: when the model should call it.
-        parameters: JSON Schema of the arguments object.
+        parameters: JSON Schema of the arguments object. Treated as immutable: edit a
+            copy (:meth:`with_parameters`), never the dict in place.
     """
 
     name: str
@@ -32,3 +34,16 @@ class ToolDefinition:
             "description": self.description,
             "parameters": self.parameters,
         }
+
+    def with_parameters(self, parameters: dict[str, Any]) -> ToolDefinition:
+        """A copy with a deep copy of ``parameters``."""
+        return ToolDefinition(self.name, self.description, copy.deepcopy(parameters))
+
+    def copy(self) -> ToolDefinition:
+        """A deep copy (the parameters dict is not shared)."""
+        return self.with_parameters(self.parameters)
+
+    def property_names(self) -> list[str]:
+        """Top-level argument names, in schema order."""
+        properties = self.parameters.get("properties")
+        return list(properties) if isinstance(properties, dict) else []

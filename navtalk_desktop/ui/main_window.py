@@ -1,16 +1,42 @@
-"""MainWindow: the dockable shell that hosts every panel."""
+"""MainWindow: the dockable shell that hosts every panel, its menus, shortcuts and status bar."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QWidget
+import logging
+from typing import Any
 
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QShowEvent
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QVBoxLayout,
+    QWidget,
+)
+
+from navtalk_desktop.core.calls import CallState
+from navtalk_desktop.ui.notifications import LEVELS, NotificationCenter
+from navtalk_desktop.ui.session_bridge import SessionBridge
+from navtalk_desktop.ui.shortcuts import SHORTCUTS, overview_html, quick_reply_sequence
+from navtalk_desktop.ui.status_bar import SessionStatusBar, describe_state
 from navtalk_desktop.ui.tasks import TaskRunner
+from navtalk_desktop.ui.theme import ThemeManager
+
+log = logging.getLogger(__name__)
+
+# Bump when the dock set changes so an old saved layout is not forced onto new docks.
+LAYOUT_VERSION = 2
+_MODE_ACTIONS = {"mode_manual": "manual", "mode_auto": "auto", "mode_approve": "approve"}
 
 
 class MainWindow(QMainWindow):
     """Top-level window: panels as dock widgets, layout remembered between runs.
+
+    Build it, then :meth:`attach` the session bridge and the panels; every action and
+    shortcut is created here from :data:`~navtalk_desktop.ui.shortcuts.SHORTCUTS`.
 
     Signals:
         quit_requested(): the user closed the window or chose Quit; the app shuts down.
@@ -23,14 +49,110 @@ class MainWindow(QMainWindow):
         self.tasks = tasks
         self.setObjectName("MainWindow")
         self.setWindowTitle("NavTalk Desktop")
-        self.resize(1280, 800)
+        self.resize(1440, 880)
         self.setDockNestingEnabled(True)
+        self.setDockOptions(
+            QMainWindow.DockOption.AnimatedDocks
+            | QMainWindow.DockOption.AllowNestedDocks
+            | QMainWindow.DockOption.AllowTabbedDocks
+        )
         self.docks: dict[str, QDockWidget] = {}
-        central = QLabel("NavTalk Desktop")
-        central.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setCentralWidget(central)
+        self.panels: dict[str, QWidget] = {}
+        self.bridge: SessionBridge | None = None
+        self.theme_manager: ThemeManager | None = None
+        self.notifications = NotificationCenter(self)
+        self.status: SessionStatusBar | None = None
+        self._default_state: QByteArray | None = None
+        self._help: QDialog | None = None
+        self._needs_sizing = False
+        self._restored = False
+        self.actions_by_key: dict[str, QAction] = {}
+        self._create_actions()
+        self._create_menus()
+        tasks.task_failed.connect(self._on_tasks_task_failed)
         self.statusBar().showMessage("Ready")
 
+    # ------------------------------------------------------------------ actions & menus
+    def _create_actions(self) -> None:
+        for spec in SHORTCUTS:
+            action = QAction(spec.text, self)
+            action.setObjectName(f"action_{spec.key}")
+            action.setShortcut(spec.key_sequence())
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.setToolTip(f"{spec.description} ({spec.native_text()})")
+            action.setStatusTip(spec.description)
+            self.addAction(action)
+            self.actions_by_key[spec.key] = action
+        self.actions_by_key["quit"].setMenuRole(QAction.MenuRole.QuitRole)
+        self.actions_by_key["quit"].triggered.connect(self.quit_requested)
+        self.actions_by_key["shortcuts_help"].triggered.connect(self.show_shortcuts)
+        self._mode_group = QActionGroup(self)
+        self._mode_group.setExclusive(True)
+        for key in _MODE_ACTIONS:
+            action = self.actions_by_key[key]
+            action.setCheckable(True)
+            self._mode_group.addAction(action)
+        self.actions_by_key["mode_manual"].setChecked(True)
+        self.quick_reply_actions: list[QAction] = []
+        for n in range(1, 10):
+            action = QAction(f"Answer Next Call with Quick Reply {n}", self)
+            action.setObjectName(f"action_quick_reply_{n}")
+            action.setShortcut(quick_reply_sequence(n))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.triggered.connect(
+                lambda _checked=False, n=n: self.answer_next_with_quick_reply(n)
+            )
+            self.addAction(action)
+            self.quick_reply_actions.append(action)
+        self.reset_layout_action = QAction("&Reset Layout", self)
+        self.reset_layout_action.triggered.connect(self.reset_layout)
+        self.about_action = QAction("&About NavTalk Desktop", self)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        self.about_action.triggered.connect(self.show_about)
+
+    def _create_menus(self) -> None:
+        bar = self.menuBar()
+        a = self.actions_by_key
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(a["import_jsonl"])
+        file_menu.addAction(a["export_jsonl"])
+        file_menu.addAction(a["export_markdown"])
+        file_menu.addSeparator()
+        file_menu.addAction(a["quit"])
+        session_menu = bar.addMenu("&Session")
+        session_menu.addAction(a["connect"])
+        session_menu.addSeparator()
+        session_menu.addAction(a["focus_message"])
+        session_menu.addAction(a["send_text"])
+        session_menu.addSeparator()
+        session_menu.addAction(a["next_call"])
+        quick = session_menu.addMenu("Answer Next Call with &Quick Reply")
+        for action in self.quick_reply_actions:
+            quick.addAction(action)
+        session_menu.addSeparator()
+        for key in _MODE_ACTIONS:
+            session_menu.addAction(a[key])
+        self.view_menu = bar.addMenu("&View")
+        self.view_menu.addAction(a["focus_search"])
+        self.view_menu.addAction(a["clear_timeline"])
+        self.view_menu.addSeparator()
+        self.panels_menu = self.view_menu.addMenu("&Panels")
+        self.theme_menu = self.view_menu.addMenu("&Theme")
+        self._theme_group = QActionGroup(self)
+        for value, label in (("system", "Follow &System"), ("light", "&Light"), ("dark", "&Dark")):
+            action = QAction(label, self)
+            action.setCheckable(True)
+            action.setData(value)
+            action.setObjectName(f"action_theme_{value}")
+            action.triggered.connect(lambda _c=False, v=value: self.set_theme_preference(v))
+            self._theme_group.addAction(action)
+            self.theme_menu.addAction(action)
+        self.view_menu.addAction(self.reset_layout_action)
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(a["shortcuts_help"])
+        help_menu.addAction(self.about_action)
+
+    # ------------------------------------------------------------------ panels
     def add_panel(
         self, key: str, title: str, widget: QWidget, area: Qt.DockWidgetArea
     ) -> QDockWidget:
@@ -38,10 +160,258 @@ class MainWindow(QMainWindow):
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{key}")
         dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
         self.addDockWidget(area, dock)
         self.docks[key] = dock
+        self.panels[key] = widget
+        toggle = dock.toggleViewAction()
+        toggle.setText(title)
+        self.panels_menu.addAction(toggle)
         return dock
 
+    def attach(
+        self,
+        bridge: SessionBridge,
+        *,
+        connection: Any = None,
+        timeline: Any = None,
+        call_desk: Any = None,
+        conversation: Any = None,
+        tools: Any = None,
+    ) -> None:
+        """Place the panels in their default layout and wire actions, status and notices."""
+        self.bridge = bridge
+        left = Qt.DockWidgetArea.LeftDockWidgetArea
+        right = Qt.DockWidgetArea.RightDockWidgetArea
+        if connection is not None:
+            self.add_panel("connection", "Connection", connection, left)
+        if timeline is not None:
+            self.add_panel("timeline", "Timeline", timeline, right)
+        if call_desk is not None:
+            self.add_panel("call_desk", "Call Desk", call_desk, right)
+            if timeline is not None:
+                self.splitDockWidget(
+                    self.docks["timeline"], self.docks["call_desk"], Qt.Orientation.Horizontal
+                )
+        if conversation is not None:
+            self.add_panel("conversation", "Conversation", conversation, right)
+            anchor = self.docks.get("call_desk") or self.docks.get("timeline")
+            if anchor is not None:
+                self.splitDockWidget(anchor, self.docks["conversation"], Qt.Orientation.Vertical)
+        if tools is not None:
+            # The tool editor needs room like the timeline does: they share the middle.
+            # Tabify last: splitting a tabbed dock would add a tab instead of a neighbour.
+            self.add_panel("tools", "Tools", tools, right)
+            if timeline is not None:
+                self.tabifyDockWidget(self.docks["timeline"], self.docks["tools"])
+                self.docks["timeline"].raise_()
+        self._needs_sizing = True
+
+        status = SessionStatusBar(lambda: len(bridge.timeline), self)
+        self.setStatusBar(status)
+        self.status = status
+        bridge.state_changed.connect(self._on_bridge_state_changed)
+        bridge.call_updated.connect(self._on_bridge_call_updated)
+        bridge.call_overdue.connect(self._on_bridge_call_overdue)
+        bridge.error_reported.connect(lambda text: self.notifications.notify(text, "error"))
+        bridge.warning_reported.connect(lambda text: self.notifications.notify(text, "warning"))
+        bridge.answer_mode_changed.connect(self._on_bridge_answer_mode_changed)
+        bridge.profile_changed.connect(self._update_title)
+        for panel in (connection, timeline, call_desk, conversation, tools):
+            signal = getattr(panel, "notification_requested", None)
+            if signal is not None:
+                signal.connect(self._on_panel_notification_requested)
+        self._wire_actions(bridge, connection, timeline, call_desk, conversation)
+        self._on_bridge_answer_mode_changed(bridge.answer_mode)
+        self._on_bridge_state_changed(bridge.state, "")
+
+    def _size_docks(self) -> None:
+        # Proportions of the first-run layout; afterwards the user's layout is restored.
+        keys = [k for k in ("connection", "timeline", "call_desk") if k in self.docks]
+        shares = {"connection": 0.24, "timeline": 0.44, "call_desk": 0.32}
+        if keys:
+            self.resizeDocks(
+                [self.docks[k] for k in keys],
+                [int(self.width() * shares[k]) for k in keys],
+                Qt.Orientation.Horizontal,
+            )
+        stacked = [self.docks[k] for k in ("call_desk", "conversation") if k in self.docks]
+        if len(stacked) == 2:
+            height = self.height()
+            self.resizeDocks(
+                stacked, [int(height * 0.55), int(height * 0.45)], Qt.Orientation.Vertical
+            )
+
+    def showEvent(self, event: QShowEvent) -> None:  # Qt override
+        super().showEvent(event)
+        if self._needs_sizing:
+            self._needs_sizing = False
+            if not self._restored:
+                self._size_docks()
+            self._default_state = self.saveState(LAYOUT_VERSION)
+
+    def _wire_actions(
+        self,
+        bridge: SessionBridge,
+        connection: Any,
+        timeline: Any,
+        call_desk: Any,
+        conversation: Any,
+    ) -> None:
+        a = self.actions_by_key
+        if connection is not None:
+            a["connect"].triggered.connect(connection.toggle_connection)
+        else:
+            a["connect"].triggered.connect(
+                lambda: (
+                    bridge.disconnect_session() if bridge.is_active else bridge.connect_session()
+                )
+            )
+        if timeline is not None:
+            a["focus_search"].triggered.connect(
+                lambda: self._focus_panel("timeline", timeline.focus_search)
+            )
+            a["clear_timeline"].triggered.connect(timeline.clear)
+            a["export_jsonl"].triggered.connect(timeline.ask_export_jsonl)
+            a["export_markdown"].triggered.connect(timeline.ask_export_markdown)
+            a["import_jsonl"].triggered.connect(timeline.ask_import_jsonl)
+        if conversation is not None:
+            a["send_text"].triggered.connect(conversation.send_current_text)
+            a["focus_message"].triggered.connect(
+                lambda: self._focus_panel("conversation", conversation.setFocus)
+            )
+        for key, mode in _MODE_ACTIONS.items():
+            a[key].triggered.connect(lambda _c=False, m=mode: bridge.set_answer_mode(m))
+        a["next_call"].triggered.connect(self.focus_next_call)
+
+    def _focus_panel(self, key: str, then: Any) -> None:
+        dock = self.docks.get(key)
+        if dock is not None:
+            dock.show()
+            dock.raise_()
+        then()
+
+    # ------------------------------------------------------------------ call desk helpers
+    def answer_next_with_quick_reply(self, n: int) -> None:
+        """Ctrl+n: answer the oldest pending call with quick reply ``n`` (call desk)."""
+        desk = self.panels.get("call_desk")
+        answer = getattr(desk, "answer_next_with_quick_reply", None)
+        if answer is None:
+            self.notifications.notify("The call desk is not available.", "warning")
+            return
+        answer(n)  # the desk explains itself when nothing was sent
+
+    @Slot()
+    def focus_next_call(self) -> None:
+        """Ctrl+J: show the call desk with the oldest unanswered call."""
+        desk = self.panels.get("call_desk")
+        self._focus_panel("call_desk", lambda: None)
+        for name in ("focus_next_call", "focus_next_pending"):
+            method = getattr(desk, name, None)
+            if method is not None:
+                method()
+                return
+        if desk is not None:
+            desk.setFocus()
+
+    # ------------------------------------------------------------------ bridge slots
+    @Slot(str, str)
+    def _on_bridge_state_changed(self, state: str, message: str) -> None:
+        if self.status is not None:
+            self.status.set_state(state, message)
+        self._update_title()
+        action = self.actions_by_key["connect"]
+        active = self.bridge is not None and self.bridge.is_active
+        action.setText("&Disconnect" if active else "&Connect")
+
+    @Slot()
+    def _update_title(self) -> None:
+        if self.bridge is None:
+            return
+        label, _ = describe_state(self.bridge.state)
+        self.setWindowTitle(f"NavTalk Desktop — {self.bridge.profile.name} ({label})")
+
+    @Slot(str)
+    def _on_bridge_call_updated(self, key: str) -> None:
+        if self.bridge is None or self.status is None:
+            return
+        call = self.bridge.calls.get(key)
+        if call is None or call.state not in (CallState.ANSWERED, CallState.FAILED):
+            return
+        self.status.set_last_answer(call.answer_latency_s, call.model_resume_latency_s)
+
+    @Slot(str)
+    def _on_bridge_call_overdue(self, key: str) -> None:
+        call = self.bridge.calls.get(key) if self.bridge is not None else None
+        name = call.name if call is not None and call.name else key
+        self.notifications.notify(f"Call {name} is overdue: the answer deadline passed.", "warning")
+
+    @Slot(str)
+    def _on_bridge_answer_mode_changed(self, mode: str) -> None:
+        for key, value in _MODE_ACTIONS.items():
+            if value == mode:
+                self.actions_by_key[key].setChecked(True)
+
+    @Slot(str, str)
+    def _on_panel_notification_requested(self, first: str, second: str) -> None:
+        # Panels emit (level, text) or (text, level); a level is one of a few known words.
+        level, text = (
+            (first, second) if first in LEVELS and second not in LEVELS else (second, first)
+        )
+        self.notifications.notify(text, level)
+
+    @Slot(str, str)
+    def _on_tasks_task_failed(self, name: str, error: str) -> None:
+        self.notifications.notify(f"{name} failed: {error}", "error")
+
+    # ------------------------------------------------------------------ theme
+    def set_theme_manager(self, manager: ThemeManager) -> None:
+        """Let View ▸ Theme switch between system, light and dark."""
+        self.theme_manager = manager
+        for action in self._theme_group.actions():
+            action.setChecked(action.data() == manager.preference)
+
+    def set_theme_preference(self, preference: str) -> None:
+        """Apply and remember a theme preference."""
+        if self.theme_manager is not None:
+            self.theme_manager.set_preference(preference)
+        for action in self._theme_group.actions():
+            action.setChecked(action.data() == preference)
+
+    # ------------------------------------------------------------------ help
+    @Slot()
+    def show_shortcuts(self) -> None:
+        """Show the keyboard shortcut overview (non-modal)."""
+        if self._help is None:
+            dialog = QDialog(self)
+            dialog.setObjectName("shortcuts_dialog")
+            dialog.setWindowTitle("Keyboard shortcuts")
+            layout = QVBoxLayout(dialog)
+            label = QLabel(overview_html())
+            label.setTextFormat(Qt.TextFormat.RichText)
+            layout.addWidget(label)
+            buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+            buttons.rejected.connect(dialog.close)
+            layout.addWidget(buttons)
+            self._help = dialog
+        self._help.show()
+        self._help.raise_()
+
+    @Slot()
+    def show_about(self) -> None:
+        """A short non-modal note about the app."""
+        from navtalk_desktop import __version__
+
+        self.notifications.notify(
+            f"NavTalk Desktop {__version__} — define, watch and answer NavTalk function calls.",
+            "info",
+        )
+
+    # ------------------------------------------------------------------ layout
     def restore_layout(self, settings: QSettings) -> None:
         """Restore geometry and dock layout saved by :meth:`save_layout`."""
         geometry = settings.value("window/geometry")
@@ -49,15 +419,41 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         if state is not None:
-            self.restoreState(state)
+            if self.restoreState(state, LAYOUT_VERSION):
+                self._restored = True
+            else:
+                log.info("saved window layout is from another version; using the default")
+        theme = settings.value("window/theme")
+        if isinstance(theme, str) and self.theme_manager is not None:
+            self.set_theme_preference(theme)
 
     def save_layout(self, settings: QSettings) -> None:
-        """Remember geometry and dock layout."""
+        """Remember geometry, dock layout and the theme preference."""
         settings.setValue("window/geometry", self.saveGeometry())
-        settings.setValue("window/state", self.saveState())
+        settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
+        if self.theme_manager is not None:
+            settings.setValue("window/theme", self.theme_manager.preference)
+
+    @Slot()
+    def reset_layout(self) -> None:
+        """Put every panel back where it was at first start."""
+        for dock in self.docks.values():
+            dock.setFloating(False)
+            dock.show()
+        if self._default_state is not None:
+            self.restoreState(self._default_state, LAYOUT_VERSION)
+
+    def shutdown(self) -> None:
+        """Close helper windows (the app calls this before deleting the window)."""
+        if self._help is not None:
+            self._help.close()
+        self.notifications.dismiss_all()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # Qt override
         # The loop must outlive the window so async clean-up can run (P10): ignore the
         # close here and let the app shut down in order, then hide the window itself.
         event.ignore()
         self.quit_requested.emit()
+
+
+__all__ = ["LAYOUT_VERSION", "MainWindow"]

@@ -1,0 +1,51 @@
+"""B1: frames through the session engine and timeline store, no UI (plain asyncio loop)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from navtalk_desktop.bench.counting import LoadFrameCounter
+from navtalk_desktop.bench.measure import rss_bytes
+from navtalk_desktop.core.profile import ConnectionProfile, license_from_url, strip_license
+from navtalk_desktop.core.session import Session
+from navtalk_desktop.core.timeline import Timeline
+from navtalk_desktop.infra.ws_transport import WebSocketTransport
+
+
+def bench_profile(url: str) -> ConnectionProfile:
+    """A profile for ``url`` without its license (profiles never hold one)."""
+    return ConnectionProfile(name="Benchmark", url=strip_license(url), avatar_name="navtalk.Emily")
+
+
+async def engine_ingest(url: str, frames: int, timeout_s: float) -> dict[str, Any]:
+    """Connect a real :class:`Session` to ``url`` and time ``frames`` load frames into its timeline.
+
+    Returns:
+        ``frames``, ``seconds`` (first to last load frame), ``fps``, RSS before/after.
+    """
+    rss_start = rss_bytes()
+    timeline = Timeline()
+    counter = LoadFrameCounter(timeline, frames)
+    session = Session(
+        bench_profile(url), WebSocketTransport, None, timeline, license=license_from_url(url)
+    )
+    await session.connect()
+    try:
+        async with asyncio.timeout(timeout_s):
+            await counter.done.wait()
+    finally:
+        await session.disconnect()
+        counter.detach()
+    seconds = counter.last - counter.first
+    return {
+        "frames": counter.count,
+        "seconds": seconds,
+        "fps": (counter.count - 1) / seconds if seconds > 0 else None,
+        "rss_start": rss_start,
+        "rss_end": rss_bytes(),
+        "timeline_rows": len(timeline),
+        "calls": len(session.calls),
+        "wall_s": time.monotonic() - counter.first,
+    }

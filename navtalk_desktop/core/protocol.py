@@ -1,0 +1,540 @@
+"""NavTalk v2 wire protocol: server frames to typed events, client messages to exact JSON text.
+
+Parsing never raises: anything that is not a JSON object with a ``type`` becomes an
+:class:`InvalidFrame` or :class:`BinaryFrame`, so every frame can reach the timeline. Both the
+v2 ``realtime.``-prefixed names and the flat v1/OpenAI names are understood.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from navtalk_desktop.core.profile import ResultStyle
+
+# --------------------------------------------------------------------------- event types
+CONNECTED_PREFIX = "conversation.connected."
+SESSION_CREATED = "realtime.session.created"
+SESSION_UPDATED = "realtime.session.updated"
+SPEECH_STARTED = "realtime.input_audio_buffer.speech_started"
+SPEECH_STOPPED = "realtime.input_audio_buffer.speech_stopped"
+USER_TRANSCRIPT = "realtime.conversation.item.input_audio_transcription.completed"
+TRANSCRIPT_DELTA = "realtime.response.audio_transcript.delta"
+TRANSCRIPT_DONE = "realtime.response.audio_transcript.done"
+AUDIO_DELTA = "realtime.response.audio.delta"
+AUDIO_DONE = "realtime.response.audio.done"
+CALL_ARGS_DELTA = "realtime.response.function_call_arguments.delta"
+CALL_ARGS_DONE = "realtime.response.function_call_arguments.done"
+RESPONSE_COMPLETED = "realtime.response.completed"
+WEBRTC_PREFIX = "webrtc.signaling."
+BINARY = "binary"
+INVALID = "invalid"
+
+# v1 / OpenAI flat names and the v2 name they mean.
+_V1_NAMES = {
+    "session.created": SESSION_CREATED,
+    "session.updated": SESSION_UPDATED,
+    "input_audio_buffer.speech_started": SPEECH_STARTED,
+    "input_audio_buffer.speech_stopped": SPEECH_STOPPED,
+    "conversation.item.input_audio_transcription.completed": USER_TRANSCRIPT,
+    "response.audio_transcript.delta": TRANSCRIPT_DELTA,
+    "response.audio_transcript.done": TRANSCRIPT_DONE,
+    "response.audio.delta": AUDIO_DELTA,
+    "response.audio.done": AUDIO_DONE,
+    "response.function_call_arguments.delta": CALL_ARGS_DELTA,
+    "response.function_call_arguments.done": CALL_ARGS_DONE,
+    "response.done": RESPONSE_COMPLETED,
+}
+ERROR_TYPES = frozenset({"error", "realtime.response.error", "realtime.error"})
+# Frames whose arrival after a function result means the model started answering again.
+RESUME_TYPES = frozenset({TRANSCRIPT_DELTA, AUDIO_DELTA})
+
+
+# --------------------------------------------------------------------------- events
+@dataclass(frozen=True, slots=True)
+class ServerEvent:
+    """A parsed JSON frame from the server.
+
+    Attributes:
+        type: the frame's ``type`` exactly as received.
+        data: the ``data`` object (for flat v1 events: the frame itself).
+        message: human text from top-level ``message`` or ``data.message``.
+    """
+
+    type: str
+    data: dict[str, Any]
+    message: str | None
+
+    @property
+    def kind(self) -> str:
+        """The v2 name of this event (v1 flat names are mapped)."""
+        return _V1_NAMES.get(self.type, self.type)
+
+    def summary(self) -> str:
+        """Short description for the timeline."""
+        return self.message or ""
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionEvent(ServerEvent):
+    """``conversation.connected.*``: success, warning, fail, close, insufficient_balance, …
+
+    Attributes:
+        status: the part after ``conversation.connected.``.
+        session_id: ``data.sessionId`` of ``success``.
+        ice_servers: ``data.iceServers`` of ``success``.
+    """
+
+    status: str = ""
+    session_id: str | None = None
+    ice_servers: tuple[dict[str, Any], ...] = ()
+
+    def summary(self) -> str:
+        """``status: message``."""
+        if self.session_id:
+            return f"{self.status}: session {self.session_id}"
+        return f"{self.status}: {self.message}" if self.message else self.status
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptEvent(ServerEvent):
+    """User transcript, avatar transcript delta or avatar transcript done.
+
+    Attributes:
+        role: ``user`` or ``avatar``.
+        text: the fragment (delta) or full text (done).
+        final: ``False`` for deltas.
+        response_id: ``data.id`` / ``response_id``.
+    """
+
+    role: str = "avatar"
+    text: str = ""
+    final: bool = False
+    response_id: str | None = None
+
+    def summary(self) -> str:
+        """The text."""
+        return self.text
+
+
+@dataclass(frozen=True, slots=True)
+class AudioEvent(ServerEvent):
+    """``audio.delta`` (payload) or ``audio.done``.
+
+    Attributes:
+        payload: the base64 audio string (empty for ``done``).
+        response_id: response id if present.
+    """
+
+    payload: str = ""
+    response_id: str | None = None
+
+    def summary(self) -> str:
+        """Payload size."""
+        if not self.payload:
+            return "audio done"
+        return f"audio {len(self.payload) * 3 // 4} B"
+
+
+@dataclass(frozen=True, slots=True)
+class CallArgumentsDelta(ServerEvent):
+    """``function_call_arguments.delta``: a fragment of a call's arguments.
+
+    Attributes:
+        call_id: the call id (may be empty).
+        delta: the fragment.
+        name: function name if the event carries one.
+    """
+
+    call_id: str = ""
+    delta: str = ""
+    name: str | None = None
+
+    def summary(self) -> str:
+        """The fragment."""
+        return self.delta
+
+
+@dataclass(frozen=True, slots=True)
+class CallArgumentsDone(ServerEvent):
+    """``function_call_arguments.done``: the model called a function.
+
+    Attributes:
+        call_id: ``data.call_id`` or ``raw_data.call_id`` (``""`` when missing).
+        name: ``data.function_name``, else ``data.name``, else ``raw_data.name`` (or ``None``).
+        name_source: which field the name came from.
+        arguments: parsed arguments object, or ``None``.
+        raw_arguments: the arguments as received (objects re-serialised as JSON).
+        warnings: what was wrong with the event.
+        response_id: ``raw_data.response_id`` if present.
+    """
+
+    call_id: str = ""
+    name: str | None = None
+    name_source: str = ""
+    arguments: dict[str, Any] | None = None
+    raw_arguments: str = ""
+    warnings: tuple[str, ...] = ()
+    response_id: str | None = None
+
+    def summary(self) -> str:
+        """``name(arguments)``."""
+        return f"{self.name or '?'}({self.raw_arguments})"
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorEvent(ServerEvent):
+    """``error`` / ``realtime.response.error``: the server reports a problem."""
+
+    def summary(self) -> str:
+        """The message."""
+        return self.message or json.dumps(self.data, ensure_ascii=False)[:200]
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownEvent(ServerEvent):
+    """A well-formed event of a type this client does not know (kept, never dropped)."""
+
+    def summary(self) -> str:
+        """Marks the type as unknown."""
+        return f"unknown event type {self.type!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidFrame:
+    """A text frame that is not a JSON object with a string ``type``.
+
+    Attributes:
+        error: what is wrong with it.
+        type: always ``invalid``.
+    """
+
+    error: str
+    type: str = INVALID
+
+    def summary(self) -> str:
+        """The error."""
+        return self.error
+
+
+@dataclass(frozen=True, slots=True)
+class BinaryFrame:
+    """A binary frame (v1 PCM audio; undocumented in v2).
+
+    Attributes:
+        size: bytes.
+        type: always ``binary``.
+    """
+
+    size: int
+    type: str = BINARY
+
+    def summary(self) -> str:
+        """Size."""
+        return f"binary frame, {self.size} B"
+
+
+ParsedFrame = ServerEvent | InvalidFrame | BinaryFrame
+
+_SIMPLE_KINDS = frozenset(
+    {
+        SESSION_CREATED,
+        SESSION_UPDATED,
+        SPEECH_STARTED,
+        SPEECH_STOPPED,
+        AUDIO_DONE,
+        RESPONSE_COMPLETED,
+    }
+)
+
+
+def parse_frame(raw: str | bytes) -> ParsedFrame:
+    """Parse one frame. Never raises.
+
+    Args:
+        raw: the frame as received.
+
+    Returns:
+        A :class:`ServerEvent` (or subclass), :class:`InvalidFrame` or :class:`BinaryFrame`.
+    """
+    if isinstance(raw, bytes | bytearray | memoryview):
+        return BinaryFrame(len(raw))
+    try:
+        value = json.loads(raw)
+    except ValueError as error:  # JSONDecodeError, and lone surrogates
+        return InvalidFrame(f"not valid JSON: {error}")
+    except RecursionError:
+        return InvalidFrame("not valid JSON: nested too deeply")
+    if not isinstance(value, dict):
+        return InvalidFrame(f"a JSON {type(value).__name__} instead of an object")
+    try:
+        return _parse_object(value)
+    except Exception as error:  # noqa: BLE001  (a parser bug must not lose the frame)
+        return InvalidFrame(f"could not interpret the event: {type(error).__name__}: {error}")
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _parse_object(frame: dict[str, Any]) -> ParsedFrame:
+    type_ = frame.get("type")
+    if not isinstance(type_, str):
+        return InvalidFrame("missing 'type'" if type_ is None else "'type' is not a string")
+    raw_data = frame.get("data")
+    data: dict[str, Any]
+    if isinstance(raw_data, dict):
+        data = raw_data
+    elif type_ in _V1_NAMES or type_ in ERROR_TYPES:
+        data = frame  # flat OpenAI-style event
+    else:
+        data = {}
+    message = _str(frame.get("message")) or _str(data.get("message"))
+    kind = _V1_NAMES.get(type_, type_)
+
+    if kind.startswith(CONNECTED_PREFIX):
+        ice = data.get("iceServers")
+        return ConnectionEvent(
+            type_,
+            data,
+            message,
+            status=kind[len(CONNECTED_PREFIX) :],
+            session_id=_str(data.get("sessionId")),
+            ice_servers=tuple(s for s in ice if isinstance(s, dict))
+            if isinstance(ice, list)
+            else (),
+        )
+    if kind == USER_TRANSCRIPT:
+        text = _str(data.get("content")) or _str(data.get("transcript")) or ""
+        return TranscriptEvent(type_, data, message, role="user", text=text, final=True)
+    if kind in (TRANSCRIPT_DELTA, TRANSCRIPT_DONE):
+        done = kind == TRANSCRIPT_DONE
+        keys = ("content", "transcript") if done else ("content", "delta")
+        text = next((t for k in keys if (t := _str(data.get(k))) is not None), "")
+        rid = _str(data.get("id")) or _str(data.get("response_id"))
+        return TranscriptEvent(
+            type_, data, message, role="avatar", text=text, final=done, response_id=rid
+        )
+    if kind == AUDIO_DELTA:
+        payload = _str(data.get("delta")) or _str(data.get("audio")) or ""
+        rid = _str(data.get("id")) or _str(data.get("response_id"))
+        return AudioEvent(type_, data, message, payload=payload, response_id=rid)
+    if kind == AUDIO_DONE:
+        return AudioEvent(type_, data, message)
+    if kind == CALL_ARGS_DELTA:
+        nested = frame.get("raw_data")
+        raw_mirror = nested if isinstance(nested, dict) else {}
+        return CallArgumentsDelta(
+            type_,
+            data,
+            message,
+            call_id=_str(data.get("call_id")) or _str(raw_mirror.get("call_id")) or "",
+            delta=_str(data.get("delta")) or _str(data.get("arguments")) or "",
+            name=_str(data.get("function_name"))
+            or _str(data.get("name"))
+            or _str(raw_mirror.get("name")),
+        )
+    if kind == CALL_ARGS_DONE:
+        return _parse_call(type_, frame, data, message)
+    if kind in ERROR_TYPES:
+        err = data.get("error")
+        if message is None and isinstance(err, dict):
+            message = _str(err.get("message"))
+        return ErrorEvent(type_, data, message)
+    if kind in _SIMPLE_KINDS or kind.startswith(WEBRTC_PREFIX) or kind in _KNOWN_OTHER:
+        return ServerEvent(type_, data, message)
+    return UnknownEvent(type_, data, message)
+
+
+_KNOWN_OTHER = frozenset(
+    {"session.session_id", "realtime.session.gpu_full", "realtime.session.insufficient_balance"}
+)
+
+
+def _parse_call(
+    type_: str, frame: dict[str, Any], data: dict[str, Any], message: str | None
+) -> CallArgumentsDone:
+    warnings: list[str] = []
+    nested = frame.get("raw_data")
+    mirror: dict[str, Any] = nested if isinstance(nested, dict) else {}
+    if data is frame:
+        mirror = {}  # flat v1 event: the frame is the data
+
+    name: str | None = None
+    source = ""
+    for src, value in (
+        ("data.function_name", data.get("function_name")),
+        ("data.name", data.get("name")),
+        ("raw_data.name", mirror.get("name")),
+    ):
+        if isinstance(value, str) and value:
+            name, source = value, src
+            break
+
+    call_id = _str(data.get("call_id")) or _str(mirror.get("call_id")) or ""
+    if not call_id:
+        warnings.append("the event has no call_id; an answer cannot be matched by the server")
+
+    arguments: dict[str, Any] | None = None
+    value = data.get("arguments") if "arguments" in data else mirror.get("arguments")
+    if "arguments" not in data and "arguments" not in mirror:
+        raw_arguments = ""
+        warnings.append("the event has no arguments")
+    elif isinstance(value, str):
+        raw_arguments = value
+        try:
+            parsed = json.loads(value) if value.strip() else {}
+        except ValueError as error:
+            warnings.append(f"arguments are not valid JSON: {error}")
+        except RecursionError:
+            warnings.append("arguments are not valid JSON: nested too deeply")
+        else:
+            if isinstance(parsed, dict):
+                arguments = parsed
+            else:
+                warnings.append(f"arguments are a JSON {type(parsed).__name__}, not an object")
+    elif isinstance(value, dict):
+        arguments = value
+        raw_arguments = json.dumps(value, ensure_ascii=False)
+    else:
+        raw_arguments = json.dumps(value, ensure_ascii=False, default=str)
+        warnings.append(f"arguments are a JSON {_json_kind(value)}, not an object or string")
+    return CallArgumentsDone(
+        type_,
+        data,
+        message,
+        call_id=call_id,
+        name=name,
+        name_source=source,
+        arguments=arguments,
+        raw_arguments=raw_arguments,
+        warnings=tuple(warnings),
+        response_id=_str(mirror.get("response_id")) or _str(data.get("response_id")),
+    )
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, list):
+        return "array"
+    return type(value).__name__
+
+
+# --------------------------------------------------------------------------- client messages
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingFrame:
+    """A frame to send, with what the timeline needs to know about it.
+
+    Attributes:
+        text: exact JSON text.
+        type: its ``type``.
+        summary: short description.
+    """
+
+    text: str
+    type: str
+    summary: str = ""
+
+
+def input_config(voice: str, prompt: str, tools: Sequence[dict[str, Any]] | None) -> OutgoingFrame:
+    """``realtime.input_config`` with ``data.content`` as a JSON *string* (as documented)."""
+    content: dict[str, Any] = {}
+    if voice:
+        content["voice"] = voice
+    if prompt:
+        content["prompt"] = prompt
+    if tools is not None:
+        content["tools"] = list(tools)
+    summary = ", ".join(
+        part
+        for part in (
+            f"voice {voice}" if voice else "",
+            f"{len(tools)} tools" if tools is not None else "",
+        )
+        if part
+    )
+    return OutgoingFrame(
+        _dumps({"type": "realtime.input_config", "data": {"content": _dumps(content)}}),
+        "realtime.input_config",
+        summary or "session config",
+    )
+
+
+def input_function_call(tools: Sequence[dict[str, Any]]) -> OutgoingFrame:
+    """``realtime.input_function_call`` with the tools array as a JSON string."""
+    names = ", ".join(str(t.get("name", "?")) for t in tools)
+    return OutgoingFrame(
+        _dumps({"type": "realtime.input_function_call", "data": {"content": _dumps(list(tools))}}),
+        "realtime.input_function_call",
+        f"{len(tools)} tools: {names}",
+    )
+
+
+def user_message(texts: Sequence[str]) -> OutgoingFrame:
+    """``conversation.item.create`` with a user message of ``input_text`` parts (flat envelope)."""
+    item = {
+        "type": "message",
+        "role": "user",
+        "content": [{"type": "input_text", "text": text} for text in texts],
+    }
+    return OutgoingFrame(
+        _dumps({"type": "conversation.item.create", "item": item}),
+        "conversation.item.create",
+        " / ".join(texts),
+    )
+
+
+def response_create() -> OutgoingFrame:
+    """``response.create``: ask the model to respond now."""
+    return OutgoingFrame(
+        _dumps({"type": "response.create"}), "response.create", "request a response"
+    )
+
+
+def output_text(output: str | dict[str, Any] | list[Any]) -> str:
+    """Outputs are strings; objects and arrays are serialised as JSON."""
+    return output if isinstance(output, str) else json.dumps(output, ensure_ascii=False)
+
+
+def function_result(style: ResultStyle, call_id: str, output: str) -> list[OutgoingFrame]:
+    """The frames that return ``output`` for ``call_id`` in ``style``.
+
+    Args:
+        style: one of the three documented variants.
+        call_id: the call being answered.
+        output: the output string.
+
+    Returns:
+        One or two frames, to send in order.
+    """
+    summary = output if len(output) <= 200 else output[:199] + "…"
+    if style is ResultStyle.CONVERSATION_ITEM:
+        item = {"type": "function_call_output", "call_id": call_id, "output": output}
+        first = OutgoingFrame(
+            _dumps({"type": "conversation.item.create", "item": item}),
+            "conversation.item.create",
+            summary,
+        )
+        return [first, response_create()]
+    data: dict[str, Any] = {"call_id": call_id, "output": output}
+    if style is ResultStyle.FUNCTION_CALL_OUTPUT_REPLY:
+        data["reply"] = 1
+    first = OutgoingFrame(
+        _dumps({"type": "realtime.function_call_output", "data": data}),
+        "realtime.function_call_output",
+        summary,
+    )
+    if style is ResultStyle.FUNCTION_CALL_OUTPUT_REPLY:
+        return [first]
+    return [first, response_create()]

@@ -1,0 +1,74 @@
+"""Builds runnable responders from their configuration, with the ports they need."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from navtalk_desktop.core.responders.base import Responder
+from navtalk_desktop.core.responders.config import (
+    ManualConfig,
+    ResponderConfig,
+    RulesConfig,
+    ScriptConfig,
+    StaticConfig,
+    TemplateConfig,
+    WebhookConfig,
+)
+from navtalk_desktop.core.responders.ports import (
+    HttpClient,
+    ManualAnswers,
+    ScriptRunner,
+    ScriptTrust,
+)
+from navtalk_desktop.core.responders.rules import RulesResponder
+from navtalk_desktop.core.responders.script import ScriptResponder
+from navtalk_desktop.core.responders.simple import (
+    ManualResponder,
+    StaticResponder,
+    TemplateResponder,
+)
+from navtalk_desktop.core.responders.webhook import WebhookResponder
+
+
+class ResponderFactory:
+    """Turns configs into responders.
+
+    Args:
+        http: used by webhook responders (without it they fail with a clear message).
+        scripts: runs script responders.
+        trust: decides which script files may run.
+        manual: where manual steps wait; ``None`` makes them pass at once.
+        base_dir: folder relative script paths are resolved against (the tool set's).
+    """
+
+    def __init__(
+        self,
+        *,
+        http: HttpClient | None = None,
+        scripts: ScriptRunner | None = None,
+        trust: ScriptTrust | None = None,
+        manual: ManualAnswers | None = None,
+        base_dir: Path | None = None,
+    ) -> None:
+        self.http = http
+        self.scripts = scripts
+        self.trust = trust
+        self.manual = manual
+        self.base_dir = base_dir
+
+    def build(self, config: ResponderConfig, *, manual: bool = True) -> Responder:
+        """A responder for ``config``; ``manual=False`` makes manual steps pass."""
+        match config:
+            case ManualConfig():
+                return ManualResponder(self.manual if manual else None)
+            case StaticConfig():
+                return StaticResponder(config)
+            case TemplateConfig():
+                return TemplateResponder(config)
+            case RulesConfig():
+                return RulesResponder(config)
+            case WebhookConfig():
+                return WebhookResponder(config, self.http)
+            case ScriptConfig():
+                return ScriptResponder(config, self.scripts, self.trust, self.base_dir)
+        raise AssertionError(config)  # pragma: no cover

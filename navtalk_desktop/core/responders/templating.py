@@ -1,0 +1,127 @@
+"""Sandboxed Jinja rendering for template responders, webhook URLs, headers and bodies.
+
+User templates may come from imported files, so they run in Jinja's immutable sandbox
+(no attribute access to internals, no mutation) with ``StrictUndefined``: a misspelt
+argument is an error that names it, never a silently empty answer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+import jinja2
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+
+class TemplateError(ValueError):
+    """A template could not be compiled or rendered; the message says why and where."""
+
+
+def _tojson(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+# Templates render on the event loop: refuse operations that could allocate without bound.
+_MAX_REPEAT = 100_000
+_MAX_EXPONENT = 1_000
+
+
+class _GuardedEnvironment(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, plus limits on ``*`` and ``**`` (the sandbox does not limit them)."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        """Refuse huge repetitions and powers; otherwise behave as Jinja does."""
+        if operator == "*":
+            for seq, count in ((left, right), (right, left)):
+                if (
+                    isinstance(seq, str | list | tuple)
+                    and isinstance(count, int)
+                    and count * max(len(seq), 1) > _MAX_REPEAT
+                ):
+                    raise SecurityError(f"repetition larger than {_MAX_REPEAT} items")
+        if operator == "**" and isinstance(right, int | float) and abs(right) > _MAX_EXPONENT:
+            raise SecurityError(f"exponent larger than {_MAX_EXPONENT}")
+        return super().call_binop(context, operator, left, right)
+
+
+@lru_cache(maxsize=1)
+def _environment() -> ImmutableSandboxedEnvironment:
+    env = _GuardedEnvironment(
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=False,
+    )
+    # Jinja's own tojson HTML-escapes <, >, & and ' for safe embedding in HTML; outputs
+    # here are JSON for machines, so they must stay exactly as the value is.
+    env.filters["tojson"] = _tojson
+    env.policies["json.dumps_kwargs"] = {"ensure_ascii": False}
+    return env
+
+
+@lru_cache(maxsize=256)
+def compile_template(source: str) -> jinja2.Template:
+    """Compile ``source`` once (cached).
+
+    Raises:
+        TemplateError: a syntax error, with its line.
+    """
+    try:
+        return _environment().from_string(source)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"template syntax error on line {exc.lineno}: {exc.message}") from None
+
+
+def check_template(source: str) -> str | None:
+    """The syntax error of ``source``, or ``None`` when it compiles."""
+    try:
+        compile_template(source)
+    except TemplateError as exc:
+        return str(exc)
+    return None
+
+
+def template_context(
+    arguments: Mapping[str, Any] | None,
+    *,
+    call_id: str = "",
+    name: str = "",
+    variables: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The names a template sees: each argument, ``args``, ``call`` and ``vars``."""
+    args = dict(arguments or {})
+    context: dict[str, Any] = {
+        key: value for key, value in args.items() if isinstance(key, str) and key.isidentifier()
+    }
+    context["args"] = args
+    context["call"] = {"id": call_id, "name": name}
+    context["vars"] = dict(variables or {})
+    return context
+
+
+def render(source: str, context: Mapping[str, Any]) -> str:
+    """Render ``source`` with ``context``.
+
+    Raises:
+        TemplateError: syntax errors, undefined names (listing what is available),
+            sandbox violations and runtime errors inside the template.
+    """
+    template = compile_template(source)
+    try:
+        return template.render(dict(context))
+    except jinja2.UndefinedError as exc:
+        available = ", ".join(sorted(context.get("args", {}))) or "none"
+        raise TemplateError(
+            f"template uses an undefined value: {exc.message} (arguments of this call: {available})"
+        ) from None
+    except SecurityError as exc:
+        raise TemplateError(f"template blocked by the sandbox: {exc}") from None
+    except jinja2.TemplateError as exc:
+        raise TemplateError(f"template error: {exc}") from None
+    except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
+        raise TemplateError(f"template failed: {type(exc).__name__}: {exc}") from None

@@ -1,0 +1,100 @@
+"""The webhook responder: the seed's pattern of POSTing the arguments and sending back the reply."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlsplit
+
+from navtalk_desktop.core.redact import mask_url
+from navtalk_desktop.core.responders.base import Answer, CallRequest, Pass, ResponderError
+from navtalk_desktop.core.responders.config import ResponderKind, WebhookConfig
+from navtalk_desktop.core.responders.json_path import JsonPathError, parse_json_path
+from navtalk_desktop.core.responders.ports import HttpClient, HttpRequestError
+from navtalk_desktop.core.responders.templating import TemplateError, render, template_context
+
+# How much of an error response body is quoted back in the Error: message.
+_SNIPPET = 200
+
+
+class WebhookResponder:
+    """Renders URL, headers and body from the call, sends them, answers with the response."""
+
+    kind = ResponderKind.WEBHOOK
+
+    def __init__(self, config: WebhookConfig, http: HttpClient | None) -> None:
+        self._config = config
+        self._http = http
+
+    async def respond(self, request: CallRequest) -> Answer | Pass:
+        """The response text (or the value at ``output_path``).
+
+        Raises:
+            ResponderError: template problems, no HTTP response, non-2xx status, or an
+                ``output_path`` that does not match.
+        """
+        if self._http is None:
+            raise ResponderError("webhooks cannot run here (no HTTP client)")
+        config = self._config
+        context = template_context(
+            request.arguments,
+            call_id=request.call_id,
+            name=request.name,
+            variables=request.variables,
+        )
+        try:
+            url = render(config.url, context).strip()
+            headers = {name: render(value, context) for name, value in config.headers.items()}
+            if config.body_template:
+                body_text = render(config.body_template, context)
+            else:
+                # The seed POSTs {userInput, …}: the call's arguments as a JSON object.
+                body_text = json.dumps(dict(request.arguments or {}), ensure_ascii=False)
+        except TemplateError as exc:
+            raise ResponderError(str(exc)) from None
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise ResponderError(
+                f"webhook URL must start with http:// or https:// (got {mask_url(url)!r})"
+            )
+        body = None if config.method == "GET" else body_text.encode("utf-8")
+        if body is not None and not any(name.lower() == "content-type" for name in headers):
+            headers["Content-Type"] = (
+                "application/json" if _is_json(body_text) else "text/plain; charset=utf-8"
+            )
+        shown = mask_url(url)
+        try:
+            reply = await self._http.request(
+                config.method,
+                url,
+                headers=headers,
+                body=body,
+                timeout_s=config.timeout_s,
+                verify_tls=config.verify_tls,
+            )
+        except HttpRequestError as exc:
+            raise ResponderError(f"webhook {config.method} {shown} failed: {exc.message}") from None
+        if not 200 <= reply.status < 300:
+            snippet = reply.text.strip()[:_SNIPPET]
+            raise ResponderError(
+                f"webhook {config.method} {shown} returned HTTP {reply.status}"
+                + (f": {snippet}" if snippet else "")
+            )
+        if not config.output_path:
+            return Answer(reply.text, note=f"HTTP {reply.status}")
+        try:
+            document = json.loads(reply.text)
+            values = parse_json_path(config.output_path).find(document)
+        except (json.JSONDecodeError, JsonPathError) as exc:
+            raise ResponderError(
+                f"cannot read {config.output_path!r} from the webhook response: {exc}"
+            ) from None
+        if not values:
+            raise ResponderError(f"the webhook response has nothing at {config.output_path!r}")
+        return Answer(values[0], note=f"HTTP {reply.status}, {config.output_path}")
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,610 @@
+"""``navtalk-desktop respond``: connect without a window and answer function calls automatically.
+
+What users run in CI::
+
+    NAVTALK_LICENSE=sk_navtalk_… navtalk-desktop respond --url wss://…/realtime-chat \\
+        --tools tools.navtools.json --say "What's the weather in Beijing?" --max-calls 1
+
+One line per call goes to stdout (name, arguments, output, latency); everything else
+(state changes, lint warnings, errors) goes to stderr. Exit codes: 0 success, 1 protocol or
+connection error, 2 bad options or tool file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+from navtalk_desktop.core.calls import FunctionCall
+from navtalk_desktop.core.dispatcher import (
+    Dispatcher,
+    DispatchRecord,
+    DispatchStatus,
+    describe_arguments,
+)
+from navtalk_desktop.core.json_reader import ConfigError
+from navtalk_desktop.core.profile import (
+    ConnectionProfile,
+    RegistrationStyle,
+    ResultStyle,
+    license_from_url,
+    strip_license,
+)
+from navtalk_desktop.core.reconnect import ReconnectPolicy
+from navtalk_desktop.core.redact import redact
+from navtalk_desktop.core.responders.config import ScriptConfig
+from navtalk_desktop.core.responders.factory import ResponderFactory
+from navtalk_desktop.core.session import (
+    Session,
+    SessionError,
+    SessionListenerBase,
+    SessionState,
+    StateChange,
+    Transcript,
+)
+from navtalk_desktop.core.timeline import Direction, Timeline
+from navtalk_desktop.core.tool_formats import import_tools
+from navtalk_desktop.core.tool_lint import lint_toolset
+from navtalk_desktop.core.toolset import ToolSet
+from navtalk_desktop.infra.toolset_file import ScriptTrustFile, read_json_file
+
+LICENSE_ENV = "NAVTALK_LICENSE"
+# ``--tools example:use-cases`` / ``example:judge`` use the bundled examples (and start their services).
+EXAMPLE_PREFIX = "example:"
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+logger = logging.getLogger(__name__)
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    """Options of ``navtalk-desktop respond``."""
+    parser.description = (
+        "Connect headless, register the tools of a tool file and answer every function call "
+        "with the responders configured there (a tool without an automatic responder gets an "
+        f"explicit error output). The license comes from ${LICENSE_ENV} or the keychain entry of "
+        "--profile."
+    )
+    parser.add_argument("--url", required=True, help="realtime WebSocket URL (ws:// or wss://)")
+    parser.add_argument(
+        "--tools",
+        required=True,
+        type=Path,
+        metavar="FILE",
+        help="tool set file, a tools array in any importable format, or example:use-cases / example:judge",
+    )
+    parser.add_argument(
+        "--record",
+        type=Path,
+        metavar="FILE",
+        help="write the session as JSON Lines (license redacted)",
+    )
+    parser.add_argument(
+        "--max-calls", type=_positive_int, metavar="N", help="stop after N calls were handled"
+    )
+    parser.add_argument(
+        "--duration", type=_positive_float, metavar="S", help="stop after S seconds"
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="NAME",
+        help="settings profile (avatar, provider, styles) and keychain entry of the license",
+    )
+    parser.add_argument(
+        "--say",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="type TEXT as a user turn once connected (repeatable; sent in order)",
+    )
+    parser.add_argument(
+        "--avatar",
+        metavar="NAME",
+        help="avatar name (default navtalk.Emily unless the URL or profile names one)",
+    )
+    parser.add_argument("--avatar-id", metavar="ID", help="avatar id (wins over --avatar)")
+    parser.add_argument(
+        "--result-style",
+        choices=[s.value for s in ResultStyle],
+        help="how results are sent (default: the profile's, else function_call_output)",
+    )
+    parser.add_argument(
+        "--registration",
+        choices=[s.value for s in RegistrationStyle],
+        help="how tools are registered (default: the profile's, else input_function_call)",
+    )
+    parser.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a tool set variable (vars.NAME in templates; repeatable)",
+    )
+    parser.add_argument(
+        "--examples",
+        action="store_true",
+        help="start the bundled example services and fill in their variables",
+    )
+    parser.add_argument(
+        "--trust-scripts",
+        action="store_true",
+        help="run the script responders of this tool file for this run (you trust these files)",
+    )
+    parser.add_argument(
+        "--turn-timeout",
+        type=_positive_float,
+        default=30.0,
+        metavar="S",
+        help="longest wait for the avatar's reply to a --say turn (default %(default)s)",
+    )
+    parser.add_argument(
+        "--connect-timeout",
+        type=_positive_float,
+        default=15.0,
+        metavar="S",
+        help="longest wait until the session is ready (default %(default)s)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the ``respond`` sub-command; returns the exit code."""
+    logging.basicConfig(
+        level=os.environ.get("NAVTALK_LOG_LEVEL", "WARNING"),
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("websockets").setLevel(logging.WARNING)
+    try:
+        return asyncio.run(_Responder(args).main())
+    except KeyboardInterrupt:  # only where signal handlers are unavailable (Windows)
+        return EXIT_ERROR
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be greater than 0")
+    return value
+
+
+def _err(message: str) -> None:
+    sys.stderr.write(f"navtalk-desktop respond: {message}\n")
+    sys.stderr.flush()
+
+
+def _out(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+class UsageError(Exception):
+    """Bad options or inputs: exit code 2 with this message."""
+
+
+def load_tool_file(path: Path) -> ToolSet:
+    """A tool set from a tool set file or any importable tools array.
+
+    Raises:
+        UsageError: unreadable or malformed, with the location.
+    """
+    try:
+        data = read_json_file(path)
+        result = import_tools(data)
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except ConfigError as exc:
+        raise UsageError(f"{path}: {exc}") from None
+    if result.toolset is not None:
+        return result.toolset
+    for dropped in result.dropped:
+        _err(f"{path}: ignored {dropped}")
+    _err(
+        f"{path}: {result.format.label}; no responders in this format, every call gets an error output"
+    )
+    return ToolSet(name=path.stem, tools=result.entries)
+
+
+def parse_variables(items: Sequence[str]) -> dict[str, str]:
+    """``NAME=VALUE`` pairs.
+
+    Raises:
+        UsageError: an item without ``=`` or with an empty name.
+    """
+    variables: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--var {item!r}: expected NAME=VALUE")
+        variables[name.strip()] = value
+    return variables
+
+
+class _Listener(SessionListenerBase):
+    """Collects what ``respond`` reports and waits for."""
+
+    def __init__(self, owner: _Responder) -> None:
+        self.owner = owner
+
+    def session_state_changed(self, change: StateChange) -> None:
+        self.owner.on_state(change)
+
+    def transcript_received(self, transcript: Transcript) -> None:
+        if transcript.role == "avatar" and transcript.final:
+            self.owner.avatar_turns += 1
+            self.owner.avatar_turn.set()
+
+    def session_warning(self, message: str) -> None:
+        _err(f"warning: {message}")
+
+    def session_error(self, message: str) -> None:
+        self.owner.protocol_errors.append(message)
+        _err(f"error: {message}")
+
+
+class _Responder:
+    """One ``respond`` run."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.protocol_errors: list[str] = []
+        self.failure: str | None = None
+        self.handled = 0
+        self.avatar_turns = 0
+        self.avatar_turn = asyncio.Event()
+        self.done = asyncio.Event()
+        self.ready = asyncio.Event()
+        self.license = ""
+        self._printed: set[str] = set()
+        self.session: Session | None = None
+
+    # ------------------------------------------------------------------ setup
+
+    async def main(self) -> int:
+        try:
+            toolset, profile = await self._prepare()
+        except UsageError as exc:
+            _err(str(exc))
+            return EXIT_USAGE
+        examples = None
+        http = None
+        try:
+            if self.args.examples:
+                from navtalk_desktop.examples.environment import open_examples
+
+                examples = await open_examples()
+                toolset = examples.fill_variables(toolset)
+            toolset = toolset.with_variables(**parse_variables(self.args.var))
+            from navtalk_desktop.infra.http_client import AiohttpClient
+
+            http = AiohttpClient()
+            return await self._run(toolset, profile, http)
+        except UsageError as exc:
+            _err(str(exc))
+            return EXIT_USAGE
+        finally:
+            if http is not None:
+                await http.close()
+            if examples is not None:
+                await examples.close()
+
+    async def _prepare(self) -> tuple[ToolSet, ConnectionProfile]:
+        args = self.args
+        if str(args.tools).startswith(EXAMPLE_PREFIX):
+            args.tools = self._example_file(str(args.tools)[len(EXAMPLE_PREFIX) :])
+            args.examples = True
+        toolset = load_tool_file(args.tools)
+        report = lint_toolset(toolset)
+        for issue in report.issues:
+            _err(str(issue))
+        if report.blocks_sending:
+            raise UsageError(
+                f"{args.tools}: {report.summary()}; fix the errors above before sending these tools"
+            )
+        profile = await self._profile()
+        self.license = await self._license(profile)
+        return toolset, profile
+
+    @staticmethod
+    def _example_file(name: str) -> Path:
+        from navtalk_desktop.examples.install import install_examples
+
+        examples = install_examples()
+        files = {"use-cases": examples.use_cases, "judge": examples.judge}
+        if name not in files:
+            raise UsageError(
+                f"unknown example {name!r}; use {', '.join(EXAMPLE_PREFIX + k for k in files)}"
+            )
+        return files[name]
+
+    async def _profile(self) -> ConnectionProfile:
+        args = self.args
+        url = args.url
+        pasted = license_from_url(url)
+        if pasted:
+            _err(
+                "warning: the URL contains a license; prefer $"
+                + LICENSE_ENV
+                + " (command lines are visible to other users)"
+            )
+            os.environ.setdefault(LICENSE_ENV, pasted)
+            url = strip_license(url)
+        base: ConnectionProfile | None = None
+        if args.profile:
+            from navtalk_desktop.infra.settings_file import SettingsFile, SettingsFileError
+
+            try:
+                base = SettingsFile().load().profile(args.profile)
+            except SettingsFileError as exc:
+                _err(f"warning: {exc}; using defaults for the profile settings")
+        query = {k for k, _ in parse_qsl(urlsplit(url).query)}
+        changes: dict[str, object] = {
+            "url": url,
+            # CI must fail fast instead of retrying for minutes.
+            "reconnect": ReconnectPolicy(enabled=False),
+            "local_simulator": False,
+            "answer_deadline_s": None,
+        }
+        if args.avatar_id:
+            changes["avatar_id"] = args.avatar_id
+        if args.avatar:
+            changes["avatar_name"] = args.avatar
+        if "name" in query or "avatarId" in query:
+            changes.setdefault("avatar_name", "")
+            changes.setdefault("avatar_id", "")
+        if args.result_style:
+            changes["result_style"] = ResultStyle(args.result_style)
+        if args.registration:
+            changes["registration"] = RegistrationStyle(args.registration)
+        try:
+            if base is None:
+                defaults: dict[str, object] = {"avatar_name": "navtalk.Emily"}
+                defaults.update(changes)
+                return ConnectionProfile(name=args.profile or "respond", **defaults)  # type: ignore[arg-type]
+            return base.with_changes(**changes)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+
+    async def _license(self, profile: ConnectionProfile) -> str:
+        value = os.environ.get(LICENSE_ENV, "").strip()
+        if value:
+            return value
+        if self.args.profile:
+            from navtalk_desktop.core.ports import SecretStoreUnavailable
+            from navtalk_desktop.infra.keyring_store import KeyringSecretStore
+
+            store = KeyringSecretStore()
+            try:
+                stored = await store.get(self.args.profile)
+            except SecretStoreUnavailable as exc:
+                raise UsageError(
+                    f"cannot read the license from the keychain: {exc.message}"
+                ) from None
+            finally:
+                store.close()
+            if stored:
+                return stored
+            raise UsageError(
+                f"no license stored in the keychain for profile {self.args.profile!r}; set ${LICENSE_ENV}"
+            )
+        raise UsageError(
+            f"no license: set ${LICENSE_ENV} or pass --profile NAME with a license in the keychain"
+        )
+
+    def _factory(self, toolset: ToolSet, http: object) -> ResponderFactory:
+        from navtalk_desktop.examples.environment import default_script_trust
+        from navtalk_desktop.infra.script_runner import SubprocessScriptRunner
+
+        base_dir = self.args.tools.resolve().parent
+        trust: ScriptTrustFile = default_script_trust()
+        if self.args.trust_scripts:
+            for entry in toolset.tools:
+                for step in entry.chain.steps:
+                    if isinstance(step.config, ScriptConfig):
+                        path = Path(step.config.path).expanduser()
+                        path = path if path.is_absolute() else base_dir / path
+                        with contextlib.suppress(OSError):
+                            trust.trust_for_session(path)
+        return ResponderFactory(
+            http=http,  # type: ignore[arg-type]
+            scripts=SubprocessScriptRunner(),
+            trust=trust,
+            base_dir=base_dir,
+        )
+
+    # ------------------------------------------------------------------ run
+
+    async def _run(self, toolset: ToolSet, profile: ConnectionProfile, http: object) -> int:
+        from navtalk_desktop.infra.ws_transport import WebSocketTransport
+
+        args = self.args
+        timeline = Timeline()
+        session = Session(
+            profile,
+            WebSocketTransport,
+            None,
+            timeline,
+            tools=toolset.definitions(),
+            license=self.license,
+            connect_timeout_s=args.connect_timeout,
+        )
+        self.session = session
+        session.add_listener(_Listener(self))
+        dispatcher = Dispatcher(
+            session, toolset, factory=self._factory(toolset, http), unanswered_error=True
+        )
+        dispatcher.add_listener(self)
+        dispatcher.start()
+        if not any(e.chain.has_automatic for e in toolset.tools if e.enabled):
+            _err("warning: no tool has an automatic responder; every call gets an error output")
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, AttributeError, ValueError):
+                loop.add_signal_handler(sig, self.done.set)
+        try:
+            try:
+                await session.connect()
+            except SessionError as exc:
+                self.failure = exc.message
+                return EXIT_ERROR
+            await self._drive()
+            await dispatcher.wait_idle()
+        finally:
+            await dispatcher.stop()
+            with contextlib.suppress(SessionError):
+                await session.disconnect()
+            if args.record is not None:
+                self._record(timeline, session)
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, AttributeError, ValueError):
+                    loop.remove_signal_handler(sig)
+            self._summary(timeline)
+        return EXIT_ERROR if self.failure or self.protocol_errors else EXIT_OK
+
+    async def _drive(self) -> None:
+        args = self.args
+        session = self.session
+        assert session is not None
+        try:
+            async with asyncio.timeout(args.connect_timeout):
+                await self._wait(self.ready)
+        except TimeoutError:
+            self.failure = f"the session was not ready within {args.connect_timeout:g} s"
+            return
+        if self.done.is_set():
+            return
+        deadline = loop_time() + args.duration if args.duration else None
+        for text in args.say:
+            if self.done.is_set():
+                return
+            self.avatar_turn.clear()
+            before = self.avatar_turns
+            try:
+                await session.send_text(text)
+            except SessionError as exc:
+                self.failure = exc.message
+                return
+            _err(f"said: {text}")
+            try:
+                async with asyncio.timeout(_remaining(deadline, args.turn_timeout)):
+                    while self.avatar_turns == before and not self.done.is_set():
+                        self.avatar_turn.clear()
+                        await self._wait(self.avatar_turn)
+            except TimeoutError:
+                if deadline is not None and loop_time() >= deadline:
+                    return
+                _err(f"warning: no reply to {text!r} within {args.turn_timeout:g} s")
+        if args.say and not args.duration and not args.max_calls:
+            return  # the scripted turns are the whole run
+        try:
+            async with asyncio.timeout(
+                None if deadline is None else max(0.0, deadline - loop_time())
+            ):
+                await self.done.wait()
+        except TimeoutError:
+            return
+
+    async def _wait(self, event: asyncio.Event) -> None:
+        """Wait for ``event`` or the end of the run, whichever comes first."""
+        if self.done.is_set():
+            return
+        waiters = {asyncio.ensure_future(event.wait()), asyncio.ensure_future(self.done.wait())}
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    def on_state(self, change: StateChange) -> None:
+        if change.message:
+            _err(f"{change.state.value}: {change.message}")
+        if change.state is SessionState.READY:
+            self.ready.set()
+        elif change.state in (SessionState.FAILED, SessionState.CLOSED) and not self.done.is_set():
+            if change.state is SessionState.FAILED or change.event_type is not None:
+                self.failure = change.message or change.state.value
+            self.done.set()
+
+    # ------------------------------------------------------------------ DispatcherListener
+
+    def dispatch_changed(self, record: DispatchRecord) -> None:
+        """Print one line per handled call; stop after --max-calls."""
+        if record.status not in (
+            DispatchStatus.ANSWERED,
+            DispatchStatus.SILENT,
+            DispatchStatus.CLOSED,
+        ):
+            return
+        if record.key in self._printed:
+            return
+        self._printed.add(record.key)
+        session = self.session
+        call = session.calls.get(record.key) if session is not None else None
+        _out(self._line(record, call))
+        self.handled += 1
+        if self.args.max_calls and self.handled >= self.args.max_calls:
+            self.done.set()
+
+    def _line(self, record: DispatchRecord, call: FunctionCall | None) -> str:
+        arguments = (
+            describe_arguments(call.arguments, call.raw_arguments) if call is not None else ""
+        )
+        latency = call.answer_latency_s if call is not None else None
+        shown_latency = f"{latency * 1000:.0f} ms" if latency is not None else "-"
+        if record.status is DispatchStatus.ANSWERED:
+            output = json.dumps(record.output, ensure_ascii=False)
+            outcome = "error" if record.is_error else "ok"
+        else:
+            output = "(no output sent: " + ("; ".join(record.messages) or record.status.value) + ")"
+            outcome = record.status.value
+        line = f"call {record.name or '?'} {arguments} -> {output} [{outcome}, {record.responder or '-'}, {shown_latency}]"
+        return redact(line, [self.license])
+
+    # ------------------------------------------------------------------ end
+
+    def _record(self, timeline: Timeline, session: Session) -> None:
+        try:
+            count = timeline.export_jsonl(
+                self.args.record, secrets=[self.license, *session.secrets_in_use()]
+            )
+        except OSError as exc:
+            _err(f"cannot write the recording {self.args.record}: {exc.strerror or exc}")
+            self.failure = self.failure or "recording failed"
+            return
+        _err(f"recorded {count} entries to {self.args.record}")
+
+    def _summary(self, timeline: Timeline) -> None:
+        invalid = [e for e in timeline if e.direction is Direction.IN and e.error]
+        for entry in invalid:
+            self.protocol_errors.append(f"{entry.type}: {entry.error}")
+            _err(f"protocol error: frame {entry.seq} ({entry.type}): {entry.error}")
+        if self.failure:
+            _err(f"failed: {redact(self.failure, [self.license])}")
+        _err(f"handled {self.handled} call{'s' * (self.handled != 1)}")
+
+
+def loop_time() -> float:
+    """The running loop's clock."""
+    return asyncio.get_running_loop().time()
+
+
+def _remaining(deadline: float | None, cap: float) -> float:
+    if deadline is None:
+        return cap
+    return max(0.0, min(cap, deadline - loop_time()))

@@ -1,0 +1,193 @@
+"""Runs script responders out of process: ``python -c <runner>``, JSON over stdin/stdout, a timeout.
+
+User code never runs inside the app: a crash, a hang, a ``sys.exit`` or a print only
+affects the child. The child reads one request from stdin and writes one JSON reply to
+the stdout it started with (the script's own prints are redirected to stderr). On
+timeout or cancellation the whole process group is killed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from navtalk_desktop.core.json_value import JsonValue
+from navtalk_desktop.core.responders.ports import ScriptRunError
+
+# The child program. Self-contained (only stdlib), so it does not import the app.
+RUNNER_SOURCE = r"""
+import asyncio, importlib.util, inspect, json, os, sys, traceback
+out = sys.stdout
+sys.stdout = sys.stderr
+def reply(obj):
+    out.write(json.dumps(obj))
+    out.flush()
+def main():
+    request = json.loads(sys.stdin.read())
+    path = request["path"]
+    if not os.path.isfile(path):
+        return reply({"ok": False, "error": "script file " + path + " does not exist"})
+    folder = os.path.dirname(os.path.abspath(path))
+    sys.path.insert(0, folder)
+    os.chdir(folder)
+    spec = importlib.util.spec_from_file_location("navtalk_script", path)
+    if spec is None or spec.loader is None:
+        return reply({"ok": False, "error": "cannot load " + path + " as Python"})
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    name = request["function"]
+    function = getattr(module, name, None)
+    if not callable(function):
+        return reply({"ok": False, "error": "no function " + repr(name) + " in " + os.path.basename(path)})
+    try:
+        parameters = inspect.signature(function).parameters.values()
+        positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        varargs = any(p.kind == p.VAR_POSITIONAL for p in parameters)
+        count = 2 if varargs or len(positional) >= 2 else len(positional)
+    except (TypeError, ValueError):
+        count = 2
+    args = [request["arguments"], request["context"]][:count]
+    result = function(*args)
+    if inspect.isawaitable(result):
+        async def wait():
+            return await result
+        result = asyncio.run(wait())
+    try:
+        text = json.dumps({"ok": True, "result": result}, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        return reply({"ok": False, "error": name + "() returned " + type(result).__name__ + ", which cannot be sent as JSON: " + str(exc)})
+    out.write(text)
+    out.flush()
+try:
+    main()
+except SystemExit as exc:
+    reply({"ok": False, "error": "the script called sys.exit(" + repr(exc.code) + ")"})
+except BaseException as exc:
+    lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
+    reply({"ok": False, "error": type(exc).__name__ + ": " + str(exc), "traceback": "".join(lines[-6:])})
+"""
+
+# Environment variables the child must not inherit (the license may be in the environment
+# for headless runs; scripts never need it).
+_HIDDEN_ENV = ("NAVTALK_LICENSE",)
+_STDERR_TAIL = 600
+
+
+class SubprocessScriptRunner:
+    """A :class:`~navtalk_desktop.core.responders.ports.ScriptRunner` using child processes.
+
+    Args:
+        python: interpreter to run (default: the one running the app).
+    """
+
+    def __init__(self, python: str | None = None) -> None:
+        self.python = python or sys.executable
+
+    async def run(
+        self,
+        path: Path,
+        function: str,
+        arguments: JsonValue,
+        context: Mapping[str, Any],
+        timeout_s: float,
+    ) -> JsonValue:
+        """Run ``function`` from ``path`` and return its JSON result.
+
+        Raises:
+            ScriptRunError: file missing, exception in the script (with its last
+                traceback lines), crash or exit code, timeout (process killed), or a
+                result that is not JSON.
+        """
+        request = json.dumps(
+            {
+                "path": str(path),
+                "function": function,
+                "arguments": arguments,
+                "context": dict(context),
+            }
+        ).encode("utf-8")
+        env = {key: value for key, value in os.environ.items() if key not in _HIDDEN_ENV}
+        env["PYTHONIOENCODING"] = "utf-8"
+        process = await asyncio.create_subprocess_exec(
+            self.python,
+            "-c",
+            RUNNER_SOURCE,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=env,
+            # Own process group, so a timeout also kills anything the script started.
+            start_new_session=sys.platform != "win32",
+        )
+        try:
+            stdout, stderr = await asyncio.wait_for(process.communicate(request), timeout_s)
+        except TimeoutError:
+            await _kill(process)
+            raise ScriptRunError(
+                f"{path.name}:{function} did not finish within {timeout_s:g} s; the process was killed"
+            ) from None
+        except asyncio.CancelledError:
+            await _kill(process)
+            raise
+        return _parse_reply(path, function, process.returncode, stdout, stderr)
+
+
+def _parse_reply(
+    path: Path, function: str, code: int | None, stdout: bytes, stderr: bytes
+) -> JsonValue:
+    tail = stderr.decode("utf-8", errors="replace").strip()[-_STDERR_TAIL:]
+    text = stdout.decode("utf-8", errors="replace").strip()
+    if not text:
+        if code is not None and code < 0:
+            with contextlib.suppress(ValueError):
+                name = signal.Signals(-code).name
+                raise ScriptRunError(
+                    f"{path.name}:{function} crashed (killed by {name})" + _suffix(tail)
+                )
+            raise ScriptRunError(f"{path.name}:{function} crashed (signal {-code})" + _suffix(tail))
+        raise ScriptRunError(
+            f"{path.name}:{function} exited with code {code} without a result" + _suffix(tail)
+        )
+    try:
+        reply = json.loads(text)
+    except json.JSONDecodeError:
+        raise ScriptRunError(
+            f"{path.name}:{function} wrote something that is not a result: {text[:200]!r}"
+        ) from None
+    if not isinstance(reply, dict) or "ok" not in reply:
+        raise ScriptRunError(f"{path.name}:{function} wrote an unexpected reply: {text[:200]!r}")
+    if not reply["ok"]:
+        message = f"{path.name}:{function} failed: {reply.get('error', 'unknown error')}"
+        trace = reply.get("traceback")
+        if isinstance(trace, str) and trace:
+            last = [line for line in trace.strip().splitlines() if line.strip().startswith("File ")]
+            if last:
+                message += f" ({last[-1].strip()})"
+        raise ScriptRunError(message)
+    result: JsonValue = reply.get("result")
+    return result
+
+
+def _suffix(tail: str) -> str:
+    return f": {tail}" if tail else ""
+
+
+async def _kill(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is None:
+        try:
+            if sys.platform != "win32":
+                os.killpg(process.pid, signal.SIGKILL)
+            else:  # pragma: no cover - Windows
+                process.kill()
+        except ProcessLookupError:
+            pass
+    # Reap it so no zombie or pipe transport outlives the call.
+    with contextlib.suppress(ProcessLookupError):
+        await process.wait()

@@ -1,0 +1,217 @@
+"""Tool set files on disk: atomic saves, located load errors, import/export, script trust.
+
+A save writes a temporary file next to the target, fsyncs it, and ``os.replace``-s it over
+the target (then fsyncs the folder), so a crash mid-save leaves the old file or the new
+one, never a torn one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from navtalk_desktop.core.json_reader import ConfigError
+from navtalk_desktop.core.tool_formats import (
+    ExportResult,
+    ImportResult,
+    ToolFormat,
+    export_tools,
+    import_tools,
+    parse_json_text,
+)
+from navtalk_desktop.core.toolset import (
+    ToolSet,
+    looks_like_toolset,
+    toolset_from_json,
+    toolset_to_json,
+)
+from navtalk_desktop.infra import paths
+
+# Tool sets are hand-sized; a bigger file is almost certainly the wrong file.
+MAX_FILE_BYTES = 20 * 1024 * 1024
+TOOLSET_SUFFIX = ".navtools.json"
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` atomically (temp file + fsync + ``os.replace``).
+
+    Raises:
+        OSError: the folder is not writable, the disk is full…; the old file is untouched.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        with contextlib.suppress(OSError):
+            # Keep the permissions of the file being replaced (mkstemp creates 0600).
+            os.chmod(temp_name, path.stat().st_mode & 0o777 if path.exists() else 0o644)
+        os.replace(temp_name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp_name)
+        raise
+    _fsync_directory(path.parent)
+
+
+def _fsync_directory(folder: Path) -> None:
+    # Makes the rename itself durable on POSIX; not possible (nor needed) on Windows.
+    if os.name != "posix":  # pragma: no cover
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def read_json_file(path: Path) -> Any:
+    """Read and parse a JSON file with clear errors.
+
+    Raises:
+        OSError: cannot read it.
+        ConfigError: too large, not UTF-8, or not JSON (with line and column).
+    """
+    path = Path(path)
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise ConfigError(
+            "", f"{path.name} is {size} bytes; tool files are at most {MAX_FILE_BYTES} bytes"
+        )
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError("", f"{path.name} is not UTF-8 text (byte {exc.start})") from None
+    return parse_json_text(text)
+
+
+class ToolSetFileStore:
+    """Loads and saves tool set files (the editor's :class:`ToolSetStore`)."""
+
+    def save(self, path: Path, toolset: ToolSet) -> None:
+        """Write ``toolset`` as pretty JSON, atomically."""
+        text = json.dumps(toolset_to_json(toolset), indent=2, ensure_ascii=False) + "\n"
+        atomic_write_text(path, text)
+
+    def load(self, path: Path) -> ToolSet:
+        """Read a tool set file.
+
+        Raises:
+            OSError: unreadable.
+            ConfigError: malformed, with location; a tools array from another tool gets
+                a hint to use Import instead.
+        """
+        data = read_json_file(path)
+        try:
+            return toolset_from_json(data)
+        except ConfigError as exc:
+            raise ConfigError(exc.location, f"{Path(path).name}: {exc.problem}") from None
+
+    def import_file(self, path: Path, fmt: ToolFormat | None = None) -> ImportResult:
+        """Read tools in any supported format (detected unless ``fmt`` is given)."""
+        data = read_json_file(path)
+        return import_tools(data, fmt)
+
+    def export_file(self, path: Path, tools: ToolSet, fmt: ToolFormat) -> ExportResult:
+        """Write ``tools`` in ``fmt`` atomically; returns what was dropped."""
+        result = export_tools(tools, fmt)
+        atomic_write_text(path, result.text)
+        return result
+
+
+def is_toolset_file(path: Path) -> bool:
+    """Whether ``path`` holds a tool set document (rather than a foreign tools array)."""
+    try:
+        return looks_like_toolset(read_json_file(path))
+    except (OSError, ConfigError):
+        return False
+
+
+def sha256_of(path: Path) -> str:
+    """Hex SHA-256 of a file's content."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class ScriptTrustFile:
+    """Which script files the user trusted, by content hash, kept in the settings folder.
+
+    Trust is for one exact content: editing a trusted script (or receiving a different
+    file under the same name) makes it untrusted again.
+
+    Args:
+        path: the JSON file (default ``<config>/trusted-scripts.json``).
+        also_trusted: extra hashes trusted for this process only (bundled examples,
+            ``respond --trust-scripts``); never written to disk.
+    """
+
+    def __init__(self, path: Path | None = None, also_trusted: Iterable[str] = ()) -> None:
+        self.path = path or paths.config_dir() / "trusted-scripts.json"
+        self._session_hashes = set(also_trusted)
+
+    def _entries(self) -> list[dict[str, Any]]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return []
+        except (OSError, ValueError):
+            # A damaged trust file means "nothing trusted": the safe direction.
+            return []
+        entries = data.get("trusted", []) if isinstance(data, dict) else []
+        return [e for e in entries if isinstance(e, dict) and isinstance(e.get("sha256"), str)]
+
+    def is_trusted(self, path: Path) -> bool:
+        """Whether the file's current content was trusted."""
+        try:
+            digest = sha256_of(path)
+        except OSError:
+            return False
+        return digest in self._session_hashes or any(e["sha256"] == digest for e in self._entries())
+
+    def trust(self, path: Path) -> str:
+        """Trust the file's current content permanently; returns its hash."""
+        digest = sha256_of(path)
+        entries = [e for e in self._entries() if e["sha256"] != digest]
+        entries.append(
+            {"sha256": digest, "path": str(Path(path).resolve()), "trusted_at": time.time()}
+        )
+        atomic_write_text(
+            self.path, json.dumps({"schema_version": 1, "trusted": entries}, indent=2) + "\n"
+        )
+        return digest
+
+    def trust_for_session(self, path: Path) -> str:
+        """Trust the file's current content until the process ends; returns its hash."""
+        digest = sha256_of(path)
+        self._session_hashes.add(digest)
+        return digest
+
+    def revoke(self, path: Path) -> None:
+        """Forget trust for the file's current content (and for its path)."""
+        resolved = str(Path(path).resolve())
+        try:
+            digest = sha256_of(path)
+        except OSError:
+            digest = ""
+        self._session_hashes.discard(digest)
+        entries = [
+            e for e in self._entries() if e["sha256"] != digest and e.get("path") != resolved
+        ]
+        atomic_write_text(
+            self.path, json.dumps({"schema_version": 1, "trusted": entries}, indent=2) + "\n"
+        )

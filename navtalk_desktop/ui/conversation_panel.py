@@ -1,0 +1,331 @@
+"""ConversationPanel: streaming user/avatar transcripts, typed turns and active responses."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QKeyEvent,
+    QTextBlockFormat,
+    QTextCharFormat,
+    QTextCursor,
+    QTextFrame,
+    QTextFrameFormat,
+)
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from navtalk_desktop.ui.session_bridge import SessionBridge
+from navtalk_desktop.ui.theme import colors
+
+_ROLE_TITLES = {"user": "You", "avatar": "Avatar", "typed": "You (typed)", "system": "Note"}
+
+
+@dataclass
+class _Bubble:
+    """One message in the transcript: its frame and the text streamed into it so far."""
+
+    frame: QTextFrame
+    text: str
+    body_start: int
+
+
+class MessageInput(QPlainTextEdit):
+    """Multi-line input: Enter sends, Shift+Enter inserts a newline.
+
+    Signals:
+        submitted(): the user pressed Enter (without Shift).
+    """
+
+    submitted = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # Qt override
+        enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        if enter and not event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            event.accept()
+            self.submitted.emit()
+            return
+        super().keyPressEvent(event)
+
+
+class TranscriptView(QTextBrowser):
+    """Chat-style transcript that grows incrementally.
+
+    Each message is a framed "bubble" (user on the right, avatar on the left). Deltas are
+    inserted at the end of their bubble's frame through a cursor, so a delta costs O(delta)
+    and never re-lays-out the whole document; interleaved streams stay in their own bubble.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setOpenLinks(False)
+        self.setUndoRedoEnabled(False)
+        self.document().setDocumentMargin(8)
+        self._bubbles: dict[tuple[str, str], _Bubble] = {}
+        self._anonymous = 0
+        self.message_count = 0
+
+    def append_delta(self, role: str, stream_id: str, text: str) -> None:
+        """Add ``text`` to the open bubble of (role, stream), creating it when new."""
+        bubble = self._bubbles.get((role, stream_id))
+        if bubble is None:
+            bubble = self._new_bubble(role)
+            self._bubbles[(role, stream_id)] = bubble
+        self._insert(bubble, text)
+
+    def finish(self, role: str, stream_id: str, text: str) -> None:
+        """Close the bubble of (role, stream) with its complete text."""
+        bubble = self._bubbles.pop((role, stream_id), None)
+        if bubble is None:
+            bubble = self._new_bubble(role)
+        if text and text != bubble.text:
+            if text.startswith(bubble.text):
+                self._insert(bubble, text[len(bubble.text) :])
+            else:
+                # The server's final text differs from the streamed deltas: it wins.
+                cursor = QTextCursor(self.document())
+                cursor.setPosition(bubble.body_start)
+                cursor.setPosition(bubble.frame.lastPosition(), QTextCursor.MoveMode.KeepAnchor)
+                cursor.removeSelectedText()
+                bubble.text = ""
+                self._insert(bubble, text)
+
+    def add_message(self, role: str, text: str) -> None:
+        """Add one complete message (typed turns, notes)."""
+        self._anonymous += 1
+        self.finish(role, f"local-{self._anonymous}", text)
+
+    def bubble_text(self, role: str, stream_id: str) -> str | None:
+        """Text streamed so far into an open bubble (None when there is none)."""
+        bubble = self._bubbles.get((role, stream_id))
+        return None if bubble is None else bubble.text
+
+    def clear_transcript(self) -> None:
+        """Remove every message."""
+        self._bubbles.clear()
+        self.message_count = 0
+        self.clear()
+
+    def _colours(self, role: str) -> tuple[QColor, QColor]:
+        theme = colors(self.palette())
+        if role in ("user", "typed"):
+            background = QColor("#1d3354" if theme.dark else "#e3eefc")
+            accent = QColor(theme.inbound)
+        elif role == "avatar":
+            background = QColor("#262a31" if theme.dark else "#eef0f3")
+            accent = QColor(theme.outbound)
+        else:
+            background = QColor(theme.base)
+            accent = QColor(theme.muted_text)
+        return background, accent
+
+    def _new_bubble(self, role: str) -> _Bubble:
+        at_bottom = self._at_bottom()
+        background, accent = self._colours(role)
+        frame_format = QTextFrameFormat()
+        frame_format.setBackground(background)
+        frame_format.setBorder(0)
+        frame_format.setPadding(6)
+        frame_format.setTopMargin(3)
+        frame_format.setBottomMargin(3)
+        if role in ("user", "typed"):
+            frame_format.setLeftMargin(60)
+        else:
+            frame_format.setRightMargin(60)
+        cursor = QTextCursor(self.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        frame = cursor.insertFrame(frame_format)
+        header = QTextCharFormat()
+        header.setForeground(accent)
+        header.setFontWeight(QFont.Weight.Bold)
+        header.setFontPointSize(max(7.0, self.font().pointSizeF() * 0.85))
+        cursor.insertText(f"{_ROLE_TITLES.get(role, role)}  ", header)
+        stamp = QTextCharFormat()
+        stamp.setForeground(QColor(colors(self.palette()).muted_text))
+        stamp.setFontPointSize(max(7.0, self.font().pointSizeF() * 0.8))
+        cursor.insertText(time.strftime("%H:%M:%S"), stamp)
+        cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+        self.message_count += 1
+        bubble = _Bubble(frame=frame, text="", body_start=cursor.position())
+        if at_bottom:
+            self._scroll_to_bottom()
+        return bubble
+
+    def _insert(self, bubble: _Bubble, text: str) -> None:
+        if not text:
+            return
+        at_bottom = self._at_bottom()
+        cursor = bubble.frame.lastCursorPosition()
+        cursor.insertText(text, QTextCharFormat())
+        bubble.text += text
+        if at_bottom:
+            self._scroll_to_bottom()
+
+    def _at_bottom(self) -> bool:
+        bar = self.verticalScrollBar()
+        return bar.value() >= bar.maximum() - 4
+
+    def _scroll_to_bottom(self) -> None:
+        bar = self.verticalScrollBar()
+        bar.setValue(bar.maximum())
+
+
+class ConversationPanel(QWidget):
+    """Shows the conversation as it streams and sends typed user turns through the bridge.
+
+    Args:
+        bridge: the session bridge; its transcript and response signals feed the view and
+            :meth:`SessionBridge.send_text` receives typed turns.
+        parent: optional parent widget.
+
+    Signals:
+        text_sent(str): a typed turn was handed to the bridge.
+    """
+
+    text_sent = Signal(str)
+
+    def __init__(self, bridge: SessionBridge, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("ConversationPanel")
+        self._bridge = bridge
+        self._active: list[str] = []
+
+        self.transcript = TranscriptView(self)
+        self.transcript.setObjectName("transcript")
+        self.transcript.setToolTip("What the user said and what the avatar answered, live.")
+
+        self.activity = QLabel(self)
+        self.activity.setObjectName("active_responses")
+        self.activity.setToolTip("Responses the avatar is producing right now.")
+        self.clear_button = QPushButton("Clear", self)
+        self.clear_button.setToolTip("Clear the transcript (the timeline keeps every frame).")
+        self.clear_button.clicked.connect(self.transcript.clear_transcript)
+
+        self.input = MessageInput(self)
+        self.input.setObjectName("message_input")
+        self.input.setPlaceholderText(
+            "Type a message for the avatar…  (Enter sends, Shift+Enter: new line)"
+        )
+        self.input.setToolTip("Sent as a user turn. Enter sends, Shift+Enter adds a line break.")
+        self.input.setTabChangesFocus(True)
+        self.input.setFixedHeight(self.input.fontMetrics().lineSpacing() * 3 + 14)
+        self.input.submitted.connect(self.send_current_text)
+        self.send_button = QPushButton("Send", self)
+        self.send_button.setObjectName("send_button")
+        self.send_button.setToolTip("Send the typed turn (Enter)")
+        self.send_button.setDefault(True)
+        self.send_button.clicked.connect(self.send_current_text)
+        self.input.textChanged.connect(self._update_send_enabled)
+
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.activity, 1)
+        top.addWidget(self.clear_button)
+        bottom = QHBoxLayout()
+        bottom.setContentsMargins(0, 0, 0, 0)
+        bottom.addWidget(self.input, 1)
+        bottom.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(4)
+        layout.addLayout(top)
+        layout.addWidget(self.transcript, 1)
+        layout.addLayout(bottom)
+        self.setTabOrder(self.input, self.send_button)
+        self.setTabOrder(self.send_button, self.transcript)
+        self.setTabOrder(self.transcript, self.clear_button)
+        self.setFocusProxy(self.input)
+
+        bridge.transcript_delta.connect(self._on_bridge_transcript_delta)
+        bridge.transcript_done.connect(self._on_bridge_transcript_done)
+        bridge.response_started.connect(self._on_bridge_response_started)
+        bridge.response_finished.connect(self._on_bridge_response_finished)
+        bridge.state_changed.connect(self._on_bridge_state_changed)
+        bridge.profile_changed.connect(self._on_bridge_profile_changed)
+        self._update_activity()
+        self._update_send_enabled()
+
+    @property
+    def active_responses(self) -> list[str]:
+        """Ids of the responses currently streaming."""
+        return list(self._active)
+
+    @Slot()
+    def send_current_text(self) -> None:
+        """Send what is typed (if anything and if connected) and clear the box."""
+        text = self.input.toPlainText().strip()
+        if not text or not self._can_send():
+            return
+        self._bridge.send_text(text)
+        self.transcript.add_message("typed", text)
+        self.input.clear()
+        self.text_sent.emit(text)
+
+    def _can_send(self) -> bool:
+        return self._bridge.is_live
+
+    @Slot()
+    def _update_send_enabled(self) -> None:
+        connected = self._can_send()
+        self.send_button.setEnabled(connected and bool(self.input.toPlainText().strip()))
+        self.send_button.setToolTip(
+            "Send the typed turn (Enter)" if connected else "Connect first to send typed turns"
+        )
+
+    @Slot(str, str, str)
+    def _on_bridge_transcript_delta(self, role: str, response_id: str, text: str) -> None:
+        self.transcript.append_delta(role, response_id, text)
+
+    @Slot(str, str, str)
+    def _on_bridge_transcript_done(self, role: str, response_id: str, text: str) -> None:
+        self.transcript.finish(role, response_id, text)
+
+    @Slot(str)
+    def _on_bridge_response_started(self, response_id: str) -> None:
+        if response_id not in self._active:
+            self._active.append(response_id)
+        self._update_activity()
+
+    @Slot(str)
+    def _on_bridge_response_finished(self, response_id: str) -> None:
+        if response_id in self._active:
+            self._active.remove(response_id)
+        self._update_activity()
+
+    @Slot(str, str)
+    def _on_bridge_state_changed(self, state: str, message: str) -> None:
+        del state, message  # the connection panel shows them; is_live is what matters here
+        if not self._can_send():
+            # A dropped connection ends every response still streaming.
+            self._active.clear()
+            self._update_activity()
+        self._update_send_enabled()
+
+    @Slot()
+    def _on_bridge_profile_changed(self) -> None:
+        self._active.clear()
+        self._update_activity()
+        self._update_send_enabled()
+
+    def _update_activity(self) -> None:
+        if not self._active:
+            self.activity.setText("No active response")
+            self.activity.setStyleSheet("")
+            return
+        count = len(self._active)
+        ids = ", ".join(self._active[:3]) + ("…" if count > 3 else "")
+        noun = "response" if count == 1 else "responses"
+        self.activity.setText(f"● Avatar speaking — {count} active {noun} ({ids})")
+        theme = colors(self.palette())
+        self.activity.setStyleSheet(f"QLabel {{ color: {theme.success}; font-weight: 600; }}")

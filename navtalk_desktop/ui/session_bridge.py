@@ -1,0 +1,513 @@
+"""SessionBridge: the Qt face of the core Session and its automatic-answer dispatcher.
+
+Core objects know nothing about Qt. The bridge listens to the Session (its callbacks
+arrive on the loop thread, which under qasync is the GUI thread, so it emits Qt signals
+directly) and starts every coroutine through the app's :class:`TaskRunner`, so widgets
+never touch asyncio themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from navtalk_desktop.core.calls import CallBook, CallState, FunctionCall
+from navtalk_desktop.core.dispatcher import Dispatcher, DispatchMode, DispatchRecord
+from navtalk_desktop.core.ports import SecretStore, SecretStoreUnavailable, TransportFactory
+from navtalk_desktop.core.profile import ConnectionProfile
+from navtalk_desktop.core.session import Session, SessionState, StateChange, Transcript
+from navtalk_desktop.core.timeline import Timeline
+from navtalk_desktop.core.tools import ToolDefinition
+from navtalk_desktop.core.toolset import ToolSet
+from navtalk_desktop.ui.tasks import TaskRunner
+
+log = logging.getLogger(__name__)
+
+ANSWER_MODES = ("manual", "auto", "approve")
+# The built-in simulator accepts any non-empty license; this one never leaves the process.
+SIMULATOR_LICENSE = "sk_navtalk_local_simulator"
+
+# Built by app.py: given the bridge's session, an object that answers its calls
+# through responder chains (core.dispatcher). Injected: its responders need infra ports.
+DispatcherFactory = Callable[[Session], Dispatcher]
+
+
+class SessionSecrets:
+    """The app's secret store plus licenses kept in memory for this run only.
+
+    Used when there is no keychain and the user chose "use for this session only": the
+    license then lives in this object and nowhere else (never a file).
+    """
+
+    def __init__(self, store: SecretStore | None) -> None:
+        self._store = store
+        self._memory: dict[str, str] = {}
+
+    def remember(self, key: str, value: str | None) -> None:
+        """Keep ``value`` for ``key`` in memory (None forgets it)."""
+        if value:
+            self._memory[key] = value
+        else:
+            self._memory.pop(key, None)
+
+    def in_memory(self, key: str) -> bool:
+        """Whether ``key`` has a memory-only license."""
+        return key in self._memory
+
+    def memory_values(self) -> list[str]:
+        """Every memory-only license (for redaction)."""
+        return list(self._memory.values())
+
+    async def get(self, key: str) -> str | None:
+        """The memory-only license, else the keychain's (may raise SecretStoreUnavailable)."""
+        if key in self._memory:
+            return self._memory[key]
+        if self._store is None:
+            raise SecretStoreUnavailable("no keychain is configured")
+        return await self._store.get(key)
+
+    async def set(self, key: str, value: str) -> None:
+        """Store in the keychain (raises SecretStoreUnavailable when there is none)."""
+        if self._store is None:
+            raise SecretStoreUnavailable("no keychain is configured")
+        await self._store.set(key, value)
+        self._memory.pop(key, None)
+
+    async def delete(self, key: str) -> None:
+        """Forget ``key`` in memory and in the keychain."""
+        self._memory.pop(key, None)
+        if self._store is None:
+            return
+        await self._store.delete(key)
+
+
+class SessionBridge(QObject):
+    """Adapts one core :class:`Session` (re-created when the profile changes) to Qt signals.
+
+    Args:
+        profile: the connection profile to start with.
+        transport_factory: new transport per connection (infra, injected by app.py).
+        secrets: the keychain port (infra, injected by app.py); None: no keychain at all.
+        tasks: runs every coroutine the bridge starts.
+        timeline: the frame store (a new one by default).
+        tools: tools to register.
+        toolset: tools with their responder chains (its enabled tools are registered).
+        dispatcher_factory: builds the automatic-answer dispatcher for a session.
+        simulator_url: WebSocket URL of the in-process simulator, used by profiles with
+            ``local_simulator`` set.
+
+    Signals:
+        state_changed(str, str): the connection state's name (``SessionState`` value:
+            idle, connecting, open, connected, ready, reconnecting, closed, failed) and a
+            readable message (the server's own words when it sent any; license masked).
+        call_received(str): a function call arrived; argument is its key in ``calls``.
+        call_updated(str): a call changed state (answering, answered, expired…).
+        call_overdue(str): a call passed its answer deadline unanswered.
+        transcript_delta(str, str, str): role ("avatar"), response id, text fragment.
+        transcript_done(str, str, str): role ("user"/"avatar"), response id, the full text.
+            Typed turns are not echoed (the conversation panel shows them when sent).
+        response_started(str): the avatar began a response (response id).
+        response_finished(str): the response with this id ended.
+        error_reported(str): something failed that the user should read.
+        warning_reported(str): something the user should know (the session goes on).
+        answer_mode_changed(str): "manual", "auto" or "approve".
+        dispatch_changed(str): the dispatcher's record of a call changed (draft ready,
+            waiting for a person, answered…); argument is the call key.
+        profile_changed(): the session was replaced (new profile or opened file): calls,
+            state and responses start fresh.
+        timeline_replaced(object): an opened session file replaced the timeline.
+    """
+
+    state_changed = Signal(str, str)
+    call_received = Signal(str)
+    call_updated = Signal(str)
+    call_overdue = Signal(str)
+    transcript_delta = Signal(str, str, str)
+    transcript_done = Signal(str, str, str)
+    response_started = Signal(str)
+    response_finished = Signal(str)
+    error_reported = Signal(str)
+    warning_reported = Signal(str)
+    answer_mode_changed = Signal(str)
+    dispatch_changed = Signal(str)
+    profile_changed = Signal()
+    timeline_replaced = Signal(object)
+
+    def __init__(
+        self,
+        *,
+        profile: ConnectionProfile,
+        transport_factory: TransportFactory,
+        secrets: SecretStore | None,
+        tasks: TaskRunner,
+        timeline: Timeline | None = None,
+        tools: list[ToolDefinition] | None = None,
+        toolset: ToolSet | None = None,
+        dispatcher_factory: DispatcherFactory | None = None,
+        simulator_url: str | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._transport_factory = transport_factory
+        self._secrets = SessionSecrets(secrets)
+        self._tasks = tasks
+        self._timeline = timeline if timeline is not None else Timeline()
+        self._toolset = toolset
+        if tools is None and toolset is not None:
+            tools = toolset.definitions()
+        self._tools: list[ToolDefinition] = list(tools or [])
+        self._dispatcher_factory = dispatcher_factory
+        self._dispatcher: Dispatcher | None = None
+        self._answer_mode = "manual"
+        self._profile = profile
+        self._simulator_url = simulator_url
+        self._active_responses: set[str] = set()
+        self._listener = _SessionListener(self)
+        self._dispatch_listener = _DispatchListener(self)
+        self._session = self._build_session()
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def session(self) -> Session:
+        """The current core session (replaced when the profile changes)."""
+        return self._session
+
+    @property
+    def calls(self) -> CallBook:
+        """Every function call of the current session, by key (and call id)."""
+        return self._session.calls
+
+    @property
+    def timeline(self) -> Timeline:
+        """The frame store."""
+        return self._timeline
+
+    @property
+    def profile(self) -> ConnectionProfile:
+        """The connection profile in use (as the user edits it; see :meth:`effective_profile`)."""
+        return self._profile
+
+    @property
+    def tools(self) -> list[ToolDefinition]:
+        """The tools registered on connect (a copy)."""
+        return list(self._tools)
+
+    @property
+    def tasks(self) -> TaskRunner:
+        """The runner that owns the bridge's coroutines (panels use it too)."""
+        return self._tasks
+
+    @property
+    def secrets(self) -> SessionSecrets:
+        """The keychain, plus memory-only licenses."""
+        return self._secrets
+
+    @property
+    def answer_mode(self) -> str:
+        """ "manual", "auto" or "approve"."""
+        return self._answer_mode
+
+    @property
+    def dispatcher(self) -> Dispatcher | None:
+        """The automatic-answer dispatcher of the current session, if app.py provided one."""
+        return self._dispatcher
+
+    @property
+    def toolset(self) -> ToolSet | None:
+        """The tool set whose chains answer calls (None: tools only, no responders)."""
+        return self._toolset
+
+    def dispatch_record(self, key: str) -> DispatchRecord | None:
+        """What the dispatcher did with a call (None without a dispatcher or record)."""
+        return self._dispatcher.record(key) if self._dispatcher is not None else None
+
+    @property
+    def state(self) -> str:
+        """Name of the session's connection state (``SessionState`` value)."""
+        return self._session.state.value
+
+    @property
+    def is_active(self) -> bool:
+        """Whether the session is connecting, connected or reconnecting."""
+        return self._session.state.is_active
+
+    @property
+    def is_live(self) -> bool:
+        """Whether frames can be sent now."""
+        return self._session.state.is_live
+
+    @property
+    def simulator_url(self) -> str | None:
+        """URL of the in-process simulator, if the app started one."""
+        return self._simulator_url
+
+    def effective_profile(self) -> ConnectionProfile:
+        """The profile actually connected (the simulator's real URL swapped in)."""
+        profile = self._profile
+        if profile.local_simulator and self._simulator_url:
+            return profile.with_changes(url=self._simulator_url)
+        return profile
+
+    def connect_url_masked(self) -> str:
+        """The URL that connect opens, license masked."""
+        return self.effective_profile().masked_url()
+
+    # ------------------------------------------------------------------ configuration
+    def set_profile(self, profile: ConnectionProfile) -> None:
+        """Use ``profile``; an idle session is replaced at once, a live one on next connect."""
+        if profile == self._profile:
+            return
+        self._profile = profile
+        if not self.is_active:
+            self._replace_session()
+
+    def set_simulator_url(self, url: str | None) -> None:
+        """Tell the bridge where the in-process simulator listens."""
+        self._simulator_url = url
+        if self._profile.local_simulator and not self.is_active:
+            self._replace_session()
+
+    def set_tools(self, tools: list[ToolDefinition]) -> None:
+        """Replace the tools sent at registration (takes effect on the next registration)."""
+        self._tools = list(tools)
+        self._session.set_tools(list(tools))
+
+    def set_toolset(self, toolset: ToolSet) -> None:
+        """Use ``toolset``: its enabled tools are registered, its chains answer new calls."""
+        self._toolset = toolset
+        if self._dispatcher is not None:
+            self._dispatcher.set_toolset(toolset)
+        self.set_tools(toolset.definitions())
+
+    def set_answer_mode(self, mode: str) -> None:
+        """Switch between manual answering, automatic answering and approve-drafts."""
+        if mode not in ANSWER_MODES:
+            raise ValueError(f"unknown answer mode {mode!r}; expected one of {ANSWER_MODES}")
+        if mode == self._answer_mode:
+            return
+        self._answer_mode = mode
+        self._apply_mode()
+        self.answer_mode_changed.emit(mode)
+
+    def set_session_license(self, profile_name: str, value: str | None) -> None:
+        """Use ``value`` as ``profile_name``'s license for this run only (None forgets it)."""
+        self._secrets.remember(profile_name, value)
+
+    def has_session_license(self, profile_name: str) -> bool:
+        """Whether ``profile_name`` uses a memory-only license."""
+        return self._secrets.in_memory(profile_name)
+
+    async def known_secrets(self) -> list[str]:
+        """Licenses to redact from exports: in use, memory-only, and the profile's stored one."""
+        found = set(self._session.secrets_in_use()) | set(self._secrets.memory_values())
+        if not self._profile.local_simulator:
+            try:
+                stored = await self._secrets.get(self._profile.name)
+            except SecretStoreUnavailable:
+                stored = None
+            if stored:
+                found.add(stored)
+        return sorted(found)
+
+    def replace_timeline(self, timeline: Timeline) -> None:
+        """Show ``timeline`` (an opened session file) instead of the current frames.
+
+        Raises:
+            RuntimeError: while connected (the live session writes into its timeline).
+        """
+        if self.is_active:
+            raise RuntimeError("disconnect before opening a saved session")
+        old = self._timeline
+        self._timeline = timeline
+        self._replace_session()
+        self.timeline_replaced.emit(timeline)
+        old.close()
+
+    # ------------------------------------------------------------------ actions
+    def connect_session(self) -> None:
+        """Connect (in the background); progress arrives through ``state_changed``."""
+        if self.is_active:
+            return
+        if self._session.profile != self.effective_profile():
+            self._replace_session()
+        self._start(self._session.connect(), "Connect", "session-connect")
+
+    def disconnect_session(self) -> None:
+        """Disconnect (in the background); open calls become abandoned."""
+        self._start(self._session.disconnect(), "Disconnect", "session-disconnect")
+
+    def send_text(self, text: str) -> None:
+        """Send a typed user turn."""
+        text = text.strip()
+        if text:
+            self._start(self._session.send_text(text), "Sending the message", "send-text")
+
+    def answer_call(
+        self, call_id: str, output: str | dict[str, Any] | list[Any], is_error: bool = False
+    ) -> None:
+        """Answer a call by hand with the profile's result style (``call_id``: key or call id).
+
+        With a dispatcher, a chain's waiting manual step receives the answer (so the chain
+        records it); otherwise it is sent directly.
+        """
+        coro: Coroutine[Any, Any, Any]
+        if self._dispatcher is not None:
+            coro = self._dispatcher.answer_manually(call_id, output, is_error=is_error)
+        else:
+            coro = self._session.answer_call(call_id, output, responder="manual", is_error=is_error)
+        self._start(coro, "Answering the call", f"answer-{call_id}")
+
+    def approve_draft(self, key: str, output: str | dict[str, Any] | None = None) -> None:
+        """Send a call's drafted answer, optionally edited (approve mode)."""
+        if self._dispatcher is None:
+            self.error_reported.emit("Approving failed: automatic answering is not available")
+            return
+        self._start(self._dispatcher.approve(key, output), "Approving the answer", f"approve-{key}")
+
+    def reject_draft(self, key: str) -> None:
+        """Discard a call's draft; the call waits for a manual answer."""
+        if self._dispatcher is not None:
+            self._dispatcher.reject(key)
+
+    def run_responders(self, key: str) -> None:
+        """Run the call's responder chain now (e.g. for a call waiting in manual mode)."""
+        if self._dispatcher is None:
+            self.error_reported.emit("Running responders failed: no dispatcher is configured")
+            return
+        self._start(self._dispatcher.run_now(key), "Running the responders", f"run-{key}")
+
+    async def close(self) -> None:
+        """Stop the dispatcher and disconnect (app shutdown)."""
+        dispatcher, self._dispatcher = self._dispatcher, None
+        if dispatcher is not None:
+            dispatcher.remove_listener(self._dispatch_listener)
+            await dispatcher.stop()
+        if self.is_active:
+            await self._session.disconnect()
+
+    # ------------------------------------------------------------------ internals
+    def _start(self, coro: Coroutine[Any, Any, Any], what: str, name: str) -> None:
+        self._tasks.start(self._guard(coro, what), name=name)
+
+    async def _guard(self, coro: Coroutine[Any, Any, Any], what: str) -> None:
+        # Errors become a notification instead of an unhandled task failure: the user
+        # should read "Connect failed: …", not a traceback. Session messages are redacted.
+        try:
+            await coro
+        except Exception as error:  # noqa: BLE001  (shown to the user, then logged)
+            message = getattr(error, "message", None) or str(error) or type(error).__name__
+            log.warning("%s failed: %s", what, message)
+            self.error_reported.emit(f"{what} failed: {message}")
+
+    def _replace_session(self) -> None:
+        self._session.remove_listener(self._listener)
+        self._session = self._build_session()
+        self._active_responses.clear()
+        self.profile_changed.emit()
+
+    def _build_session(self) -> Session:
+        self._close_dispatcher()
+        profile = self.effective_profile()
+        session = Session(
+            profile,
+            self._transport_factory,
+            self._secrets,
+            self._timeline,
+            list(self._tools),
+            license=SIMULATOR_LICENSE if profile.local_simulator else None,
+        )
+        session.add_listener(self._listener)
+        if self._dispatcher_factory is not None:
+            dispatcher = self._dispatcher_factory(session)
+            if self._toolset is not None:
+                dispatcher.set_toolset(self._toolset)
+            dispatcher.add_listener(self._dispatch_listener)
+            dispatcher.start()
+            self._dispatcher = dispatcher
+            self._apply_mode()
+        return session
+
+    def _apply_mode(self) -> None:
+        if self._dispatcher is not None:
+            self._dispatcher.set_mode(DispatchMode(self._answer_mode))
+
+    def _close_dispatcher(self) -> None:
+        dispatcher, self._dispatcher = self._dispatcher, None
+        if dispatcher is not None:
+            dispatcher.remove_listener(self._dispatch_listener)
+            self._tasks.start(dispatcher.stop(), name="dispatcher-stop")
+
+    # Listener callbacks (loop thread == GUI thread under qasync).
+    def _on_state(self, change: StateChange) -> None:
+        if not change.state.is_live:
+            for response_id in sorted(self._active_responses):
+                self.response_finished.emit(response_id)
+            self._active_responses.clear()
+        self.state_changed.emit(change.state.value, change.message)
+
+    def _on_transcript(self, transcript: Transcript) -> None:
+        response_id = transcript.response_id or ""
+        if transcript.role == "user":
+            if not transcript.typed:
+                self.transcript_done.emit("user", response_id, transcript.text)
+            return
+        if response_id not in self._active_responses:
+            self._active_responses.add(response_id)
+            self.response_started.emit(response_id)
+        if transcript.final:
+            self.transcript_done.emit(transcript.role, response_id, transcript.text)
+            self._active_responses.discard(response_id)
+            self.response_finished.emit(response_id)
+        else:
+            self.transcript_delta.emit(transcript.role, response_id, transcript.text)
+
+
+class _SessionListener:
+    """Receives core Session callbacks and re-emits them as the bridge's signals."""
+
+    def __init__(self, bridge: SessionBridge) -> None:
+        self._bridge = bridge
+
+    def session_state_changed(self, change: StateChange) -> None:
+        self._bridge._on_state(change)
+
+    def call_received(self, call: FunctionCall) -> None:
+        self._bridge.call_received.emit(call.key)
+
+    def call_updated(self, call: FunctionCall) -> None:
+        self._bridge.call_updated.emit(call.key)
+
+    def call_overdue(self, call: FunctionCall) -> None:
+        self._bridge.call_overdue.emit(call.key)
+
+    def transcript_received(self, transcript: Transcript) -> None:
+        self._bridge._on_transcript(transcript)
+
+    def session_warning(self, message: str) -> None:
+        self._bridge.warning_reported.emit(message)
+
+    def session_error(self, message: str) -> None:
+        self._bridge.error_reported.emit(message)
+
+
+class _DispatchListener:
+    """Re-emits dispatcher record changes as ``dispatch_changed``."""
+
+    def __init__(self, bridge: SessionBridge) -> None:
+        self._bridge = bridge
+
+    def dispatch_changed(self, record: DispatchRecord) -> None:
+        self._bridge.dispatch_changed.emit(record.key)
+
+
+__all__ = [
+    "ANSWER_MODES",
+    "SIMULATOR_LICENSE",
+    "CallState",
+    "SessionBridge",
+    "SessionSecrets",
+    "SessionState",
+]

@@ -1,0 +1,256 @@
+"""The timeline table model and panel: batching, folding, filters, highlight, detail, follow."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import QGuiApplication
+
+from navtalk_desktop.core.timeline import TEXT_FOLD_PREFIX, Direction, Timeline
+from navtalk_desktop.ui.json_highlighter import pretty_json
+from navtalk_desktop.ui.timeline_model import (
+    CALL,
+    DIRECTION,
+    SUMMARY,
+    TYPE,
+    EntryRole,
+    MatchRole,
+    TimelineTableModel,
+    ViewFilter,
+)
+
+
+def _manual_timeline() -> Timeline:
+    # Notifications are flushed by the test, so batching is deterministic.
+    return Timeline(schedule=lambda callback: None)
+
+
+def _frame(kind: str, **data: Any) -> str:
+    return json.dumps({"type": kind, "data": data})
+
+
+def _delta(timeline: Timeline, response: str, text: str) -> int:
+    kind = "realtime.response.audio_transcript.delta"
+    return timeline.append(
+        Direction.IN,
+        kind,
+        _frame(kind, id=response, content=text),
+        summary=text,
+        fold_key=f"{TEXT_FOLD_PREFIX}{kind}|{response}",
+    )
+
+
+def _populate(timeline: Timeline) -> None:
+    timeline.append(Direction.OUT, "realtime.input_function_call", _frame("realtime.input_function_call"))
+    timeline.append(
+        Direction.IN,
+        "conversation.connected.success",
+        _frame("conversation.connected.success", sessionId="s1"),
+        summary="success: session s1",
+    )
+    for word in ("It ", "is ", "sunny"):
+        _delta(timeline, "resp_1", word)
+    timeline.append(
+        Direction.IN,
+        "realtime.response.function_call_arguments.done",
+        _frame("realtime.response.function_call_arguments.done", call_id="call_A", arguments={"city": "Beijing"}),
+        summary='get_weather({"city": "Beijing"})',
+        call_id="call_A",
+    )
+    timeline.append(Direction.LOCAL, "local.warning", "", summary="bad frame", error="not valid JSON")
+    timeline.flush()
+
+
+def test_model_passes_qt_model_tester(qtmodeltester: Any) -> None:
+    timeline = _manual_timeline()
+    model = TimelineTableModel(timeline)
+    _populate(timeline)
+    model.process_pending()
+    model.toggle_expanded(2)  # the folded transcript run
+    qtmodeltester.check(model, force_py=False)
+    model.set_filter(ViewFilter(text="sunny", highlight=True))
+    qtmodeltester.check(model, force_py=False)
+
+
+def test_appends_arrive_in_one_batch_and_deltas_fold(qtbot: Any) -> None:
+    timeline = _manual_timeline()
+    model = TimelineTableModel(timeline)
+    inserts: list[tuple[int, int]] = []
+    model.rowsInserted.connect(lambda _parent, first, last: inserts.append((first, last)))
+    _populate(timeline)
+    assert model.rowCount() == 0  # lagging: nothing shown before the batch timer fires
+    qtbot.waitUntil(lambda: model.rowCount() == 5, timeout=2000)
+    assert inserts == [(0, 4)]  # one beginInsertRows for the whole batch
+    assert model.index(2, TYPE).data() == "▸ 3× realtime.response.audio_transcript.delta"
+    assert model.index(2, SUMMARY).data() == "It is sunny"
+    assert model.index(3, CALL).data() == "call_A"
+    assert model.index(0, DIRECTION).data() == "→ out"
+    assert model.index(4, SUMMARY).data().startswith("⚠ not valid JSON")
+
+
+def test_growing_fold_updates_its_row_and_expanded_frames(qtbot: Any) -> None:
+    timeline = _manual_timeline()
+    model = TimelineTableModel(timeline)
+    _delta(timeline, "r", "one ")
+    _delta(timeline, "r", "two ")
+    timeline.flush()
+    model.process_pending()
+    assert model.rowCount() == 1
+    model.toggle_expanded(0)
+    assert model.rowCount() == 3
+    assert model.is_expanded(0)
+    assert model.index(1, TYPE).data().strip().startswith("↳ frame")
+    with qtbot.waitSignal(model.dataChanged, timeout=2000):
+        _delta(timeline, "r", "three")
+        timeline.flush()
+    assert model.rowCount() == 4  # the new frame appears under the expanded group
+    assert model.index(0, SUMMARY).data() == "one two three"
+    model.toggle_expanded(3)  # toggling a frame row collapses its group
+    assert model.rowCount() == 1
+    assert not model.is_expanded(0)
+
+
+def test_filter_hides_then_highlight_keeps_rows(qtbot: Any) -> None:
+    timeline = _manual_timeline()
+    model = TimelineTableModel(timeline)
+    _populate(timeline)
+    model.process_pending()
+    assert model.set_filter(ViewFilter(call_id="call_A"))
+    assert model.rowCount() == 1
+    assert model.index(0, CALL).data() == "call_A"
+    assert model.set_filter(ViewFilter(directions=frozenset({Direction.OUT})))
+    assert [model.index(r, DIRECTION).data() for r in range(model.rowCount())] == ["→ out"]
+    assert model.set_filter(ViewFilter(type_contains="transcript"))
+    assert model.rowCount() == 1
+    assert model.set_filter(ViewFilter(text=r"Bei\w+", regex=True, highlight=True))
+    assert model.rowCount() == 5
+    assert model.match_rows() == [3]
+    assert model.index(3, SUMMARY).data(MatchRole) is True
+    assert model.index(3, SUMMARY).data(Qt.ItemDataRole.BackgroundRole) is not None
+    assert model.index(0, SUMMARY).data(Qt.ItemDataRole.BackgroundRole) is None
+
+
+def test_bad_regex_is_reported_and_keeps_the_previous_filter(qtbot: Any) -> None:
+    timeline = _manual_timeline()
+    model = TimelineTableModel(timeline)
+    _populate(timeline)
+    model.process_pending()
+    with qtbot.waitSignal(model.filter_failed, timeout=1000) as blocker:
+        assert not model.set_filter(ViewFilter(text="([", regex=True))
+    assert "invalid regular expression" in blocker.args[0]
+    assert model.rowCount() == 5
+
+
+def test_live_frames_respect_the_filter(qtbot: Any) -> None:
+    timeline = _manual_timeline()
+    model = TimelineTableModel(timeline)
+    model.set_filter(ViewFilter(text="sunny"))
+    _delta(timeline, "r1", "cloudy ")
+    timeline.append(Direction.IN, "other", _frame("other"), summary="x")
+    timeline.flush()
+    model.process_pending()
+    assert model.rowCount() == 0
+    # An older fold that starts matching later is inserted in order, not appended.
+    _delta(timeline, "r2", "sunny")
+    timeline.flush()
+    model.process_pending()
+    assert [model.index(r, SUMMARY).data() for r in range(model.rowCount())] == ["sunny"]
+
+
+def test_clear_empties_the_model(qtbot: Any) -> None:
+    timeline = _manual_timeline()
+    model = TimelineTableModel(timeline)
+    _populate(timeline)
+    model.process_pending()
+    with qtbot.waitSignal(model.modelReset, timeout=1000):
+        timeline.clear()
+    assert model.rowCount() == 0
+    assert model.rowCount(model.index(0, 0)) == 0
+    assert model.rowCount(QModelIndex()) == 0
+
+
+def test_entry_role_exposes_core_objects() -> None:
+    timeline = _manual_timeline()
+    model = TimelineTableModel(timeline)
+    _populate(timeline)
+    model.process_pending()
+    fold = model.index(2, 0).data(EntryRole)
+    assert fold.count == 3
+    assert fold.text == "It is sunny"
+
+
+def test_pretty_json_formats_frames_and_binary() -> None:
+    text, is_json = pretty_json('{"a":[1,true,null]}')
+    assert is_json
+    assert text == '{\n  "a": [\n    1,\n    true,\n    null\n  ]\n}'
+    text, is_json = pretty_json(b"\x00\x01")
+    assert not is_json
+    assert text.startswith("<binary frame, 2 bytes>")
+    assert pretty_json("not json") == ("not json", False)
+
+
+@pytest.fixture
+def panel_bridge(qloop: Any) -> Any:
+    from tests.gui.ui_support import make_bridge
+
+    bridge = make_bridge()
+    yield bridge
+
+
+def test_panel_detail_copy_follow_and_search(qtbot: Any, panel_bridge: Any) -> None:
+    from navtalk_desktop.ui.timeline_panel import TimelinePanel
+
+    panel = TimelinePanel(panel_bridge)
+    qtbot.addWidget(panel)
+    panel.resize(900, 500)
+    panel.show()
+    timeline = panel_bridge.timeline
+    for i in range(300):
+        timeline.append(Direction.IN, "tick", _frame("tick", n=i), summary=f"tick {i}")
+    _populate(timeline)
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 305, timeout=3000)
+    bar = panel.view.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.value() == bar.maximum(), timeout=2000)
+    assert panel.following
+
+    # Scrolling up pauses auto-scroll; new frames then leave the view alone.
+    bar.setValue(0)
+    assert not panel.following
+    timeline.append(Direction.IN, "tick", _frame("tick", n=999), summary="tick 999")
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 306, timeout=2000)
+    assert bar.value() == 0
+    panel.follow_button.click()
+    assert panel.following
+    assert bar.value() == bar.maximum()
+
+    # Detail pane: pretty JSON of the selected frame, and copy puts the exact frame on the clipboard.
+    row = panel.model.display_row_of_group(timeline.group_of(305))
+    panel.view.selectRow(row)
+    assert '"city": "Beijing"' in panel.detail.text.toPlainText()
+    assert "call <code>call_A</code>" in panel.detail.header.text()
+    panel.detail.copy_button.click()
+    assert json.loads(QGuiApplication.clipboard().text())["data"]["call_id"] == "call_A"
+
+    # Search hides non-matching rows but keeps the selection.
+    panel.focus_search()
+    qtbot.keyClicks(panel.search_edit, "Beijing")
+    panel.apply_filter()
+    assert panel.model.rowCount() == 1
+    assert panel.view.currentIndex().row() == 0
+    assert "1 of" in panel.match_label.text()
+    panel.highlight_check.setChecked(True)
+    panel.apply_filter()
+    assert panel.model.rowCount() == 306
+    panel.next_match()
+    assert panel.view.currentIndex().row() == row
+    assert "1 matches highlighted" in panel.match_label.text()
+
+    # A bad regex is shown on the search box, nothing is lost.
+    panel.regex_check.setChecked(True)
+    panel.search_edit.setText("([")
+    panel.apply_filter()
+    assert "invalid regular expression" in panel.match_label.text()
+    assert panel.model.rowCount() == 306

@@ -1,0 +1,99 @@
+"""Helpers for GUI tests: the real app (Workbench) on the test's qasync loop, and waits.
+
+The workbench is built exactly as ``navtalk-desktop`` builds it (real simulator on a free
+127.0.0.1 port, real WebSocket transport, real settings file, memory keyring from the root
+conftest), with fast simulator timings and files under the test's ``tmp_path``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from navtalk_desktop import app as app_module
+from navtalk_desktop.core.responders.config import ResponderChain, ResponderStep, StaticConfig
+from navtalk_desktop.core.tool_templates import new_entry
+from navtalk_desktop.core.toolset import ToolSet, toolset_to_json
+from navtalk_desktop.infra.settings_file import SettingsFile
+from navtalk_desktop.simulator.config import SimulatorConfig
+from navtalk_desktop.ui.session_bridge import SessionBridge
+from navtalk_desktop.ui.tasks import TaskRunner
+
+QUESTION = "What's the weather in Beijing?"
+
+
+def app_args(*argv: str) -> argparse.Namespace:
+    """Parse ``argv`` with the app's own parser."""
+    parser = argparse.ArgumentParser()
+    app_module.configure_parser(parser)
+    return parser.parse_args(list(argv))
+
+
+def build_workbench(
+    await_in_qt: Callable[..., Any],
+    tmp_path: Path,
+    *argv: str,
+    simulator_config: SimulatorConfig | None = None,
+) -> app_module.Workbench:
+    """Build the app's workbench on the test loop and show its window."""
+    layout = QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
+    args = app_args(*argv)
+    workbench: app_module.Workbench = await_in_qt(
+        app_module.Workbench.create(
+            args,
+            layout_settings=layout,
+            simulator_config=simulator_config or SimulatorConfig.fast(),
+            settings_file=SettingsFile(tmp_path / "settings.json"),
+        ),
+        timeout=20,
+    )
+    workbench.window.resize(1440, 880)
+    workbench.window.show()
+    workbench.start(args)
+    return workbench
+
+
+@pytest.fixture
+def workbench_factory(
+    qloop: Any, await_in_qt: Callable[..., Any], tmp_path: Path, app_home: Path
+) -> Iterator[Callable[..., app_module.Workbench]]:
+    """Build workbenches (``factory(*argv)``); every one is closed at teardown."""
+    built: list[app_module.Workbench] = []
+
+    def factory(*argv: str, **kwargs: Any) -> app_module.Workbench:
+        workbench = build_workbench(await_in_qt, tmp_path, *argv, **kwargs)
+        built.append(workbench)
+        return workbench
+
+    yield factory
+    for workbench in built:
+        await_in_qt(workbench.close(), timeout=20)
+
+
+def static_toolset_file(path: Path, output: str) -> Path:
+    """Write a tool set whose ``function_call_judge`` answers ``output`` automatically."""
+    entry = new_entry("function_call_judge").replace(
+        chain=ResponderChain(steps=(ResponderStep(StaticConfig(output)),))
+    )
+    toolset = ToolSet(name="Test tools", tools=(entry,))
+    path.write_text(json.dumps(toolset_to_json(toolset), indent=2), encoding="utf-8")
+    return path
+
+
+def make_bridge() -> SessionBridge:
+    """A bridge on the Local simulator profile that is never connected (panel tests)."""
+    from navtalk_desktop.core.profile import default_profiles
+    from navtalk_desktop.infra.ws_transport import WebSocketTransport
+
+    return SessionBridge(
+        profile=default_profiles()[0],
+        transport_factory=WebSocketTransport,
+        secrets=None,
+        tasks=TaskRunner(),
+    )

@@ -1,0 +1,426 @@
+"""The bundle's recipe, without building it: trimming rules, icon lookup, smoke-log reading,
+archive naming and the user install script."""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+import importlib.util
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from navtalk_desktop import resource_paths
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGING = ROOT / "packaging"
+
+
+def _load(name: str) -> ModuleType:
+    """Import ``packaging/<name>.py`` (a folder of scripts, not a package)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    if str(PACKAGING) not in sys.path:
+        sys.path.insert(0, str(PACKAGING))  # the scripts import their siblings by name
+    spec = importlib.util.spec_from_file_location(name, PACKAGING / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+cfg = _load("bundle_config")
+smoke = _load("smoke")
+build = _load("build")
+
+
+def _pyside6_dir() -> Path:
+    # find_spec of a top-level package locates it without importing it (no Qt in unit tests).
+    spec = importlib.util.find_spec("PySide6")
+    assert spec is not None
+    assert spec.submodule_search_locations
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _qt_modules_imported_by_the_app() -> set[str]:
+    found: set[str] = set()
+    for path in (ROOT / "navtalk_desktop").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            else:
+                continue
+            for name in names:
+                parts = name.split(".")
+                if parts[0] == "PySide6" and len(parts) > 1 and parts[1].startswith("Qt"):
+                    found.add(parts[1])
+    return found
+
+
+# ----------------------------------------------------------------------------- trimming
+
+
+def test_no_excluded_qt_module_is_imported_by_the_app() -> None:
+    """Excluding a module the app imports would ship a bundle that dies at start-up."""
+    used = _qt_modules_imported_by_the_app()
+    assert {"QtCore", "QtGui", "QtWidgets"} <= used
+    clash = sorted(used & set(cfg.EXCLUDED_QT_MODULES))
+    assert not clash, f"the app imports {clash}; remove them from EXCLUDED_QT_MODULES"
+
+
+def test_every_excluded_qt_module_exists_in_pyside6() -> None:
+    """A misspelt exclusion silently excludes nothing."""
+    available = {path.name.split(".")[0] for path in _pyside6_dir().glob("Qt*.abi3.so")}
+    if not available:
+        pytest.skip("PySide6 extension modules not found as Qt*.abi3.so on this platform")
+    unknown = [name for name in cfg.EXCLUDED_QT_MODULES if name not in available]
+    assert not unknown
+
+
+def test_required_plugins_exist_and_are_never_trimmed() -> None:
+    plugins = _pyside6_dir() / "Qt" / "plugins"
+    for plugin in cfg.REQUIRED_QT_PLUGINS:
+        assert (plugins / plugin).is_file(), f"PySide6 has no {plugin}"
+        assert not cfg.is_trimmed(f"{cfg.QT_PREFIX}/plugins/{plugin}"), plugin
+
+
+def test_every_dropped_plugin_pattern_matches_a_real_plugin() -> None:
+    """A stale pattern (plugin renamed upstream) would silently stop trimming."""
+    plugins = _pyside6_dir() / "Qt" / "plugins"
+    real = [path.relative_to(plugins).as_posix() for path in plugins.rglob("*.so")]
+    stale = [p for p in cfg.DROPPED_QT_PLUGINS if not fnmatch.filter(real, p)]
+    assert not stale, f"patterns matching no plugin in this PySide6: {stale}"
+
+
+@pytest.mark.parametrize(
+    ("dest", "trimmed"),
+    [
+        ("PySide6/Qt/plugins/platforms/libqvnc.so", True),
+        ("PySide6/Qt/plugins/platforms/libqxcb.so", False),
+        ("PySide6/Qt/plugins/platforms/libqoffscreen.so", False),
+        ("PySide6/Qt/plugins/generic/libqevdevmouseplugin.so", True),
+        ("PySide6/Qt/plugins/imageformats/libqpdf.so", True),
+        ("PySide6/Qt/plugins/imageformats/libqsvg.so", False),
+        ("PySide6/Qt/translations/qtbase_de.qm", True),
+        ("PySide6/Qt/lib/libQt6Quick.so.6", True),
+        ("libQt6QmlModels.so.6", True),
+        ("PySide6/Qt/lib/libQt6WebEngineCore.so.6", True),
+        ("PySide6/Qt/lib/libQt6Widgets.so.6", False),
+        ("PySide6/Qt/lib/libQt6Svg.so.6", False),
+        ("PySide6/Qt/lib/libQt6Multimedia.so.6", False),
+        ("navtalk_desktop/resources/icons/hicolor/16x16/apps/ai.navtalk.Desktop.png", False),
+        ("PySide6\\Qt\\plugins\\platforms\\libqeglfs.so", True),
+    ],
+)
+def test_is_trimmed_decides_per_bundle_path(dest: str, trimmed: bool) -> None:
+    assert cfg.is_trimmed(dest) is trimmed
+
+
+def test_orphaned_libraries_are_those_only_trimmed_entries_need() -> None:
+    graph = {
+        "/src/libqgtk3.so": {"libgtk-3.so.0", "libQt6Gui.so.6"},
+        "/src/libgtk-3.so.0": {"libcairo.so.2", "libglib-2.0.so.0"},
+        "/src/libcairo.so.2": {"libpixman-1.so.0"},
+        "/src/libpixman-1.so.0": set(),
+        "/src/libQt6Gui.so.6": {"libQt6Core.so.6", "libglib-2.0.so.0"},
+        "/src/libQt6Core.so.6": {"libglib-2.0.so.0"},
+        "/src/libglib-2.0.so.0": set(),
+        "/src/QtGui.abi3.so": {"libQt6Gui.so.6"},
+    }
+    kept = [
+        ("PySide6/QtGui.abi3.so", "/src/QtGui.abi3.so", "EXTENSION"),
+        ("PySide6/Qt/lib/libQt6Gui.so.6", "/src/libQt6Gui.so.6", "BINARY"),
+        ("PySide6/Qt/lib/libQt6Core.so.6", "/src/libQt6Core.so.6", "BINARY"),
+        ("libgtk-3.so.0", "/src/libgtk-3.so.0", "BINARY"),
+        ("libcairo.so.2", "/src/libcairo.so.2", "BINARY"),
+        ("libpixman-1.so.0", "/src/libpixman-1.so.0", "BINARY"),
+        ("libglib-2.0.so.0", "/src/libglib-2.0.so.0", "BINARY"),
+    ]
+    trimmed = [("PySide6/Qt/plugins/platformthemes/libqgtk3.so", "/src/libqgtk3.so", "BINARY")]
+    orphans = cfg.orphaned_libraries(kept, trimmed, lambda path: graph[path])
+    # glib stays: Qt itself links it. Qt stays: the Python module needs it.
+    assert orphans == {"libgtk-3.so.0", "libcairo.so.2", "libpixman-1.so.0"}
+
+
+def test_archive_name_carries_version_and_architecture() -> None:
+    name = cfg.archive_name("1.2.3")
+    assert name == f"navtalk-desktop-1.2.3-linux-{cfg.arch()}.tar.gz"
+    assert cfg.arch()
+    assert "/" not in cfg.arch()
+
+
+def test_spec_applies_the_shared_configuration() -> None:
+    spec = (PACKAGING / "navtalk-desktop.spec").read_text(encoding="utf-8")
+    for needle in (
+        "cfg.project_version()",
+        "cfg.EXCLUDED_QT_MODULES",
+        "cfg.split_trimmed",
+        "cfg.orphaned_libraries",
+        "collect_submodules(cfg.PACKAGE)",
+        "copy_metadata(cfg.DISTRIBUTION)",
+        '"resources"',
+        '"examples"',
+    ):
+        assert needle in spec, needle
+    ast.parse(spec, "navtalk-desktop.spec")  # at least valid Python
+
+
+def test_frozen_entry_answers_python_c_like_an_interpreter(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The script responder runs ``sys.executable -c RUNNER``; in the bundle that is us."""
+    entry = _load("navtalk_desktop_main")
+    monkeypatch.setattr(sys, "argv", list(sys.argv))
+    code = "import json, sys\nprint(json.dumps({'argv': sys.argv, 'name': __name__}))"
+    assert entry.run_as_python_c(["navtalk-desktop", "-c", code, "a", "--b"]) is True
+    assert json.loads(capsys.readouterr().out) == {"argv": ["-c", "a", "--b"], "name": "__main__"}
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["navtalk-desktop"], ["navtalk-desktop", "--version"], ["navtalk-desktop", "-c"]],
+)
+def test_frozen_entry_leaves_normal_command_lines_to_the_cli(argv: list[str]) -> None:
+    assert _load("navtalk_desktop_main").run_as_python_c(argv) is False
+
+
+def test_frozen_entry_lets_errors_in_python_c_code_propagate() -> None:
+    entry = _load("navtalk_desktop_main")
+    with pytest.raises(ZeroDivisionError):
+        entry.run_as_python_c(["navtalk-desktop", "-c", "1 / 0"])
+
+
+# ----------------------------------------------------------------------------- icons API
+
+
+def test_icon_paths_are_the_packaged_pngs_at_every_size() -> None:
+    paths = resource_paths.icon_paths()
+    assert list(paths) == list(resource_paths.ICON_SIZES)
+    for size, path in paths.items():
+        data = path.read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        assert struct.unpack(">II", data[16:24]) == (size, size)
+        assert path.parts[-4:] == ("hicolor", f"{size}x{size}", "apps", f"{cfg.APP_ID}.png")
+
+
+def test_svg_icon_path_is_the_scalable_icon() -> None:
+    path = resource_paths.svg_icon_path()
+    assert path.name == f"{cfg.APP_ID}.svg"
+    assert path.read_text(encoding="utf-8").lstrip().startswith("<?xml")
+
+
+def test_icon_path_rejects_a_size_that_was_not_rendered() -> None:
+    with pytest.raises(ValueError, match=r"no 20 px application icon; rendered sizes are 16, 24"):
+        resource_paths.icon_path(20)
+
+
+def test_resource_paths_stays_qt_free() -> None:
+    tree = ast.parse((ROOT / "navtalk_desktop" / "resource_paths.py").read_text(encoding="utf-8"))
+    imported = {
+        alias.name.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    } | {
+        node.module.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module
+    }
+    assert not imported & {"PySide6", "qasync", "navtalk_desktop"}
+
+
+# ----------------------------------------------------------------------------- smoke log
+
+
+def _line(direction: str, frame: dict[str, object], *, raw: bool = False) -> str:
+    payload: object = json.dumps(frame) if raw else frame
+    return json.dumps({"direction": direction, "frame": payload})
+
+
+CALL = {
+    "type": "realtime.response.function_call_arguments.done",
+    "data": {
+        "function_name": "function_call_judge",
+        "call_id": "call_AAAAAAAAAAAAAAAA",
+        "arguments": {"userInput": "What's the weather in Beijing?"},
+    },
+    "raw_data": {
+        "type": "response.function_call_arguments.done",
+        "call_id": "call_AAAAAAAAAAAAAAAA",
+    },
+}
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {
+            "type": "realtime.function_call_output",
+            "data": {"call_id": "call_AAAAAAAAAAAAAAAA", "output": "sunny"},
+        },
+        {
+            "type": "conversation.item.create",
+            "item": {
+                "type": "function_call_output",
+                "call_id": "call_AAAAAAAAAAAAAAAA",
+                "output": "sunny",
+            },
+        },
+    ],
+    ids=["seed-style", "conversation-item"],
+)
+@pytest.mark.parametrize("raw", [False, True], ids=["object", "raw-text"])
+def test_session_log_shows_a_completed_round_trip(answer: dict[str, object], raw: bool) -> None:
+    lines = [
+        _line("out", {"type": "conversation.connected.success", "data": {"sessionId": "s"}}),
+        _line("out", CALL, raw=raw),
+        _line("in", answer, raw=raw),
+        _line("in", {"type": "response.create"}, raw=raw),
+    ]
+    trip = smoke.analyse_session_log(lines)
+    assert trip.completed == ["call_AAAAAAAAAAAAAAAA"]
+    assert trip.frames == 4
+
+
+def test_session_log_without_an_answer_is_not_a_round_trip() -> None:
+    text_turn = {
+        "type": "conversation.item.create",
+        "item": {
+            "type": "message",
+            "role": "user",
+            "content": [{"type": "input_text", "text": "hi", "call_id": "call_AAAAAAAAAAAAAAAA"}],
+        },
+    }
+    other_answer = {
+        "type": "realtime.function_call_output",
+        "data": {"call_id": "call_BBBBBBBBBBBBBBBB", "output": "x"},
+    }
+    lines = [_line("out", CALL), _line("in", text_turn), _line("in", other_answer), "not json"]
+    trip = smoke.analyse_session_log(lines)
+    assert trip.calls == ["call_AAAAAAAAAAAAAAAA"]
+    assert trip.outputs == ["call_BBBBBBBBBBBBBBBB"]
+    assert trip.completed == []
+    assert trip.frames == 3
+
+
+def test_session_log_notes_and_wrong_directions_do_not_count() -> None:
+    answer = {
+        "type": "realtime.function_call_output",
+        "data": {"call_id": "call_AAAAAAAAAAAAAAAA", "output": "x"},
+    }
+    lines = [
+        _line("out", CALL),
+        _line("note", answer),  # e.g. the simulator remarking on a result it rejected
+        _line("out", answer),  # a result the simulator itself sent is not the client's
+    ]
+    assert smoke.analyse_session_log(lines).completed == []
+    assert smoke.analyse_session_log([*lines, _line("in", answer)]).completed == [
+        "call_AAAAAAAAAAAAAAAA"
+    ]
+
+
+def test_smoke_environment_leaves_the_virtualenv_out(tmp_path: Path) -> None:
+    env = smoke.scrubbed_env(tmp_path)
+    assert env["PATH"] == "/usr/bin:/bin"
+    assert not any(key in env for key in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME"))
+    assert env["QT_QPA_PLATFORM"] == "offscreen"
+    assert env["PYTHON_KEYRING_BACKEND"] == "keyring.backends.null.Keyring"
+    for key in ("NAVTALK_DESKTOP_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):
+        assert Path(env[key]).is_relative_to(tmp_path), key
+
+
+def test_smoke_check_fails_clearly_on_a_folder_without_the_app(tmp_path: Path) -> None:
+    with pytest.raises(smoke.SmokeError, match="navtalk-desktop is missing or not executable"):
+        smoke.smoke_check(tmp_path, "0.1.0", say=lambda _text: None)
+
+
+# ----------------------------------------------------------------------------- install.sh
+
+
+@pytest.fixture
+def fake_bundle(tmp_path: Path) -> Path:
+    """A bundle folder laid out by build.py, with a shell script standing in for the app."""
+    bundle = tmp_path / 'Apps with "quotes" & $dollar' / "navtalk-desktop"
+    bundle.mkdir(parents=True)
+    executable = bundle / "navtalk-desktop"
+    executable.write_text('#!/bin/sh\necho "navtalk-desktop from the bundle"\n')
+    executable.chmod(0o755)
+    build.add_desktop_files(bundle)
+    return bundle
+
+
+def _install(bundle: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["sh", str(bundle / "install.sh"), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(bundle.parent)},
+    )
+
+
+def test_install_script_installs_and_uninstalls_for_the_user(
+    fake_bundle: Path, tmp_path: Path
+) -> None:
+    prefix = tmp_path / "prefix"
+    result = _install(fake_bundle, "--prefix", str(prefix))
+    assert result.returncode == 0, result.stderr
+    launcher = prefix / "bin" / "navtalk-desktop"
+    assert launcher.resolve() == (fake_bundle / "navtalk-desktop").resolve()
+    ran = subprocess.run([str(launcher)], capture_output=True, text=True, timeout=30, check=True)
+    assert ran.stdout.strip() == "navtalk-desktop from the bundle"
+    share = prefix / "share"
+    for size in resource_paths.ICON_SIZES:
+        assert (
+            share / "icons" / "hicolor" / f"{size}x{size}" / "apps" / f"{cfg.APP_ID}.png"
+        ).is_file()
+    assert (share / "icons" / "hicolor" / "scalable" / "apps" / f"{cfg.APP_ID}.svg").is_file()
+    assert (share / "metainfo" / f"{cfg.APP_ID}.metainfo.xml").is_file()
+    desktop = (share / "applications" / f"{cfg.APP_ID}.desktop").read_text()
+    # Quoted per the Desktop Entry spec: ", ` and $ backslash-escaped, then the string
+    # escape doubles each backslash.
+    quoted = str(fake_bundle / "navtalk-desktop").replace('"', '\\\\"').replace("$", "\\\\$")
+    assert f'Exec="{quoted}" %F\n' in desktop
+    assert f"TryExec={fake_bundle / 'navtalk-desktop'}\n" in desktop
+    if shutil.which("desktop-file-validate"):
+        check = subprocess.run(
+            ["desktop-file-validate", str(share / "applications" / f"{cfg.APP_ID}.desktop")],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert check.returncode == 0, check.stdout + check.stderr
+
+    result = _install(fake_bundle, "--prefix", str(prefix), "--uninstall")
+    assert result.returncode == 0, result.stderr
+    left = [p for p in prefix.rglob("*") if p.is_file() and "cache" not in p.name]
+    assert left == []
+    assert not launcher.is_symlink()
+    assert (fake_bundle / "navtalk-desktop").is_file(), "uninstall leaves the bundle alone"
+
+
+def test_install_script_refuses_to_run_outside_a_bundle(fake_bundle: Path, tmp_path: Path) -> None:
+    (fake_bundle / "navtalk-desktop").unlink()
+    result = _install(fake_bundle, "--prefix", str(tmp_path / "prefix"))
+    assert result.returncode == 1
+    assert "run this script from inside the extracted bundle" in result.stderr
+    assert not (tmp_path / "prefix").exists()
+
+
+def test_install_script_rejects_unknown_options(fake_bundle: Path) -> None:
+    result = _install(fake_bundle, "--system")
+    assert result.returncode == 2
+    assert "unknown option --system" in result.stderr
