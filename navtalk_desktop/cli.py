@@ -36,7 +36,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 
 
 def _load(name: str) -> _SubcommandModule:
-    module: _SubcommandModule = importlib.import_module(SUBCOMMANDS[name][0])  # type: ignore[assignment]
+    # A module object satisfies the Protocol structurally; mypy sees ModuleType as Any here.
+    module: _SubcommandModule = importlib.import_module(SUBCOMMANDS[name][0])
     return module
 
 

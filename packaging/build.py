@@ -182,6 +182,17 @@ def verify_bundle(bundle: Path, trim_report: dict[str, object]) -> list[str]:
         and (bundle / "_internal" / cfg.QT_PREFIX / "translations").exists()
     ):
         problems.append("Qt translations were not trimmed")
+    internal = bundle / "_internal"
+    icons = internal / cfg.PACKAGE / "resources" / "icons" / "hicolor"
+    for size in (16, 256, 512):
+        if not (icons / f"{size}x{size}" / "apps" / f"{cfg.APP_ID}.png").is_file():
+            problems.append(f"the window icon ({size} px) is missing from the package data")
+    # dist-info from a regular install, egg-info from an editable one.
+    if not [
+        *internal.glob(f"{cfg.PACKAGE}*.dist-info"),
+        *internal.glob(f"{cfg.PACKAGE}*.egg-info"),
+    ]:
+        problems.append("navtalk-desktop's metadata is missing (--version would fall back)")
     trimmed = trim_report.get("trimmed", [])
     assert isinstance(trimmed, list)
     trimmed_names = {Path(str(dest)).name for dest in trimmed}

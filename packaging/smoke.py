@@ -255,9 +255,9 @@ def start_simulator(
 
 
 def stop(process: subprocess.Popen[str], timeout: float = 10) -> int:
-    """Interrupt a process like Ctrl+C would, kill it if it lingers; return its exit code."""
+    """Ask a process to stop (SIGTERM), kill it if it lingers; return its exit code."""
     if process.poll() is None:
-        process.send_signal(2)  # SIGINT: the simulator's documented way to stop
+        process.terminate()  # SIGTERM: the simulator stops cleanly on it, like on Ctrl+C
         try:
             process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:

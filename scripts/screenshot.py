@@ -48,10 +48,10 @@ def _sandbox() -> None:
     os.environ["NAVTALK_LOG_LEVEL"] = os.environ.get("NAVTALK_LOG_LEVEL", "WARNING")
 
 
-async def _until(check: Callable[[], Any], timeout: float, what: str) -> Any:
+async def _until(check: Callable[[], Any], limit_s: float, what: str) -> Any:
     # Polling on the qasync loop (never a nested Qt loop inside a coroutine, P2).
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + limit_s
     while True:
         value = check()
         if value:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from navtalk_desktop.bench.measure import LOAD_TYPE_PREFIX
+from navtalk_desktop.bench.measure import AUDIO_TYPE, LOAD_TYPE_PREFIX
 from navtalk_desktop.core.timeline import Direction, Timeline
 
 
@@ -20,6 +20,7 @@ class LoadFrameCounter:
 
     Attributes:
         count: load frames seen so far.
+        audio: audio delta frames among them.
         first: receive time of the first load frame.
         last: receive time of the ``target``-th load frame.
         done: set once ``target`` frames arrived.
@@ -29,6 +30,7 @@ class LoadFrameCounter:
         self._timeline = timeline
         self.target = target
         self.count = 0
+        self.audio = 0
         self.first = 0.0
         self.last = 0.0
         self.done = asyncio.Event()
@@ -46,6 +48,8 @@ class LoadFrameCounter:
             if entry.direction is not Direction.IN or not entry.type.startswith(LOAD_TYPE_PREFIX):
                 continue
             self.count += 1
+            if entry.type == AUDIO_TYPE:
+                self.audio += 1
             if self.count == 1:
                 self.first = entry.mono_time
             if self.count == self.target:

@@ -12,6 +12,7 @@ from pathlib import Path
 # Every frame of the load mix (audio and transcript deltas, audio.done, transcript.done,
 # function calls) is a server response event; handshake frames are not.
 LOAD_TYPE_PREFIX = "realtime.response."
+AUDIO_TYPE = "realtime.response.audio.delta"
 CALL_TYPE = "realtime.response.function_call_arguments.done"
 _STATUS = Path("/proc/self/status")
 
@@ -45,7 +46,7 @@ def peak_rss_bytes() -> int:
 
 
 def percentile(values: Sequence[float], q: float) -> float:
-    """The ``q``-th percentile (0–100) by linear interpolation between closest ranks.
+    """The ``q``-th percentile (0-100) by linear interpolation between closest ranks.
 
     Raises:
         ValueError: ``values`` is empty.

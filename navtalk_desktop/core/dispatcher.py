@@ -134,7 +134,7 @@ class Dispatcher(SessionListenerBase):
         self.session = session
         self.mode = mode
         self.unanswered_error = unanswered_error
-        self._toolset = toolset or ToolSet()
+        self._toolset = toolset if toolset is not None else ToolSet()
         self._factory = factory or ResponderFactory()
         # Manual steps of chains wait on this dispatcher.
         self._factory.manual = self

@@ -87,7 +87,7 @@ class ToolSetEditor:
         history_limit: int = 200,
         clock: Clock | None = None,
     ) -> None:
-        self._toolset = toolset or ToolSet()
+        self._toolset = toolset if toolset is not None else ToolSet()
         self.path = path
         self._store = store
         self.autosave_delay_s = autosave_delay_s

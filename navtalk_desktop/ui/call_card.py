@@ -10,6 +10,7 @@ from PySide6.QtCore import QEvent, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QFont
 from PySide6.QtWidgets import (
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QMenu,
@@ -31,7 +32,8 @@ from navtalk_desktop.ui.theme import ThemeColors, colors
 AMBER_FRACTION = 0.5
 RED_FRACTION = 0.2
 MAX_ARGUMENT_LINES = 8
-QUICK_REPLY_LABEL_CHARS = 28
+QUICK_REPLY_LABEL_CHARS = 24
+QUICK_REPLY_COLUMNS = 3
 
 
 def urgency(remaining_s: float | None, deadline_s: float | None) -> str:
@@ -41,7 +43,7 @@ def urgency(remaining_s: float | None, deadline_s: float | None) -> str:
     if remaining_s <= 0:
         return "overdue"
     fraction = remaining_s / deadline_s
-    if fraction <= RED_FRACTION or remaining_s <= 2.0:
+    if fraction <= RED_FRACTION:
         return "red"
     if fraction <= AMBER_FRACTION:
         return "amber"
@@ -121,6 +123,9 @@ class CallCard(QFrame):
         self.call_id_label = QLabel(self)
         self.call_id_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.call_id_label.setToolTip("call_id (select to copy)")
+        # Ids are long; in a narrow dock they give way (elided by the layout), not the buttons.
+        self.call_id_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.call_id_label.setMinimumWidth(20)
         self.status_label = QLabel(self)
         self.status_label.setObjectName("call_status")
         self.countdown = QLabel(self)
@@ -153,24 +158,26 @@ class CallCard(QFrame):
         self.dispatch_label.hide()
 
         self.answer = AnswerEditor(template, self)
-        self.answer.validity_changed.connect(self._update_buttons)
+        self.answer.text_changed.connect(self._update_buttons)
 
-        self.quick_row = QHBoxLayout()
-        self.quick_row.setSpacing(3)
+        # A grid, not a row: the card must fit a narrow dock with several replies saved.
+        self.quick_grid = QGridLayout()
+        self.quick_grid.setSpacing(3)
+        self.quick_grid.setContentsMargins(0, 0, 0, 0)
         self.quick_buttons: list[QToolButton] = []
         self.save_reply_button = QToolButton(self)
-        self.save_reply_button.setText("☆ Save reply")
+        self.save_reply_button.setText("☆ Save")
         self.save_reply_button.setObjectName("save_quick_reply")
         self.save_reply_button.setToolTip(
             "Save the text above as a quick reply for this tool (Ctrl+1…9 answers with it)"
         )
         self.save_reply_button.clicked.connect(self._on_save_reply)
 
-        self.run_button = QPushButton("Run responders", self)
+        self.run_button = QPushButton("Auto-answer", self)
         self.run_button.setObjectName("run_responders")
         self.run_button.setToolTip("Let this tool's responder chain answer this call now")
         self.run_button.clicked.connect(lambda: self.run_requested.emit(self.key))
-        self.reject_button = QPushButton("Reject draft", self)
+        self.reject_button = QPushButton("Reject", self)
         self.reject_button.setObjectName("reject_draft")
         self.reject_button.setToolTip("Discard the automatic answer; answer by hand instead")
         self.reject_button.clicked.connect(lambda: self.reject_requested.emit(self.key))
@@ -189,18 +196,14 @@ class CallCard(QFrame):
         header = QHBoxLayout()
         header.setSpacing(8)
         header.addWidget(self.title)
-        header.addWidget(self.call_id_label)
-        header.addStretch(1)
+        header.addWidget(self.call_id_label, 1)
         header.addWidget(self.status_label)
         header.addWidget(self.countdown)
         self.quick_bar = QWidget(self)
-        quick_layout = QHBoxLayout(self.quick_bar)
+        quick_layout = QVBoxLayout(self.quick_bar)
         quick_layout.setContentsMargins(0, 0, 0, 0)
-        quick_layout.setSpacing(3)
-        quick_label = QLabel("Quick replies:", self.quick_bar)
-        quick_layout.addWidget(quick_label)
-        quick_layout.addLayout(self.quick_row)
-        quick_layout.addStretch(1)
+        quick_layout.setSpacing(2)
+        quick_layout.addLayout(self.quick_grid)
         buttons = QHBoxLayout()
         buttons.setSpacing(4)
         buttons.addWidget(self.save_reply_button)
@@ -290,7 +293,7 @@ class CallCard(QFrame):
         self.dispatch_label.setVisible(bool(parts))
         if self._draft is not None and self._draft != previous:
             self.answer.set_text(self._draft)
-        self.send_button.setText("Approve && send" if self._draft is not None else "Send")
+        self.send_button.setText("Approve" if self._draft is not None else "Send")
         self.send_button.setToolTip(
             "Send the draft (edited or not)"
             if self._draft is not None
@@ -302,7 +305,7 @@ class CallCard(QFrame):
         """Show ``replies`` as numbered buttons (click answers; right-click removes)."""
         self._quick_replies = list(replies)
         for button in self.quick_buttons:
-            self.quick_row.removeWidget(button)
+            self.quick_grid.removeWidget(button)
             button.deleteLater()
         self.quick_buttons = []
         for index, reply in enumerate(replies):
@@ -315,13 +318,17 @@ class CallCard(QFrame):
             button.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
             button.clicked.connect(lambda _=False, i=index: self.send_quick_reply(i))
             button.customContextMenuRequested.connect(lambda _pos, i=index: self._quick_menu(i))
-            self.quick_row.addWidget(button)
+            button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+            button.setMinimumWidth(60)
+            self.quick_grid.addWidget(
+                button, index // QUICK_REPLY_COLUMNS, index % QUICK_REPLY_COLUMNS
+            )
             self.quick_buttons.append(button)
         self.quick_bar.setVisible(bool(replies))
         self._update_buttons()
 
     def set_run_available(self, available: bool) -> None:
-        """Offer "Run responders" (only with a dispatcher, and when nothing runs yet)."""
+        """Offer "Auto-answer" (only with a dispatcher, and when nothing runs yet)."""
         self.run_button.setVisible(available)
 
     def set_busy(self, busy: bool) -> None:

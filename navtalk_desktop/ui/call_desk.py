@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from navtalk_desktop.core.calls import FunctionCall
+from navtalk_desktop.core.calls import CallState, FunctionCall
 from navtalk_desktop.core.dispatcher import DispatchRecord
 from navtalk_desktop.core.quick_replies import (
     quick_replies,
@@ -117,7 +117,7 @@ class CallDesk(QWidget):
         self.style_label.setObjectName("result_style")
         # Long style names must not force the dock wider than the user wants it.
         self.style_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.style_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.style_label.setWordWrap(True)
         self.style_label.setToolTip("How answers are sent (the connection profile's result style)")
 
         self.cards_widget = QWidget(self)
@@ -153,7 +153,7 @@ class CallDesk(QWidget):
         )
         header = self.history.header()
         header.setStretchLastSection(True)
-        for column, width in enumerate((96, 130, 80, 80, 70, 70)):
+        for column, width in enumerate((92, 110, 76, 70, 62, 62)):
             header.resizeSection(column, width)
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
         history_box = QWidget(self)
@@ -179,11 +179,11 @@ class CallDesk(QWidget):
         top.addSpacing(12)
         top.addWidget(self.pending_label)
         top.addStretch(1)
-        top.addWidget(self.style_label)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(4)
         layout.addLayout(top)
+        layout.addWidget(self.style_label)
         layout.addWidget(splitter, 1)
 
         self._timer = QTimer(self)
@@ -258,7 +258,7 @@ class CallDesk(QWidget):
             return True
         name = card.call.name or "this tool"
         self.notification_requested.emit(
-            f"{name} has no quick reply {n}; save one with “☆ Save reply” on its card", "warning"
+            f"{name} has no quick reply {n}; save one with “☆ Save” on its card", "warning"
         )
         return False
 
@@ -318,7 +318,8 @@ class CallDesk(QWidget):
             card = self._add_card(call)
         if card is not None:
             card.refresh()
-            card.set_busy(False)
+            # While the answer frames go out (answering), the controls stay disabled.
+            card.set_busy(call.state is CallState.ANSWERING)
             card.tick()
 
     @Slot(str)
@@ -333,7 +334,11 @@ class CallDesk(QWidget):
         for key in list(self._cards):
             self._remove_card(key)
         style = self._bridge.profile.result_style.value
-        self.style_label.setText(f"Replies as: {RESULT_STYLE_TEXT.get(style, style)}")
+        muted = colors(self.palette()).muted_text
+        self.style_label.setText(
+            f"<span style='color:{muted}'>Answers are sent as "
+            f"{RESULT_STYLE_TEXT.get(style, style)}</span>"
+        )
 
     @Slot(str)
     def _on_bridge_dispatch_changed(self, key: str) -> None:

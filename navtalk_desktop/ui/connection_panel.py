@@ -109,6 +109,8 @@ class ConnectionPanel(QWidget):
         self._apply_timer.setInterval(250)
         self._apply_timer.timeout.connect(self.apply_form)
         bridge.state_changed.connect(self._on_bridge_state_changed)
+        # A new session (other profile) starts idle: show that, not the old session's end.
+        bridge.profile_changed.connect(lambda: self._on_bridge_state_changed(bridge.state, ""))
         bridge.error_reported.connect(self._on_bridge_error)
         self._on_bridge_state_changed(bridge.state, "")
 
@@ -222,6 +224,8 @@ class ConnectionPanel(QWidget):
             "wss://transfer.navtalk.ai/wss/v2/realtime-chat",
         )
         self.url_edit.textEdited.connect(self._on_url_edited)
+        self.url_edit.editingFinished.connect(self._move_license_out_of_url)
+        self._url_text = ""
         form.addRow("&Endpoint:", self.url_edit)
         self.avatar_name_edit = self._line(
             "avatar_name_edit", "Avatar name (URL parameter name=…)", "navtalk.Emily"
@@ -355,10 +359,11 @@ class ConnectionPanel(QWidget):
         group = QGroupBox("Reconnect")
         form = QFormLayout(group)
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
-        self.reconnect_check = QCheckBox("Reconnect after network drops")
+        self.reconnect_check = QCheckBox("Reconnect automatically")
         self.reconnect_check.setObjectName("reconnect_check")
         self.reconnect_check.setToolTip(
-            "Exponential backoff with jitter; never after an invalid license or insufficient balance"
+            "Reconnect after network drops, with exponential backoff and jitter;\n"
+            "never after an invalid license or insufficient balance"
         )
         self.reconnect_check.toggled.connect(self._schedule_apply)
         form.addRow(self.reconnect_check)
@@ -383,8 +388,12 @@ class ConnectionPanel(QWidget):
         self.attempts_spin.setToolTip("Give up after this many failed attempts in a row (0: never)")
         self.attempts_spin.valueChanged.connect(self._schedule_apply)
         form.addRow("Attem&pts:", self.attempts_spin)
-        self.replay_check = QCheckBox("Replay earlier user turns after reconnecting")
+        self.replay_check = QCheckBox("Replay earlier user turns")
         self.replay_check.setObjectName("replay_check")
+        self.replay_check.setToolTip(
+            "After a reconnect, send the user's earlier turns as history so the avatar\n"
+            "keeps the context"
+        )
         self.replay_check.toggled.connect(self._schedule_apply)
         form.addRow(self.replay_check)
         return group
@@ -430,6 +439,7 @@ class ConnectionPanel(QWidget):
             shown = self.bridge.effective_profile() if profile.local_simulator else profile
             self.url_edit.setText(shown.url)
             self.url_edit.setCursorPosition(0)
+            self._url_text = shown.url
             self.avatar_name_edit.setText(profile.avatar_name)
             self.avatar_id_edit.setText(profile.avatar_id)
             self.model_edit.setText(profile.model)
@@ -491,9 +501,10 @@ class ConnectionPanel(QWidget):
             model=self.model_edit.text().strip(),
             voice=self.voice_combo.currentText().strip(),
             prompt=self.prompt_edit.toPlainText(),
-            provider=self.provider_combo.currentData(),
-            registration=self.registration_combo.currentData(),
-            result_style=self.result_combo.currentData(),
+            # Qt hands item data back as plain str: turn it into the enum again.
+            provider=Provider(self.provider_combo.currentData()),
+            registration=RegistrationStyle(self.registration_combo.currentData()),
+            result_style=ResultStyle(self.result_combo.currentData()),
             answer_deadline_s=deadline if deadline > 0 else None,
             reconnect=reconnect,
             replay_history=self.replay_check.isChecked(),
@@ -579,15 +590,27 @@ class ConnectionPanel(QWidget):
         self.notification_requested.emit("info", f"Profile “{name}” deleted")
 
     def _on_url_edited(self, text: str) -> None:
-        # A pasted URL with ?license=… : move the key to the license field, never into settings.
+        # A pasted URL (many characters at once) with ?license=… : move the key at once.
+        # While typing, wait until editing ends so a half-typed key is never split.
+        pasted = len(text) - len(self._url_text) > 1
+        self._url_text = text
+        if pasted:
+            self._move_license_out_of_url()
+
+    @Slot()
+    def _move_license_out_of_url(self) -> None:
+        """Move a ``license=`` in the endpoint to the license field (never into settings)."""
+        text = self.url_edit.text()
         key = license_from_url(text)
         if key:
-            self.url_edit.setText(strip_license(text))
+            self._url_text = strip_license(text)
+            self.url_edit.setText(self._url_text)
             self.license_edit.setText(key)
             self._on_license_edited(key)
             self.notification_requested.emit(
                 "info", "The license in the pasted URL was moved to the License field (masked)."
             )
+            self._schedule_apply()
 
     def _update_url_label(self) -> None:
         profile = self.bridge.profile
@@ -619,8 +642,11 @@ class ConnectionPanel(QWidget):
             value = await self.bridge.secrets.get(name)
         except SecretStoreUnavailable as error:
             if self.bridge.profile.name == name:
-                self.license_status.setText("No keychain available.")
-                self._offer_session_only(error.message)
+                # Only explained here; the choice is offered when there is a license to keep.
+                self.license_status.setText(
+                    "No keychain available: a license can only be kept for this session."
+                )
+                self.license_status.setToolTip(error.message)
             return
         if self.bridge.profile.name != name or self._pending_license:
             return
@@ -670,10 +696,10 @@ class ConnectionPanel(QWidget):
     def _offer_session_only(self, reason: str) -> None:
         self.save_license_button.setEnabled(bool(self.license_edit.text().strip()))
         self.banner.show_message(
-            "<b>No system keychain is available</b>, so the license cannot be stored safely."
+            "<b>The license cannot be saved: there is no system keychain.</b>"
             f"<br><small>{_escape(reason)}</small><br>"
-            "You can use it for this session only: it stays in memory and is forgotten when the"
-            " app quits. It is never written to a file.",
+            "Use it for this session only? It stays in memory, is forgotten when the app"
+            " quits, and is never written to a file.",
             "warning",
             [("session_only", "Use for This Session Only"), ("cancel", "Cancel")],
         )
@@ -746,6 +772,10 @@ class ConnectionPanel(QWidget):
 
     @Slot(str)
     def _on_bridge_error(self, message: str) -> None:
+        # "Connect failed: X" right after the state change that said X adds nothing.
+        last = self.messages.item(self.messages.count() - 1) if self.messages.count() else None
+        if last is not None and last.text().split("  ", 1)[-1] in message:
+            return
         stamp = datetime.now().strftime("%H:%M:%S")
         self.messages.addItem(f"{stamp}  {message}")
         self.messages.scrollToBottom()

@@ -104,7 +104,7 @@ class JsonEditor(QWidget):
         current = self.text_edit.toPlainText()
         try:
             unchanged = json.loads(current) == value
-        except ValueError:
+        except (ValueError, RecursionError):
             unchanged = False
         if not unchanged:
             text = json.dumps(value, indent=2, ensure_ascii=False)
@@ -134,6 +134,9 @@ class JsonEditor(QWidget):
             value = json.loads(text)
         except json.JSONDecodeError as error:
             self._set_valid(False, parse_error_location(text, error))
+            return False
+        except RecursionError:
+            self._set_valid(False, "The JSON is nested too deeply to edit here")
             return False
         self._set_valid(True, "")
         if value != self._value:

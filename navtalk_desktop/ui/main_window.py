@@ -448,6 +448,10 @@ class MainWindow(QMainWindow):
         if self._help is not None:
             self._help.close()
         self.notifications.dismiss_all()
+        # Floating docks are top-level windows of their own; hiding the window leaves them.
+        for dock in self.docks.values():
+            if dock.isFloating():
+                dock.hide()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # Qt override
         # The loop must outlive the window so async clean-up can run (P10): ignore the

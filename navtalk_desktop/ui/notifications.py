@@ -66,6 +66,7 @@ class Toast(QFrame):
         super().__init__(parent)
         self.note = note
         self.setObjectName("toast")
+        self._dark = False
         self.setProperty("level", note.level)
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
@@ -92,6 +93,7 @@ class Toast(QFrame):
 
     def _apply_theme(self) -> None:
         theme = colors(self.palette())
+        self._dark = theme.dark
         accent = _level_color(theme, self.note.level)
         self.setStyleSheet(
             f"QFrame#toast {{ background: {theme.toast_background};"
@@ -101,7 +103,8 @@ class Toast(QFrame):
         )
 
     def changeEvent(self, event: QEvent) -> None:  # Qt override
-        if event.type() == QEvent.Type.PaletteChange:
+        # Our own style sheet raises PaletteChange too: react only to a light/dark switch.
+        if event.type() == QEvent.Type.PaletteChange and colors(self.palette()).dark != self._dark:
             self._apply_theme()
         super().changeEvent(event)
 
@@ -154,7 +157,7 @@ class NotificationCenter(QObject):
         )
         toast.dismissed.connect(lambda t=toast: self._forget(t))
         self._toasts.append(toast)
-        while len(self.visible_toasts) > MAX_VISIBLE:
+        while len(self.visible_toasts) >= MAX_VISIBLE:
             self.visible_toasts[0].dismiss()
         toast.show()
         toast.raise_()
@@ -212,6 +215,7 @@ class Banner(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("banner")
+        self._dark = False
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self._level = "info"
         outer = QVBoxLayout(self)
@@ -256,6 +260,7 @@ class Banner(QFrame):
 
     def _apply_theme(self) -> None:
         theme = colors(self.palette())
+        self._dark = theme.dark
         accent = _level_color(theme, self._level)
         self.setStyleSheet(
             f"QFrame#banner {{ background: {theme.alternate_base}; border: 1px solid"
@@ -263,6 +268,7 @@ class Banner(QFrame):
         )
 
     def changeEvent(self, event: QEvent) -> None:  # Qt override
-        if event.type() == QEvent.Type.PaletteChange:
+        # Our own style sheet raises PaletteChange too: react only to a light/dark switch.
+        if event.type() == QEvent.Type.PaletteChange and colors(self.palette()).dark != self._dark:
             self._apply_theme()
         super().changeEvent(event)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QSplitter,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -270,12 +271,23 @@ class ParameterEditor(QWidget):
         form.addRow("Default", self.default_edit)
         form.addRow(self.field_error)
 
+        top = QWidget(self)
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.setSpacing(4)
+        top_layout.addWidget(self.tree, 1)
+        top_layout.addLayout(buttons)
+        self.tree.setMinimumHeight(self.fontMetrics().height() * 5)
+        # The user decides how much room the tree and the selected row's form get.
+        splitter = QSplitter(Qt.Orientation.Vertical, self)
+        splitter.setChildrenCollapsible(False)
+        splitter.addWidget(top)
+        splitter.addWidget(self.form)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 0)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(4)
-        layout.addWidget(self.tree, 1)
-        layout.addLayout(buttons)
-        layout.addWidget(self.form)
+        layout.addWidget(splitter, 1)
 
         self.setTabOrder(self.tree, self.add_button)
         self.setTabOrder(self.add_button, self.add_child_button)

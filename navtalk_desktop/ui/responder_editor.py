@@ -336,9 +336,11 @@ class RulesPage(_Page):
         self.add_button.setToolTip("Add a rule at the end (before a trailing wildcard)")
         self.remove_button = QPushButton("Remove", self)
         self.remove_button.setToolTip("Remove the selected rule")
-        self.up_button = QPushButton("▲", self)
+        self.up_button = QToolButton(self)
+        self.up_button.setText("▲")
         self.up_button.setToolTip("Move the selected rule up")
-        self.down_button = QPushButton("▼", self)
+        self.down_button = QToolButton(self)
+        self.down_button.setText("▼")
         self.down_button.setToolTip("Move the selected rule down")
         self.add_button.clicked.connect(self.add_rule)
         self.remove_button.clicked.connect(self.remove_rule)
@@ -533,6 +535,7 @@ class WebhookPage(_Page):
         self.timeout_spin.setSuffix(" s")
         self.timeout_spin.setDecimals(1)
         self.timeout_spin.setToolTip("Total time allowed for the request; then “Error: timeout”")
+        self.timeout_spin.setMaximumWidth(110)
         self.verify_check = QCheckBox("Verify TLS certificates", self)
         self.verify_check.setToolTip("Turn off only for self-signed test servers")
         self.output_path_edit = QLineEdit(self)
@@ -638,6 +641,7 @@ class ScriptPage(_Page):
         self.timeout_spin.setSuffix(" s")
         self.timeout_spin.setDecimals(1)
         self.timeout_spin.setToolTip("The script process is killed after this long")
+        self.timeout_spin.setMaximumWidth(110)
         self.trust_label = QLabel(self)
         self.trust_label.setObjectName("script_trust")
         self.trust_label.setWordWrap(True)
@@ -739,8 +743,8 @@ class ResponderChainEditor(QWidget):
             "Responders are tried top to bottom; each answers or passes to the next.\n"
             "Untick a step to skip it."
         )
-        self.steps_list.setMaximumWidth(230)
-        self.steps_list.setMinimumWidth(160)
+        self.steps_list.setMaximumWidth(190)
+        self.steps_list.setMinimumWidth(130)
         self.steps_list.currentRowChanged.connect(self._on_step_selected)
         self.steps_list.itemChanged.connect(self._on_step_item_changed)
 
@@ -939,7 +943,10 @@ class ResponderChainEditor(QWidget):
                 item.setCheckState(
                     Qt.CheckState.Checked if step.enabled else Qt.CheckState.Unchecked
                 )
-                item.setToolTip(KIND_LABELS[step.config.kind])
+                tip = KIND_LABELS[step.config.kind]
+                if step.deadline_s is not None:
+                    tip += f"\nFalls back to the next step after {step.deadline_s:g} s"
+                item.setToolTip(tip)
                 self.steps_list.addItem(item)
         finally:
             self._loading = False
@@ -951,7 +958,7 @@ class ResponderChainEditor(QWidget):
     def _step_text(index: int, step: ResponderStep) -> str:
         text = f"{index + 1}. {step.config.kind}"
         if step.deadline_s is not None:
-            text += f"  ⏱ {step.deadline_s:g} s"
+            text += f"  · {step.deadline_s:g} s"
         return text
 
     def _load_step(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Slot
-from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QWidget
 
 from navtalk_desktop.ui.theme import ThemeColors, colors
 
@@ -63,7 +63,11 @@ class SessionStatusBar(QStatusBar):
         )
         self.rate_label.setMinimumWidth(150)
         self.rate_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.addWidget(self.state_label)
+        # Long server messages must never widen the window: the label takes the free
+        # space, cuts the text, and the tooltip keeps it whole.
+        self.state_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.state_label.setMinimumWidth(160)
+        self.addWidget(self.state_label, 1)
         self.addPermanentWidget(self.latency_label)
         self.addPermanentWidget(self.rate_label)
         self._last_count = event_count()
@@ -95,7 +99,8 @@ class SessionStatusBar(QStatusBar):
         color = getattr(theme, attribute)
         text = f"<span style='color:{color}'>●</span> {label}"
         if self._message and self._message.casefold() not in (label.casefold(), "session ready"):
-            text += f" — {_escape(self._message)}"
+            short = self._message if len(self._message) <= 110 else self._message[:109] + "…"
+            text += f" — {_escape(short)}"
         self.state_label.setText(text)
         self.state_label.setToolTip(self._message or label)
 

@@ -51,7 +51,7 @@ class TaskRunner(QObject):
             log.error("background task %s failed", task.get_name(), exc_info=error)
             self.task_failed.emit(task.get_name(), f"{type(error).__name__}: {error}")
 
-    async def cancel_all(self, timeout: float = 5.0) -> None:
+    async def cancel_all(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109  (bounded wait, not a deadline)
         """Cancel every owned task and wait (bounded) until they have finished."""
         tasks = list(self._tasks)
         for task in tasks:

@@ -167,7 +167,11 @@ class ThemeManager(QObject):
         fusion = QStyleFactory.create("Fusion")
         if fusion is not None:
             app.setStyle(fusion)
-        app.styleHints().colorSchemeChanged.connect(self._on_system_scheme_changed)
+        hints = app.styleHints()
+        # Remembered from the change signal: some platforms (offscreen) report Unknown when
+        # asked but still announce changes.
+        self._system_scheme = hints.colorScheme()
+        hints.colorSchemeChanged.connect(self._on_system_scheme_changed)
         self.set_preference(os.environ.get(THEME_ENV, preference))
 
     @property
@@ -196,10 +200,11 @@ class ThemeManager(QObject):
 
     def _wants_dark(self) -> bool:
         if self._preference == "system":
-            return self._app.styleHints().colorScheme() == Qt.ColorScheme.Dark
+            return self._system_scheme == Qt.ColorScheme.Dark
         return self._preference == "dark"
 
     @Slot(Qt.ColorScheme)
-    def _on_system_scheme_changed(self, _scheme: Qt.ColorScheme) -> None:
+    def _on_system_scheme_changed(self, scheme: Qt.ColorScheme) -> None:
+        self._system_scheme = scheme
         if self._preference == "system":
             self.apply()

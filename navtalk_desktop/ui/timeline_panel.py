@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from PySide6.QtCore import (
     QEvent,
     QItemSelection,
+    QPoint,
     QSignalBlocker,
     Qt,
     QTimer,
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMenu,
     QPlainTextEdit,
+    QSizePolicy,
     QSplitter,
     QTableView,
     QToolButton,
@@ -326,7 +328,7 @@ class TimelinePanel(QWidget):
         self.type_combo.setToolTip(
             "Only event types containing this text (pick one or type part of it)"
         )
-        self.type_combo.setMinimumContentsLength(10)
+        self.type_combo.setMinimumContentsLength(8)
         self.type_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
@@ -337,7 +339,7 @@ class TimelinePanel(QWidget):
         self.direction_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
-        self.direction_combo.setMinimumContentsLength(8)
+        self.direction_combo.setMinimumContentsLength(6)
         for label, directions in _DIRECTION_CHOICES:
             self.direction_combo.addItem(label, directions)
         self.direction_combo.currentIndexChanged.connect(self._schedule_filter)
@@ -348,7 +350,7 @@ class TimelinePanel(QWidget):
         self.call_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
-        self.call_combo.setMinimumContentsLength(8)
+        self.call_combo.setMinimumContentsLength(6)
         self.call_combo.currentIndexChanged.connect(self._schedule_filter)
         layout.addLayout(bar)
 
@@ -365,7 +367,10 @@ class TimelinePanel(QWidget):
         self.match_label = QLabel()
         self.match_label.setObjectName("timeline_matches")
         self.match_label.setToolTip("Entries are logical rows: a folded run of deltas counts once")
-        bar.addWidget(self.match_label)
+        # Long counts must not widen the dock: the label may shrink (and elide).
+        self.match_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.match_label.setMinimumWidth(90)
+        bar.addWidget(self.match_label, 1)
 
         actions = QHBoxLayout()
         actions.setSpacing(4)
@@ -384,12 +389,6 @@ class TimelinePanel(QWidget):
         )
         self.follow_button.toggled.connect(self.set_follow)
         actions.addWidget(self.follow_button)
-        self.expand_button = QToolButton()
-        self.expand_button.setObjectName("timeline_expand")
-        self.expand_button.setText("Expand")
-        self.expand_button.setToolTip("Show every frame of the selected folded run (Space)")
-        self.expand_button.clicked.connect(self._toggle_current)
-        actions.addWidget(self.expand_button)
         self.clear_button = QToolButton()
         self.clear_button.setObjectName("timeline_clear")
         self.clear_button.setText("Clear")
@@ -400,7 +399,7 @@ class TimelinePanel(QWidget):
         actions.addWidget(self.clear_button)
         self.files_button = QToolButton()
         self.files_button.setObjectName("timeline_files")
-        self.files_button.setText("Save / Open")
+        self.files_button.setText("File")
         self.files_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.files_button.setToolTip("Export the session or open a saved one")
         menu = QMenu(self.files_button)
@@ -422,6 +421,8 @@ class TimelinePanel(QWidget):
         self.view.setModel(self.model)
         self.view.configure_columns()
         self.view.toggle_requested.connect(self.model.toggle_expanded)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._on_view_context_menu)
         self.view.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.view.verticalScrollBar().valueChanged.connect(self._on_scrolled)
         self.detail = DetailPane()
@@ -465,7 +466,7 @@ class TimelinePanel(QWidget):
                 self.select_physical_row(selected)
             elif self._follow:
                 self.view.scrollToBottom()
-        self._update_match_label()
+            self._update_match_label()
 
     @Slot(str)
     def _on_filter_failed(self, message: str) -> None:
@@ -674,11 +675,50 @@ class TimelinePanel(QWidget):
             extra = f"Folded text ({fold.count} frames):\n{fold.text}\n\nFirst frame:"
         self.detail.show_frame(header, timeline.raw_frame(physical[0]), extra)
 
-    @Slot()
-    def _toggle_current(self) -> None:
-        index = self.view.currentIndex()
-        if index.isValid():
-            self.model.toggle_expanded(index.row())
+    def context_actions(self, row: int) -> list[QAction]:
+        """The actions offered for display ``row`` (right-click menu)."""
+        self.view.selectRow(row)
+        entry = self.model.entry(row)
+        actions: list[QAction] = []
+
+        def action(text: str, slot: Callable[[], Any], enabled: bool = True) -> None:
+            item = QAction(text, self)
+            item.triggered.connect(slot)
+            item.setEnabled(enabled)
+            actions.append(item)
+
+        action("Copy Frame", self.detail.copy_raw)
+        action(
+            "Copy Pretty JSON", self.detail.copy_pretty, self.detail.copy_pretty_button.isEnabled()
+        )
+        if self.model.is_expandable(row) or not self.model.is_group_row(row):
+            label = (
+                "Collapse Run"
+                if self.model.is_expanded(row) or not self.model.is_group_row(row)
+                else "Expand Run"
+            )
+            action(label, lambda: self.model.toggle_expanded(row))
+        if entry.call_id:
+            call_id = entry.call_id
+            action(f"Show Only Call {call_id}", lambda: self.filter_call(call_id))
+        action(f"Show Only {entry.type}", lambda: self._filter_type(entry.type))
+        return actions
+
+    def _filter_type(self, kind: str) -> None:
+        self.type_combo.setCurrentText(kind)
+        self.apply_filter()
+
+    @Slot(QPoint)
+    def _on_view_context_menu(self, position: QPoint) -> None:
+        index = self.view.indexAt(position)
+        if not index.isValid():
+            return
+        menu = QMenu(self)
+        for item in self.context_actions(index.row()):
+            menu.addAction(item)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        # popup(), not exec(): no nested event loop under qasync (P2).
+        menu.popup(self.view.viewport().mapToGlobal(position))
 
     # ------------------------------------------------------------------ clear
     @Slot()

@@ -54,6 +54,7 @@ from navtalk_desktop.ui.theme import colors
 from navtalk_desktop.ui.tool_form import ToolForm
 
 TAB_DEFINITION, TAB_JSON, TAB_RESPONDERS = range(3)
+MAX_IMPORT_BYTES = 5_000_000
 # One token of a lint location: ".name", "[3]" or "['odd key']".
 _LOCATION_TOKEN = re.compile(
     r"\.?(?P<name>[A-Za-z_$][A-Za-z0-9_$\-]*)|\[(?P<index>-?\d+)\]|\[(?P<quoted>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")\]"
@@ -137,12 +138,15 @@ class ToolsPanel(QWidget):
 
     Signals:
         tools_changed(list): the enabled tool definitions changed (what to register).
+        toolset_changed(object): the tool set changed in any way (definitions, responder
+            chains, variables, quick replies); the argument is the new :class:`ToolSet`.
         lint_changed(object): a new :class:`LintReport` for the tool set.
         notification_requested(str, str): message and level ("info", "success", "warning",
             "error") for the window's notification centre.
     """
 
     tools_changed = Signal(list)
+    toolset_changed = Signal(object)
     lint_changed = Signal(object)
     notification_requested = Signal(str, str)
 
@@ -167,6 +171,7 @@ class ToolsPanel(QWidget):
         self._bridge = bridge
         self._script_trust = script_trust
         self._current = -1
+        self._shown = -2  # the tool whose arguments the test box holds
         self._lint = LintReport(())
         self._registered: list[ToolDefinition] | None = None
         self._icons: dict[str, QIcon] = {}
@@ -269,7 +274,7 @@ class ToolsPanel(QWidget):
         vertical.addWidget(lint_box)
         vertical.setStretchFactor(0, 5)
         vertical.setStretchFactor(1, 1)
-        vertical.setSizes([520, 110])
+        vertical.setSizes([560, 90])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(4)
@@ -523,6 +528,16 @@ class ToolsPanel(QWidget):
         for text in paths:
             path = Path(text)
             try:
+                # Reading happens on the GUI thread: fine for tool files (kilobytes), so
+                # anything far larger is refused instead of freezing the window.
+                size = path.stat().st_size
+                if size > MAX_IMPORT_BYTES:
+                    self.notification_requested.emit(
+                        f"Cannot import {path.name}: {size / 1e6:.0f} MB is far too large for "
+                        f"a tool file (limit {MAX_IMPORT_BYTES // 1_000_000} MB)",
+                        "error",
+                    )
+                    continue
                 result = self._files.import_file(path)
             except ConfigError as error:
                 self.notification_requested.emit(f"Cannot import {path.name}: {error}", "error")
@@ -681,6 +696,7 @@ class ToolsPanel(QWidget):
     def _on_editor_event(self, event: EditorEvent) -> None:
         if event.kind is EditorEventKind.CHANGED:
             self._refresh(select=self._current)
+            self.toolset_changed.emit(self._editor.toolset)
         elif event.kind is EditorEventKind.SAVE_FAILED:
             self.notification_requested.emit(event.message, "error")
         elif event.kind is EditorEventKind.SAVED and not event.autosave:
@@ -744,7 +760,8 @@ class ToolsPanel(QWidget):
 
     def _show_current(self) -> None:
         entry = self.current_entry()
-        previous = self.form.entry
+        switched = self._current != self._shown
+        self._shown = self._current
         self.form.set_entry(entry)
         self.tabs.setEnabled(entry is not None)
         if entry is None:
@@ -753,8 +770,7 @@ class ToolsPanel(QWidget):
             return
         self.json_editor.set_value(entry_to_json(entry))
         self.chain_editor.set_chain(entry.chain)
-        tool_switched = previous is None or previous.name != entry.name
-        self._update_preview(entry, reset_test_arguments=tool_switched)
+        self._update_preview(entry, reset_test_arguments=switched)
         self._update_script_trust()
 
     def _update_buttons(self) -> None:

@@ -32,6 +32,8 @@ def test_layout_round_trips_through_settings(qtbot: Any, tmp_path: Path) -> None
     first.docks["timeline"].setFloating(True)
     first.save_layout(settings)
     settings.sync()
+    # A floating dock is its own top-level window: hiding the main window leaves it up.
+    first.docks["timeline"].close()
     first.hide()
 
     second = MainWindow(TaskRunner())

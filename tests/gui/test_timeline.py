@@ -44,7 +44,9 @@ def _delta(timeline: Timeline, response: str, text: str) -> int:
 
 
 def _populate(timeline: Timeline) -> None:
-    timeline.append(Direction.OUT, "realtime.input_function_call", _frame("realtime.input_function_call"))
+    timeline.append(
+        Direction.OUT, "realtime.input_function_call", _frame("realtime.input_function_call")
+    )
     timeline.append(
         Direction.IN,
         "conversation.connected.success",
@@ -56,11 +58,17 @@ def _populate(timeline: Timeline) -> None:
     timeline.append(
         Direction.IN,
         "realtime.response.function_call_arguments.done",
-        _frame("realtime.response.function_call_arguments.done", call_id="call_A", arguments={"city": "Beijing"}),
+        _frame(
+            "realtime.response.function_call_arguments.done",
+            call_id="call_A",
+            arguments={"city": "Beijing"},
+        ),
         summary='get_weather({"city": "Beijing"})',
         call_id="call_A",
     )
-    timeline.append(Direction.LOCAL, "local.warning", "", summary="bad frame", error="not valid JSON")
+    timeline.append(
+        Direction.LOCAL, "local.warning", "", summary="bad frame", error="not valid JSON"
+    )
     timeline.flush()
 
 
@@ -84,7 +92,7 @@ def test_appends_arrive_in_one_batch_and_deltas_fold(qtbot: Any) -> None:
     assert model.rowCount() == 0  # lagging: nothing shown before the batch timer fires
     qtbot.waitUntil(lambda: model.rowCount() == 5, timeout=2000)
     assert inserts == [(0, 4)]  # one beginInsertRows for the whole batch
-    assert model.index(2, TYPE).data() == "▸ 3× realtime.response.audio_transcript.delta"
+    assert model.index(2, TYPE).data() == "▸ 3\u00d7 realtime.response.audio_transcript.delta"
     assert model.index(2, SUMMARY).data() == "It is sunny"
     assert model.index(3, CALL).data() == "call_A"
     assert model.index(0, DIRECTION).data() == "→ out"
@@ -196,8 +204,7 @@ def test_pretty_json_formats_frames_and_binary() -> None:
 def panel_bridge(qloop: Any) -> Any:
     from tests.gui.ui_support import make_bridge
 
-    bridge = make_bridge()
-    yield bridge
+    return make_bridge()
 
 
 def test_panel_detail_copy_follow_and_search(qtbot: Any, panel_bridge: Any) -> None:
@@ -254,3 +261,27 @@ def test_panel_detail_copy_follow_and_search(qtbot: Any, panel_bridge: Any) -> N
     panel.apply_filter()
     assert "invalid regular expression" in panel.match_label.text()
     assert panel.model.rowCount() == 306
+
+
+def test_panel_context_menu_filters_and_expands(qtbot: Any, panel_bridge: Any) -> None:
+    from navtalk_desktop.ui.timeline_panel import TimelinePanel
+
+    panel = TimelinePanel(panel_bridge)
+    qtbot.addWidget(panel)
+    panel.show()
+    _populate(panel_bridge.timeline)
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 5, timeout=3000)
+    actions = {a.text(): a for a in panel.context_actions(2)}
+    assert "Expand Run" in actions
+    actions["Expand Run"].trigger()
+    assert panel.model.rowCount() == 8
+    assert "Collapse Run" in {a.text() for a in panel.context_actions(2)}
+    actions = {a.text(): a for a in panel.context_actions(panel.model.rowCount() - 2)}
+    actions["Show Only Call call_A"].trigger()
+    assert panel.call_combo.currentData() == "call_A"
+    assert panel.model.rowCount() == 1
+    panel.filter_call(None)
+    actions = {a.text(): a for a in panel.context_actions(0)}
+    actions["Show Only realtime.input_function_call"].trigger()
+    assert panel.model.rowCount() == 1
+    assert panel.type_combo.currentText() == "realtime.input_function_call"

@@ -121,7 +121,8 @@ async def test_template_sees_arguments_call_and_vars() -> None:
     [
         (
             "{{ town }}",
-            "template uses an undefined value: 'town' is undefined (arguments of this call: city)",
+            "template uses an undefined value: 'town' is undefined (arguments of this call: city; "
+            "variables: none)",
         ),
         ("{{ city ", "template syntax error on line 1"),
         ("{{ city.__class__.__mro__ }}", "template blocked by the sandbox"),
@@ -297,6 +298,17 @@ async def test_a_crashing_responder_never_escapes() -> None:
 
 
 @pytest.mark.asyncio
+async def test_missing_variable_is_named() -> None:
+    result = await _run(
+        _chain(ResponderStep(TemplateConfig("{{ vars.base }}"))), _request({}, other="1")
+    )
+    assert result.output == (
+        "Error: template uses an undefined value: 'base' is missing "
+        "(arguments of this call: none; variables: other)"
+    )
+
+
+@pytest.mark.asyncio
 async def test_webhook_and_script_without_ports_fail_clearly() -> None:
     webhook = await _run(_chain(ResponderStep(WebhookConfig(url="http://127.0.0.1:9/x"))))
     assert webhook.output == "Error: webhooks cannot run here (no HTTP client)"
@@ -307,7 +319,9 @@ async def test_webhook_and_script_without_ports_fail_clearly() -> None:
 @pytest.mark.asyncio
 async def test_webhook_url_must_render_to_http() -> None:
     result = await _run(
-        _chain(ResponderStep(WebhookConfig(url="{{ vars.base }}/weather"))), http=object()
+        _chain(ResponderStep(WebhookConfig(url="{{ vars.base }}/weather"))),
+        _request({"city": "Paris"}, base=""),
+        http=object(),
     )
     assert (
         result.output == "Error: webhook URL must start with http:// or https:// (got '/weather')"

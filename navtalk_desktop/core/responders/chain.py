@@ -175,6 +175,10 @@ class ChainRunner:
             attempts.append(
                 StepAttempt(index, kind, StepOutcome.ANSWERED, self._since(step_start), result.note)
             )
+            if result.is_error:
+                # Deliberate error answers (injected rule errors, static errors) are worth a
+                # line on the call too, like failures.
+                messages.append(f"{kind}: {output}")
             return ChainResult(
                 output=output,
                 is_error=result.is_error,

@@ -8,6 +8,7 @@ argument is an error that names it, never a silently empty answer.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -116,8 +117,14 @@ def render(source: str, context: Mapping[str, Any]) -> str:
         return template.render(dict(context))
     except jinja2.UndefinedError as exc:
         available = ", ".join(sorted(context.get("args", {}))) or "none"
+        variables = ", ".join(sorted(context.get("vars", {}))) or "none"
+        # Jinja words a missing key as "'dict object' has no attribute 'x'"; name it plainly.
+        detail = re.sub(
+            r"'dict object' has no attribute '([^']*)'", r"'\1' is missing", exc.message or ""
+        )
         raise TemplateError(
-            f"template uses an undefined value: {exc.message} (arguments of this call: {available})"
+            f"template uses an undefined value: {detail} "
+            f"(arguments of this call: {available}; variables: {variables})"
         ) from None
     except SecurityError as exc:
         raise TemplateError(f"template blocked by the sandbox: {exc}") from None

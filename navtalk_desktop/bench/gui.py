@@ -1,0 +1,261 @@
+"""GUI benchmarks (B2, B3, B4, B6): the real app, offscreen, fed by the simulator's load mode.
+
+Each run builds the app exactly as ``navtalk-desktop --url URL --tools FILE --auto
+--connect`` does (:class:`navtalk_desktop.app.Workbench`), shows the window with the
+timeline visible and following, and measures from inside the process. The baseline for
+event-loop lag (B6) is a bare PySide6 + qasync program with a bare ``websockets`` client.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
+from websockets.asyncio.client import connect
+
+from navtalk_desktop.bench.baselines import MAX_FRAME_BYTES, STATIC_OUTPUT
+from navtalk_desktop.bench.counting import LoadFrameCounter
+from navtalk_desktop.bench.measure import LOAD_TYPE_PREFIX, Distribution, peak_rss_bytes, rss_bytes
+from navtalk_desktop.core.calls import CallState
+from navtalk_desktop.core.responders.config import ResponderChain, ResponderStep, StaticConfig
+from navtalk_desktop.core.tools import ToolDefinition
+from navtalk_desktop.core.toolset import ToolEntry, ToolSet, toolset_to_json
+
+LAG_INTERVAL_MS = 10
+# Audio delta frames carry 100 ms of PCM16 at 24 kHz as base64.
+AUDIO_FRAME_SECONDS = 0.1
+AUDIO_B64_PER_FRAME = 6400
+
+
+def benchmark_toolset() -> ToolSet:
+    """The tool the load mode calls, answered by a static responder."""
+    tool = ToolDefinition(
+        name="function_call_judge",
+        description="Judge the user's input (benchmark tool).",
+        parameters={
+            "type": "object",
+            "properties": {"userInput": {"type": "string", "description": "What the user said"}},
+            "required": ["userInput"],
+        },
+    )
+    chain = ResponderChain(steps=(ResponderStep(StaticConfig(output=json.loads(STATIC_OUTPUT))),))
+    return ToolSet(name="Benchmark", tools=(ToolEntry(tool=tool, chain=chain),))
+
+
+class LagProbe(QObject):
+    """Event-loop lag: how late a 10 ms single-shot timer fires, re-armed on every tick.
+
+    Attributes:
+        samples: ``(time.monotonic(), lateness in seconds)`` per tick.
+    """
+
+    def __init__(self, interval_ms: int = LAG_INTERVAL_MS, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._interval = interval_ms / 1000.0
+        self._timer = QTimer(self)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self._tick)
+        self._armed = 0.0
+        self.samples: list[tuple[float, float]] = []
+
+    def start(self) -> None:
+        """Start sampling."""
+        self._armed = time.monotonic()
+        self._timer.start()
+
+    def stop(self) -> None:
+        """Stop sampling."""
+        self._timer.stop()
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        self.samples.append((now, max(0.0, now - self._armed - self._interval)))
+        self._armed = now
+        self._timer.start()
+
+    def between(self, start: float, end: float) -> Distribution | None:
+        """Lateness of the ticks between two ``time.monotonic()`` instants."""
+        values = [lag for at, lag in self.samples if start <= at <= end]
+        return Distribution.of(values) if values else None
+
+
+class RssSampler(QObject):
+    """Samples RSS together with a load-frame counter every ``interval_ms``.
+
+    Attributes:
+        samples: ``(load frames, audio frames, rss bytes)`` per sample.
+    """
+
+    def __init__(self, counter: LoadFrameCounter, interval_ms: int = 200) -> None:
+        super().__init__()
+        self._counter = counter
+        self._timer = QTimer(self)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self.sample)
+        self.samples: list[tuple[int, int, int]] = []
+
+    def start(self) -> None:
+        """Take a sample now and every interval."""
+        self.sample()
+        self._timer.start()
+
+    def stop(self) -> None:
+        """Take a last sample and stop."""
+        self._timer.stop()
+        self.sample()
+
+    def sample(self) -> None:
+        """Record one sample."""
+        self.samples.append((self._counter.count, self._counter.audio, rss_bytes()))
+
+
+async def _wait_until(predicate: Any, timeout_s: float, poll_s: float = 0.005) -> None:
+    async with asyncio.timeout(timeout_s):
+        # The table model has no "caught up" signal (its batch timer may insert nothing
+        # when a filter hides the new rows), so poll its public ``pending`` flag.
+        while not predicate():  # noqa: ASYNC110
+            await asyncio.sleep(poll_s)
+
+
+async def gui_benchmark(params: dict[str, Any], stop: asyncio.Event) -> dict[str, Any]:
+    """One GUI run; ``params["mode"]`` is ``ingest``, ``answer``, ``memory`` or ``lag``.
+
+    Params:
+        url: load-mode WebSocket URL (with the bench license).
+        frames: load frames the source sends (ingest, memory and lag stop after them).
+        regex: timeline search applied as a regular expression before connecting (lag).
+        timeout_s: give up after this long.
+    """
+    # Imported here: the app module pulls in every panel, which the baselines must not pay for.
+    from navtalk_desktop.app import Workbench
+    from navtalk_desktop.ui.theme import ThemeManager
+
+    mode = params["mode"]
+    frames = int(params["frames"])
+    timeout_s = float(params.get("timeout_s", 300))
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    workdir = Path(tempfile.mkdtemp(prefix="navtalk-bench-"))
+    toolset_path = workdir / "benchmark-tools.json"
+    toolset_path.write_text(json.dumps(toolset_to_json(benchmark_toolset()), indent=2))
+    args = argparse.Namespace(
+        profile=None,
+        url=params["url"],
+        tools=toolset_path,
+        auto=True,
+        connect=True,
+        screenshot=None,
+        quit_after=None,
+    )
+    workbench = await Workbench.create(args, theme=ThemeManager(app))
+    result: dict[str, Any] = {"mode": mode}
+    try:
+        window = workbench.window
+        window.show()
+        panel = workbench.panels["timeline"]
+        # Let the first paint happen: "right after start-up" means a shown, idle window.
+        await asyncio.sleep(0.3)
+        result["rss_startup"] = rss_bytes()
+        if params.get("regex"):
+            panel.search_edit.setText(params["regex"])
+            panel.regex_check.setChecked(True)
+            panel.apply_filter()
+        timeline = workbench.bridge.timeline
+        counter = LoadFrameCounter(timeline, frames)
+        lag = LagProbe()
+        sampler = RssSampler(counter)
+        lag.start()
+        sampler.start()
+        workbench.start(args)
+        try:
+            async with asyncio.timeout(timeout_s):
+                if mode == "answer":
+                    await stop.wait()
+                else:
+                    await counter.done.wait()
+            if mode != "answer":
+                # The run is complete when the table shows it too.
+                await _wait_until(lambda: not panel.model.pending, 30.0)
+                await asyncio.sleep(0)
+                result["shown_at"] = time.monotonic()
+        finally:
+            lag.stop()
+            sampler.stop()
+            counter.detach()
+        result.update(_summary(counter, lag, sampler, workbench, panel))
+        result["timeline_is_bridge_timeline"] = workbench.bridge.timeline is timeline
+    finally:
+        await workbench.close()
+    result["peak_rss"] = peak_rss_bytes()
+    return result
+
+
+def _summary(
+    counter: LoadFrameCounter, lag: LagProbe, sampler: RssSampler, workbench: Any, panel: Any
+) -> dict[str, Any]:
+    calls = list(workbench.bridge.calls)
+    answered = sum(1 for call in calls if call.state is CallState.ANSWERED)
+    seconds = counter.last - counter.first
+    distribution = lag.between(counter.first, counter.last or time.monotonic())
+    return {
+        "frames": counter.count,
+        "audio_frames": counter.audio,
+        "seconds": seconds,
+        "fps": (counter.count - 1) / seconds if seconds > 0 else None,
+        "first": counter.first,
+        "last": counter.last,
+        "timeline_rows": len(workbench.bridge.timeline),
+        "model_rows": panel.model.rowCount(),
+        "following": panel.following,
+        "calls": len(calls),
+        "calls_answered": answered,
+        "lag": distribution.to_json() if distribution else None,
+        "rss_samples": sampler.samples,
+        "rss_end": rss_bytes(),
+    }
+
+
+async def bare_gui_lag(params: dict[str, Any], stop: asyncio.Event) -> dict[str, Any]:
+    """B6 baseline: a shown empty window, a bare client ``json.loads``-ing the same stream."""
+    frames = int(params["frames"])
+    widget = QWidget()
+    widget.resize(1440, 880)
+    widget.show()
+    await asyncio.sleep(0.3)
+    lag = LagProbe()
+    lag.start()
+    counted = 0
+    first = last = 0.0
+    try:
+        async with (
+            asyncio.timeout(float(params.get("timeout_s", 300))),
+            connect(params["url"], max_size=MAX_FRAME_BYTES, ping_interval=None, proxy=None) as ws,
+        ):
+            async for message in ws:
+                frame = json.loads(message)
+                if frame.get("type", "").startswith(LOAD_TYPE_PREFIX):
+                    counted += 1
+                    if counted == 1:
+                        first = time.monotonic()
+                    if counted >= frames:
+                        last = time.monotonic()
+                        break
+    finally:
+        lag.stop()
+        widget.close()
+        widget.deleteLater()
+    distribution = lag.between(first, last)
+    return {
+        "frames": counted,
+        "seconds": last - first,
+        "lag": distribution.to_json() if distribution else None,
+    }

@@ -1,0 +1,163 @@
+"""The conversation panel: streamed transcripts, typed turns, the active-responses indicator."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+
+from navtalk_desktop.core.profile import default_profiles
+from navtalk_desktop.core.tool_templates import new_entry
+from navtalk_desktop.core.toolset import ToolSet
+from navtalk_desktop.infra.ws_transport import WebSocketTransport
+from navtalk_desktop.simulator import SimulatorConfig, SimulatorServer
+from navtalk_desktop.ui.conversation_panel import ConversationPanel, TranscriptView
+from navtalk_desktop.ui.session_bridge import SessionBridge
+from navtalk_desktop.ui.tasks import TaskRunner
+
+WAIT_MS = 5000
+
+
+def make_bridge(tasks: TaskRunner, simulator_url: str) -> SessionBridge:
+    return SessionBridge(
+        profile=default_profiles()[0],
+        transport_factory=WebSocketTransport,
+        secrets=None,
+        tasks=tasks,
+        toolset=ToolSet(tools=(new_entry("weather"),)),
+        simulator_url=simulator_url,
+    )
+
+
+@pytest.fixture
+def connected(
+    qloop: Any, qtbot: Any, await_in_qt: Any
+) -> Iterator[tuple[ConversationPanel, SimulatorServer]]:
+    sim = SimulatorServer(SimulatorConfig.fast())
+    await_in_qt(sim.start())
+    tasks = TaskRunner()
+    bridge = make_bridge(tasks, sim.ws_url)
+    panel = ConversationPanel(bridge)
+    qtbot.addWidget(panel)
+    panel.resize(500, 600)
+    panel.show()
+    bridge.connect_session()
+    qtbot.waitUntil(lambda: bridge.state == "ready", timeout=WAIT_MS)
+    try:
+        yield panel, sim
+    finally:
+        await_in_qt(bridge.close())
+        await_in_qt(tasks.cancel_all())
+        await_in_qt(sim.stop())
+
+
+def user_texts_received(sim: SimulatorServer) -> list[str]:
+    texts = []
+    for entry in sim.session_log.entries:
+        frame = entry.frame
+        if entry.direction == "in" and entry.type == "conversation.item.create":
+            for part in frame["item"].get("content", []):
+                if part.get("type") == "input_text":
+                    texts.append(part["text"])
+    return texts
+
+
+def test_enter_sends_typed_text_and_shift_enter_adds_a_line(qtbot: Any, connected: Any) -> None:
+    panel, sim = connected
+    assert panel.send_button.toolTip().startswith("Send")
+    qtbot.keyClicks(panel.input, "Hello")
+    qtbot.keyClick(panel.input, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClicks(panel.input, "there")
+    assert panel.input.toPlainText() == "Hello\nthere"
+    sent: list[str] = []
+    panel.text_sent.connect(sent.append)
+    qtbot.keyClick(panel.input, Qt.Key.Key_Return)
+    assert sent == ["Hello\nthere"]
+    assert panel.input.toPlainText() == ""
+    assert "Hello\nthere" in panel.transcript.toPlainText()
+    qtbot.waitUntil(lambda: "Hello\nthere" in user_texts_received(sim), timeout=WAIT_MS)
+
+
+def test_avatar_reply_streams_into_one_bubble(qtbot: Any, connected: Any) -> None:
+    panel, _sim = connected
+    bridge = panel._bridge
+    deltas: list[tuple[str, str]] = []
+    finals: list[tuple[str, str]] = []
+    activity: list[str] = []
+    bridge.transcript_delta.connect(lambda role, rid, text: deltas.append((rid, text)))
+    bridge.transcript_done.connect(
+        lambda role, rid, text: finals.append((rid, text)) if role == "avatar" else None
+    )
+    bridge.response_started.connect(lambda rid: activity.append(panel.activity.text()))
+    bridge.transcript_delta.connect(lambda *args: activity.append(panel.activity.text()))
+
+    panel.input.setPlainText("Hello, who are you?")
+    panel.send_button.click()
+    qtbot.waitUntil(lambda: bool(finals), timeout=WAIT_MS)
+    response_id, text = finals[0]
+    streamed = [fragment for rid, fragment in deltas if rid == response_id]
+    assert len(streamed) > 1  # it really streamed
+    assert "".join(streamed) == text
+    # While streaming, the indicator named the response; afterwards it is idle.
+    assert any("Avatar speaking" in label and response_id in label for label in activity)
+    assert panel.activity.text() == "No active response"
+    assert panel.active_responses == []
+    document = panel.transcript.toPlainText()
+    assert document.count(text) == 1
+    assert panel.transcript.message_count == 2  # the typed turn and one avatar bubble
+
+
+def test_sending_is_disabled_until_connected(qtbot: Any, qloop: Any) -> None:
+    tasks = TaskRunner()
+    bridge = make_bridge(tasks, "ws://127.0.0.1:9/unused")
+    panel = ConversationPanel(bridge)
+    qtbot.addWidget(panel)
+    panel.show()
+    qtbot.keyClicks(panel.input, "Anyone there?")
+    assert not panel.send_button.isEnabled()
+    assert "Connect first" in panel.send_button.toolTip()
+    qtbot.keyClick(panel.input, Qt.Key.Key_Return)
+    assert panel.input.toPlainText() == "Anyone there?"  # kept, nothing lost
+    assert tasks.pending == 0
+    assert panel.transcript.message_count == 0
+
+
+def test_transcript_view_appends_incrementally(qtbot: Any) -> None:
+    view = TranscriptView()
+    qtbot.addWidget(view)
+    view.resize(400, 300)
+    view.show()
+    view.append_delta("avatar", "resp_1", "The weather ")
+    view.finish("user", "", "And tomorrow?")  # a user transcript arrives mid-stream
+    view.append_delta("avatar", "resp_1", "is sunny")
+    view.append_delta("avatar", "resp_2", "Tomorrow: rain")
+    assert view.bubble_text("avatar", "resp_1") == "The weather is sunny"
+    blocks_before = view.document().blockCount()
+    view.append_delta("avatar", "resp_1", ".")
+    # A delta adds characters, never blocks: nothing was re-laid out from scratch.
+    assert view.document().blockCount() == blocks_before
+    view.finish("avatar", "resp_1", "The weather is sunny.")
+    view.finish("avatar", "resp_2", "Tomorrow: light rain.")  # the final text wins over deltas
+    text = view.toPlainText()
+    assert (
+        text.index("The weather is sunny.")
+        < text.index("And tomorrow?")
+        < text.index("Tomorrow: light rain.")
+    )
+    assert "Tomorrow: rain" not in text
+    assert view.bubble_text("avatar", "resp_1") is None  # closed
+    assert view.message_count == 3
+    view.clear_transcript()
+    assert view.toPlainText() == ""
+    assert view.message_count == 0
+
+
+def test_many_deltas_stay_cheap(qtbot: Any) -> None:
+    view = TranscriptView()
+    qtbot.addWidget(view)
+    for index in range(2000):
+        view.append_delta("avatar", f"resp_{index // 200}", "word ")
+    assert json.dumps(view.bubble_text("avatar", "resp_9")) == json.dumps("word " * 200)
