@@ -115,9 +115,10 @@ def application_icon() -> QIcon:
     """The app icon at every packaged size (crisp on high-DPI screens); empty if missing."""
     icon = QIcon()
     try:
-        icon.addFile(str(resource_paths.svg_icon_path()))
+        # Exact renders for every common size first; the SVG covers anything larger.
         for size, path in resource_paths.icon_paths().items():
             icon.addFile(str(path), QSize(size, size))
+        icon.addFile(str(resource_paths.svg_icon_path()))
     except (FileNotFoundError, ValueError) as error:
         log.warning("application icon not found: %s", error)
     return icon
@@ -252,6 +253,7 @@ class Workbench:
             self.bridge.set_session_license(profile.name, key)
 
         window = MainWindow(self.tasks)
+        window.setWindowIcon(application_icon())
         if theme is not None:
             window.set_theme_manager(theme)
         connection = ConnectionPanel(self.bridge, profiles)

@@ -43,6 +43,7 @@ from navtalk_desktop.core.reconnect import ReconnectPolicy
 from navtalk_desktop.core.redact import redact
 from navtalk_desktop.core.responders.config import ScriptConfig
 from navtalk_desktop.core.responders.factory import ResponderFactory
+from navtalk_desktop.core.responders.ports import HttpClient
 from navtalk_desktop.core.session import (
     Session,
     SessionError,
@@ -271,6 +272,7 @@ class _Responder:
         self.done = asyncio.Event()
         self.ready = asyncio.Event()
         self.license = ""
+        self.pasted_license = ""
         self._printed: set[str] = set()
         self.session: Session | None = None
 
@@ -343,7 +345,7 @@ class _Responder:
                 + LICENSE_ENV
                 + " (command lines are visible to other users)"
             )
-            os.environ.setdefault(LICENSE_ENV, pasted)
+            self.pasted_license = pasted
             url = strip_license(url)
         base: ConnectionProfile | None = None
         if args.profile:
@@ -382,6 +384,8 @@ class _Responder:
             raise UsageError(str(exc)) from None
 
     async def _license(self, profile: ConnectionProfile) -> str:
+        if self.pasted_license:
+            return self.pasted_license
         value = os.environ.get(LICENSE_ENV, "").strip()
         if value:
             return value
@@ -407,7 +411,7 @@ class _Responder:
             f"no license: set ${LICENSE_ENV} or pass --profile NAME with a license in the keychain"
         )
 
-    def _factory(self, toolset: ToolSet, http: object) -> ResponderFactory:
+    def _factory(self, toolset: ToolSet, http: HttpClient) -> ResponderFactory:
         from navtalk_desktop.examples.environment import default_script_trust
         from navtalk_desktop.infra.script_runner import SubprocessScriptRunner
 
@@ -422,7 +426,7 @@ class _Responder:
                         with contextlib.suppress(OSError):
                             trust.trust_for_session(path)
         return ResponderFactory(
-            http=http,  # type: ignore[arg-type]
+            http=http,
             scripts=SubprocessScriptRunner(),
             trust=trust,
             base_dir=base_dir,
@@ -430,7 +434,7 @@ class _Responder:
 
     # ------------------------------------------------------------------ run
 
-    async def _run(self, toolset: ToolSet, profile: ConnectionProfile, http: object) -> int:
+    async def _run(self, toolset: ToolSet, profile: ConnectionProfile, http: HttpClient) -> int:
         from navtalk_desktop.infra.ws_transport import WebSocketTransport
 
         args = self.args
@@ -447,7 +451,11 @@ class _Responder:
         self.session = session
         session.add_listener(_Listener(self))
         dispatcher = Dispatcher(
-            session, toolset, factory=self._factory(toolset, http), unanswered_error=True
+            session,
+            toolset,
+            factory=self._factory(toolset, http),
+            unanswered_error=True,
+            desk=False,
         )
         dispatcher.add_listener(self)
         dispatcher.start()
@@ -464,7 +472,14 @@ class _Responder:
                 self.failure = exc.message
                 return EXIT_ERROR
             await self._drive()
-            await dispatcher.wait_idle()
+            try:
+                # Let calls already being answered finish; responders have their own timeouts.
+                async with asyncio.timeout(args.turn_timeout):
+                    await dispatcher.wait_idle()
+            except TimeoutError:
+                _err(
+                    f"warning: calls still being answered after {args.turn_timeout:g} s were cancelled"
+                )
         finally:
             await dispatcher.stop()
             with contextlib.suppress(SessionError):

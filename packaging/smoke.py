@@ -1,14 +1,16 @@
-"""Smoke check of a built bundle: version, bundled simulator, bundled GUI, one call round trip.
+"""Smoke check of a built bundle: version, ``-c``, simulator, GUI round trip, ``respond``.
 
 ``build.py`` runs it on the extracted release archive, so it tests exactly what users get.
 It can also be run alone on any bundle folder::
 
     .venv/bin/python packaging/smoke.py dist/navtalk-desktop
 
-Every process runs with a scrubbed environment (``PATH=/usr/bin:/bin``, ``HOME``, a UTF-8
-locale and temporary XDG/NavTalk folders, nothing from the virtual environment), the GUI on
-Qt's offscreen platform and with keyring's null backend so the check never touches the
-real keychain. Only the standard library is used.
+The bundle's processes run with a scrubbed environment (``PATH=/usr/bin:/bin``, ``HOME``,
+a UTF-8 locale and temporary XDG/NavTalk folders; nothing from the virtual environment),
+the GUI on Qt's offscreen platform and with keyring's null backend, so the check never
+touches the real keychain. The bundled simulator calls ``function_call_judge`` by itself
+(load mode); the bundled GUI, given a tool set whose responder is static, must answer it
+automatically, and the simulator's session log must show that answer.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -32,8 +33,10 @@ from typing import IO, Any
 EXECUTABLE = "navtalk-desktop"
 READY_URL = re.compile(r"ws://127\.0\.0\.1:\d+[^\s\"'<>]*")
 CALL_EVENT = "realtime.response.function_call_arguments.done"
-# Client -> server frames that carry a function result (protocol reference, section 2, #6).
-OUTPUT_EVENTS = frozenset({"realtime.function_call_output", "conversation.item.create"})
+# The only license the bundled simulator accepts during the check; the GUI gets it in the
+# URL (moved to memory, never to disk) and it must never show up in any output.
+SMOKE_LICENSE = "sk_navtalk_smoke_4f1d9a"
+SMOKE_ANSWER = "Bundle smoke check: sunny, 24 degrees"
 NOISE = ("Traceback (most recent call last)", "Event loop is closed", "Task was destroyed")
 
 
@@ -46,43 +49,47 @@ class RoundTrip:
     """What the simulator's session log shows about function calls.
 
     Attributes:
-        calls: call ids the simulator sent in ``function_call_arguments.done`` frames.
-        outputs: call ids of function results the client sent back.
-        frames: how many frames the log holds.
+        calls: call ids of ``function_call_arguments.done`` frames the simulator sent
+            (load mode does not log its frames one by one; see ``load_calls``).
+        outputs: call ids of function results the client sent.
+        unknown: call ids of results the simulator could not match to a call it made.
+        load_calls: calls the load stream sent (from its ``load.end`` note).
+        load_results: results the simulator counted for them.
+        answers: the output text of each result, by call id.
+        records: how many log records were read.
     """
 
     calls: list[str] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
-    frames: int = 0
+    unknown: list[str] = field(default_factory=list)
+    load_calls: int = 0
+    load_results: int = 0
+    answers: dict[str, str] = field(default_factory=dict)
+    records: int = 0
 
     @property
     def completed(self) -> list[str]:
-        """Call ids that were both called and answered, each once, in call order."""
-        return [call_id for call_id in dict.fromkeys(self.calls) if call_id in self.outputs]
+        """Ids of calls the simulator made and the client answered, each once.
+
+        A result counts when its id matches a logged call, or, for load-mode calls
+        (not logged one by one), when the simulator accepted it as a load-call result.
+        """
+        load_ok = self.load_calls > 0 and self.load_results > 0
+        return [
+            call_id
+            for call_id in dict.fromkeys(self.outputs)
+            if call_id not in self.unknown and (call_id in self.calls or load_ok)
+        ]
 
 
-def _frames(value: Any) -> Iterator[dict[str, Any]]:
-    """Every JSON object with a string ``type`` inside a log record, however it is wrapped.
-
-    The session log keeps each frame byte-exact, so a frame may appear as an object or as
-    its raw JSON text inside the record; both are searched.
-    """
+def _as_object(value: Any) -> dict[str, Any] | None:
+    """A logged frame as a dict (the log keeps frames that were not valid JSON as text)."""
     if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("{") and '"type"' in text:
-            try:
-                yield from _frames(json.loads(text))
-            except json.JSONDecodeError:
-                return
-        return
-    if isinstance(value, dict):
-        if isinstance(value.get("type"), str):
-            yield value
-        for item in value.values():
-            yield from _frames(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _frames(item)
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            return None
+    return value if isinstance(value, dict) else None
 
 
 def _call_id(frame: dict[str, Any]) -> str | None:
@@ -92,38 +99,56 @@ def _call_id(frame: dict[str, Any]) -> str | None:
     return None
 
 
+def _is_result(frame: dict[str, Any]) -> bool:
+    """A client frame carrying a function result (protocol reference, section 2, #6)."""
+    kind = frame.get("type")
+    if kind == "realtime.function_call_output":
+        return True
+    item = frame.get("item")
+    return (
+        kind == "conversation.item.create"
+        and isinstance(item, dict)
+        and item.get("type") == "function_call_output"
+    )
+
+
 def analyse_session_log(lines: list[str]) -> RoundTrip:
-    """Find function calls and their results in the simulator's JSON Lines session log."""
-    result = RoundTrip()
+    """Find function calls and their results in the simulator's session log.
+
+    The log is JSON Lines, one record per frame or note:
+    ``{"time", "session", "direction": "in"|"out"|"note", "type", "frame"}``.
+    """
+    trip = RoundTrip()
     for line in lines:
-        line = line.strip()
-        if not line:
-            continue
         try:
             record = json.loads(line)
         except json.JSONDecodeError:
             continue
-        result.frames += 1
-        # The simulator's log says who sent each frame: calls go "out", results come "in";
-        # "note" records (the simulator's own remarks) are not frames on the wire.
-        direction = record.get("direction") if isinstance(record, dict) else None
-        if direction == "note":
+        if not isinstance(record, dict):
             continue
-        for frame in _frames(record):
-            kind = frame["type"]
-            call_id = _call_id(frame)
-            if call_id is None:
-                continue
-            if kind == CALL_EVENT and direction in (None, "out"):
-                result.calls.append(call_id)
-            elif kind in OUTPUT_EVENTS and direction in (None, "in"):
-                item = frame.get("item")
-                if kind == "conversation.item.create" and not (
-                    isinstance(item, dict) and item.get("type") == "function_call_output"
-                ):
-                    continue
-                result.outputs.append(call_id)
-    return result
+        trip.records += 1
+        direction, kind = record.get("direction"), record.get("type")
+        frame = _as_object(record.get("frame"))
+        if frame is None:
+            continue
+        if direction == "note":
+            if kind == "result.unknown_call" and isinstance(frame.get("call_id"), str):
+                trip.unknown.append(frame["call_id"])
+            elif kind == "load.end":
+                trip.load_calls += int(frame.get("calls") or 0)
+                trip.load_results += int(frame.get("results") or 0)
+            continue
+        call_id = _call_id(frame)
+        if call_id is None:
+            continue
+        if direction == "out" and frame.get("type") == CALL_EVENT:
+            trip.calls.append(call_id)
+        elif direction == "in" and _is_result(frame):
+            trip.outputs.append(call_id)
+            holder = frame.get("item") if isinstance(frame.get("item"), dict) else frame.get("data")
+            if isinstance(holder, dict):
+                trip.answers[call_id] = str(holder.get("output"))
+    return trip
 
 
 def scrubbed_env(sandbox: Path) -> dict[str, str]:
@@ -234,9 +259,28 @@ def check_python_c(executable: Path, env: dict[str, str]) -> None:
 def start_simulator(
     executable: Path, env: dict[str, str], log_file: Path, timeout: float
 ) -> tuple[subprocess.Popen[str], _LineReader, str]:
-    """Start ``navtalk-desktop simulate --port 0 --log FILE``; return it and its ws:// URL."""
+    """Start the bundled simulator; return it, its output reader and its ws:// URL.
+
+    Load mode makes the simulator call ``function_call_judge`` by itself, with no user
+    turn needed: 300 frames at 50/s after ``session.updated``, one call at frame 200
+    (~4 s), and 2 s left to answer it before the stream ends.
+    """
     process = subprocess.Popen(
-        [str(executable), "simulate", "--port", "0", "--log", str(log_file)],
+        [
+            str(executable),
+            "simulate",
+            "--port",
+            "0",
+            "--fast",
+            "--log",
+            str(log_file),
+            "--license",
+            SMOKE_LICENSE,
+            "--load",
+            "50",
+            "--load-frames",
+            "300",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -266,19 +310,44 @@ def stop(process: subprocess.Popen[str], timeout: float = 10) -> int:
     return process.returncode
 
 
+def write_tool_set(path: Path) -> Path:
+    """A tool set with the seed's ``function_call_judge`` answered by a static responder.
+
+    Written with the project's own tool-set code (this script runs in the project's
+    environment; only the bundle under test runs without it).
+    """
+    from navtalk_desktop.core.responders.config import (
+        ResponderChain,
+        ResponderStep,
+        StaticConfig,
+    )
+    from navtalk_desktop.core.tool_templates import new_entry
+    from navtalk_desktop.core.toolset import ToolSet, toolset_to_json
+
+    entry = new_entry("function_call_judge").replace(
+        chain=ResponderChain(steps=(ResponderStep(StaticConfig(SMOKE_ANSWER)),))
+    )
+    toolset = ToolSet(name="Bundle smoke check", tools=(entry,))
+    path.write_text(json.dumps(toolset_to_json(toolset)), encoding="utf-8")
+    return path
+
+
 def run_gui_round_trip(
-    executable: Path, env: dict[str, str], url: str, log_file: Path, seconds: float
-) -> tuple[RoundTrip, str]:
-    """Run the GUI offscreen against ``url`` with automatic answering until it quits itself."""
+    executable: Path, env: dict[str, str], url: str, log_file: Path, tools: Path, seconds: float
+) -> RoundTrip:
+    """Run the GUI offscreen against ``url``, answering automatically, until it quits itself."""
+    separator = "&" if "?" in url else "?"
     result = subprocess.run(
         [
             str(executable),
             "--url",
-            url,
+            f"{url}{separator}license={SMOKE_LICENSE}",
+            "--tools",
+            str(tools),
             "--connect",
             "--auto",
             "--quit-after",
-            str(seconds),
+            f"{seconds:g}",
         ],
         capture_output=True,
         text=True,
@@ -294,24 +363,73 @@ def run_gui_round_trip(
     noise = [marker for marker in NOISE if marker in output]
     if noise:
         raise SmokeError(f"GUI output contains {noise}:\n{_tail(output)}")
-    if not trip.frames:
+    places = {"GUI output": output, "simulator's session log": "\n".join(lines)}
+    leaks = [name for name, text in places.items() if SMOKE_LICENSE in text]
+    if leaks:
+        raise SmokeError(f"the license leaked into the {' and the '.join(leaks)}")
+    if not trip.records:
         raise SmokeError(
             f"the GUI never connected to the simulator in {seconds:g} s (its session log "
             f"is empty): does the GUI honour --url/--connect? GUI output:\n{_tail(output)}"
         )
-    if not trip.calls:
+    if not (trip.calls or trip.load_calls):
         raise SmokeError(
-            f"the GUI connected ({trip.frames} frames logged) but the simulator sent no "
-            "function call: nothing started a user turn that calls a tool. "
-            f"GUI output:\n{_tail(output)}"
+            f"the GUI connected ({trip.records} log records) but the simulator sent no "
+            f"function call in {seconds:g} s. GUI output:\n{_tail(output)}"
         )
     if not trip.completed:
         raise SmokeError(
-            f"the simulator sent function call(s) {trip.calls} but the GUI answered none "
-            f"in {seconds:g} s (results seen: {trip.outputs or 'none'}); is --auto "
-            f"answering? GUI output:\n{_tail(output)}"
+            f"the simulator sent {len(trip.calls) + trip.load_calls} function call(s) but "
+            f"no answer matched (results {trip.outputs or 'none'}, unmatched "
+            f"{trip.unknown or 'none'}); is --auto answering? GUI output:\n{_tail(output)}"
         )
-    return trip, output
+    wrong = {
+        cid: trip.answers.get(cid)
+        for cid in trip.completed
+        if trip.answers.get(cid) != SMOKE_ANSWER
+    }
+    if wrong:
+        raise SmokeError(f"the GUI answered with {wrong}, not the static reply {SMOKE_ANSWER!r}")
+    return trip
+
+
+def check_respond_with_scripts(executable: Path, env: dict[str, str], url: str) -> str:
+    """Headless ``respond`` answers a call with a bundled example script.
+
+    The script responder runs the bundle's own executable as ``-c`` (see
+    ``navtalk_desktop_main.py``) with the example SQLite data shipped in the bundle.
+    """
+    result = subprocess.run(
+        [
+            str(executable),
+            "respond",
+            "--url",
+            url,
+            "--tools",
+            "example:use-cases",
+            "--examples",
+            "--say",
+            "How many sales did we make in the West region today?",
+            "--max-calls",
+            "1",
+            "--duration",
+            "60",
+        ],
+        capture_output=True,
+        text=True,
+        env={**env, "NAVTALK_LICENSE": SMOKE_LICENSE},
+        timeout=120,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    answered = [line for line in output.splitlines() if line.startswith("call query_sales ")]
+    if result.returncode != 0 or not answered or "[ok, script" not in answered[0]:
+        raise SmokeError(
+            f"respond with example scripts: exit {result.returncode}, output:\n{_tail(output)}"
+        )
+    if SMOKE_LICENSE in output:
+        raise SmokeError("the license leaked into respond's output")
+    return answered[0]
 
 
 def smoke_check(
@@ -333,16 +451,21 @@ def smoke_check(
         check_python_c(executable, env)
         say("smoke: -c runs code on the bundled interpreter (script responders)")
         log_file = sandbox / "simulator-session.jsonl"
+        tools = write_tool_set(sandbox / "smoke-tools.json")
         simulator, reader, url = start_simulator(executable, env, log_file, timeout=60)
         say(f"smoke: bundled simulator ready at {url}")
         try:
-            trip, _output = run_gui_round_trip(executable, env, url, log_file, gui_seconds)
+            trip = run_gui_round_trip(executable, env, url, log_file, tools, gui_seconds)
+            say(
+                f"smoke: bundled GUI answered {len(trip.completed)} function call(s) from the "
+                f"bundled simulator (call ids {', '.join(trip.completed)})"
+            )
+            line = check_respond_with_scripts(executable, env, url)
+            say(f"smoke: respond ran an example script: {line[:100]}")
         finally:
             code = stop(simulator)
-        say(
-            f"smoke: bundled GUI completed {len(trip.completed)} function-call round trip(s) "
-            f"(call ids {', '.join(trip.completed)}); simulator stopped with exit {code}"
-        )
+        if code != 0:
+            raise SmokeError(f"simulator exited with {code}:\n{_tail(reader.text())}")
         if any(marker in reader.text() for marker in NOISE):
             raise SmokeError(f"simulator output shows an error:\n{_tail(reader.text())}")
         say(f"smoke: passed in {time.monotonic() - started:.1f} s")

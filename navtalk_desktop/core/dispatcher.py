@@ -118,6 +118,8 @@ class Dispatcher(SessionListenerBase):
         unanswered_error: when no responder produces an answer (no chain, every step
             passed, unknown tool), send an explicit ``Error: …`` output instead of waiting
             for a person. Headless runs use this; the app leaves such calls to the desk.
+        desk: whether a person can answer (a call desk exists). Without one, manual steps
+            pass at once instead of waiting (headless runs).
         clock: time source.
     """
 
@@ -129,9 +131,11 @@ class Dispatcher(SessionListenerBase):
         factory: ResponderFactory | None = None,
         mode: DispatchMode = DispatchMode.AUTO,
         unanswered_error: bool = False,
+        desk: bool = True,
         clock: Clock | None = None,
     ) -> None:
         self.session = session
+        self.desk = desk
         self.mode = mode
         self.unanswered_error = unanswered_error
         self._toolset = toolset if toolset is not None else ToolSet()
@@ -415,7 +419,9 @@ class Dispatcher(SessionListenerBase):
             key=call.key,
         )
         # Approve mode: a person approves drafts, so manual steps need not wait for one.
-        result = await self._runner.run(chain, request, manual=mode is not DispatchMode.APPROVE)
+        result = await self._runner.run(
+            chain, request, manual=self.desk and mode is not DispatchMode.APPROVE
+        )
         record.result = result
         record.messages.extend(result.messages)
         for message in result.messages:

@@ -33,9 +33,11 @@ class JsonReader:
         self.location = location
 
     def at(self, key: str) -> str:
+        """The location of ``key`` inside this object."""
         return f"{self.location}.{key}" if self.location else key
 
     def string(self, key: str, default: str | None = None) -> str:
+        """A string value (``default`` when absent; required when there is no default)."""
         value = self.data.get(key, default)
         if value is None:
             raise ConfigError(self.at(key), "is required")
@@ -44,12 +46,14 @@ class JsonReader:
         return value
 
     def optional_string(self, key: str) -> str | None:
+        """A string value or ``None`` when absent or null."""
         value = self.data.get(key)
         if value is None:
             return None
         return self.string(key)
 
     def number(self, key: str, default: float, *, minimum: float = 0.0) -> float:
+        """A finite number ≥ ``minimum`` (booleans are not numbers)."""
         value = self.data.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(self.at(key), f"expected a number, got {json_type(value)}")
@@ -59,17 +63,20 @@ class JsonReader:
         return number
 
     def optional_number(self, key: str) -> float | None:
+        """A number or ``None`` when absent or null."""
         if self.data.get(key) is None:
             return None
         return self.number(key, 0.0)
 
     def boolean(self, key: str, default: bool) -> bool:
+        """``true`` or ``false``."""
         value = self.data.get(key, default)
         if not isinstance(value, bool):
             raise ConfigError(self.at(key), f"expected true or false, got {json_type(value)}")
         return value
 
     def enum(self, key: str, enum_type: type[StrEnumT], default: StrEnumT) -> StrEnumT:
+        """A member of ``enum_type`` by value; unknown values list the allowed ones."""
         raw = self.data.get(key, str(default))
         try:
             return enum_type(raw)
@@ -80,6 +87,7 @@ class JsonReader:
             ) from None
 
     def string_map(self, key: str) -> dict[str, str]:
+        """An object whose values are all strings."""
         value = self.data.get(key, {})
         if not isinstance(value, dict):
             raise ConfigError(self.at(key), f"expected an object, got {json_type(value)}")
@@ -91,6 +99,7 @@ class JsonReader:
         return dict(value)
 
     def list(self, key: str) -> list[Any]:
+        """A list (empty when absent)."""
         value = self.data.get(key, [])
         if not isinstance(value, list):
             raise ConfigError(self.at(key), f"expected a list, got {json_type(value)}")
@@ -98,6 +107,7 @@ class JsonReader:
 
 
 def json_type(value: object) -> str:
+    """How a JSON value is named in messages (``a string``, ``null``…)."""
     if value is None:
         return "null"
     if isinstance(value, bool):

@@ -50,13 +50,13 @@ class SessionStatusBar(QStatusBar):
         self.state_label = QLabel()
         self.state_label.setObjectName("status_state")
         self.state_label.setTextFormat(Qt.TextFormat.RichText)
-        self.latency_label = QLabel("Last answer: —")
+        self.latency_label = QLabel("Last call: —")
         self.latency_label.setObjectName("status_latency")
         self.latency_label.setToolTip(
             "Last function call: time from the call's arrival to our answer,\n"
             "and until the model's next response began."
         )
-        self.rate_label = QLabel("0 ev/s")
+        self.rate_label = QLabel(f"0 ev/s · {event_count():,} frames")
         self.rate_label.setObjectName("status_rate")
         self.rate_label.setToolTip(
             "Frames per second over the last second, and frames in the timeline"

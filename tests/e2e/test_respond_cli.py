@@ -78,7 +78,7 @@ def respond(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[s
         [sys.executable, "-m", "navtalk_desktop", "respond", *args],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=60,
         env=_env(home, **env),
         check=False,
     )
@@ -244,3 +244,30 @@ def test_duration_ends_a_quiet_run(simulator: Simulator, tmp_path: Path) -> None
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
     assert "handled 0 calls" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        ("malformed_frame@ready", "protocol error: frame"),
+        ("insufficient_balance@turn:1", "failed: Out of credit"),
+        ("drop@turn:1", "failed: The connection was closed"),
+    ],
+)
+def test_protocol_and_connection_errors_exit_non_zero(
+    simulator: Simulator, tmp_path: Path, fault: str, message: str
+) -> None:
+    result = respond(
+        tmp_path / "home",
+        "--url",
+        f"{simulator.url}?fault={fault}",
+        "--tools",
+        "example:use-cases",
+        "--say",
+        "What's the weather in Beijing?",
+        "--turn-timeout",
+        "5",
+    )
+    assert result.returncode == 1, result.stderr
+    assert message in result.stderr
+    assert LICENSE not in result.stderr + result.stdout

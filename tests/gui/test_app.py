@@ -43,6 +43,9 @@ def test_first_run_opens_on_local_simulator_with_judge_tool(workbench_factory: F
     assert set(window.docks) == {"connection", "tools", "timeline", "call_desk", "conversation"}
     assert all(not dock.isFloating() for dock in window.docks.values())
     assert window.windowTitle() == "NavTalk Desktop — Local simulator (Not connected)"
+    # High-DPI: the icon carries every packaged size (and the SVG).
+    sizes = {size.width() for size in window.windowIcon().availableSizes()}
+    assert {16, 32, 64, 256, 512} <= sizes
     assert "Not connected" in window.status.state_label.text()
     assert workbench.simulator is not None
     assert workbench.simulator.ws_url.startswith("ws://127.0.0.1:")

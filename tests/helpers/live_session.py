@@ -38,12 +38,16 @@ class Live:
     simulator: SimulatorServer
     session: Session
     dispatcher: Dispatcher
-    changes: list[DispatchRecord] = field(default_factory=list)
+    history: list[tuple[str, DispatchStatus]] = field(default_factory=list)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def dispatch_changed(self, record: DispatchRecord) -> None:
-        self.changes.append(record)
+        self.history.append((record.key, record.status))
         self.changed.set()
+
+    def statuses(self, key: str) -> list[DispatchStatus]:
+        """Every status a call's record went through, in order."""
+        return [status for k, status in self.history if k == key]
 
     async def wait_for(
         self, statuses: Iterable[DispatchStatus] = SETTLED, *, count: int = 1, within: float = 10.0

@@ -73,10 +73,14 @@ async def test_manual_then_static_after_the_deadline() -> None:
         ResponderStep(ManualConfig(), deadline_s=0.3), ResponderStep(StaticConfig("fallback"))
     )
     async with live_session(toolset) as live:
-        await live.session.send_text(SAY)
-        (waiting,) = await live.wait_for({DispatchStatus.WAITING})
-        (answered,) = await live.wait_for({DispatchStatus.ANSWERED})
-        assert answered is waiting
+        answered = await live.say(SAY, {DispatchStatus.ANSWERED})
+        assert live.statuses(answered.key) == [
+            DispatchStatus.RUNNING,
+            DispatchStatus.WAITING,
+            DispatchStatus.RUNNING,
+            DispatchStatus.SENDING,
+            DispatchStatus.ANSWERED,
+        ]
         assert answered.output == "fallback"
         assert answered.responder == "static"
         assert "manual: no answer within 0.3 s" in answered.messages
@@ -171,9 +175,12 @@ async def test_unknown_tool_gets_an_explicit_error_when_configured() -> None:
 async def test_nothing_answered_waits_for_the_desk_in_the_app() -> None:
     async with live_session(_toolset(ResponderStep(ManualConfig(), deadline_s=0.1))) as live:
         record = await live.say(SAY, {DispatchStatus.WAITING})
-        await live.wait_for({DispatchStatus.WAITING})
+        await live.dispatcher.wait_idle()  # the chain ran out of steps
         assert live.dispatcher.waiting() == [record]
+        assert record.messages[-1].startswith("no responder answered")
         assert live.output_frames(record.call_id) == []
+        await live.dispatcher.answer_manually(record.key, "answered late by hand")
+        assert record.output == "answered late by hand"
 
 
 @pytest.mark.asyncio
@@ -197,3 +204,14 @@ async def test_disconnect_while_waiting_closes_the_record() -> None:
         assert record.status is DispatchStatus.CLOSED
         assert record.messages[-1] == "call abandoned"
         await live.dispatcher.wait_idle()
+
+
+@pytest.mark.asyncio
+async def test_without_a_desk_manual_steps_pass_at_once() -> None:
+    toolset = _toolset(ResponderStep(ManualConfig()), ResponderStep(StaticConfig("no one is here")))
+    async with live_session(toolset) as live:
+        live.dispatcher.desk = False
+        record = await live.say(SAY)
+        assert (record.status, record.output) == (DispatchStatus.ANSWERED, "no one is here")
+        assert record.result is not None
+        assert "nobody can answer here" in record.result.attempts[0].message

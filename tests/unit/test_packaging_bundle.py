@@ -243,91 +243,114 @@ def test_resource_paths_stays_qt_free() -> None:
 # ----------------------------------------------------------------------------- smoke log
 
 
-def _line(direction: str, frame: dict[str, object], *, raw: bool = False) -> str:
-    payload: object = json.dumps(frame) if raw else frame
-    return json.dumps({"direction": direction, "frame": payload})
+def _line(direction: str, frame: object, kind: str | None = None) -> str:
+    """One record as the simulator's session log writes it."""
+    if kind is None:
+        decoded = json.loads(frame) if isinstance(frame, str) else frame
+        kind = decoded["type"]
+    return json.dumps(
+        {"time": 1.0, "session": "s-1", "direction": direction, "type": kind, "frame": frame}
+    )
 
 
+CALL_ID = "call_AAAAAAAAAAAAAAAA"
 CALL = {
     "type": "realtime.response.function_call_arguments.done",
     "data": {
         "function_name": "function_call_judge",
-        "call_id": "call_AAAAAAAAAAAAAAAA",
+        "call_id": CALL_ID,
         "arguments": {"userInput": "What's the weather in Beijing?"},
     },
-    "raw_data": {
-        "type": "response.function_call_arguments.done",
-        "call_id": "call_AAAAAAAAAAAAAAAA",
-    },
+    "raw_data": {"type": "response.function_call_arguments.done", "call_id": CALL_ID},
+}
+SEED_ANSWER = {
+    "type": "realtime.function_call_output",
+    "data": {"call_id": CALL_ID, "output": "sunny"},
+}
+ITEM_ANSWER = {
+    "type": "conversation.item.create",
+    "item": {"type": "function_call_output", "call_id": CALL_ID, "output": "sunny"},
 }
 
 
-@pytest.mark.parametrize(
-    "answer",
-    [
-        {
-            "type": "realtime.function_call_output",
-            "data": {"call_id": "call_AAAAAAAAAAAAAAAA", "output": "sunny"},
-        },
-        {
-            "type": "conversation.item.create",
-            "item": {
-                "type": "function_call_output",
-                "call_id": "call_AAAAAAAAAAAAAAAA",
-                "output": "sunny",
-            },
-        },
-    ],
-    ids=["seed-style", "conversation-item"],
-)
+@pytest.mark.parametrize("answer", [SEED_ANSWER, ITEM_ANSWER], ids=["seed-style", "item-style"])
 @pytest.mark.parametrize("raw", [False, True], ids=["object", "raw-text"])
 def test_session_log_shows_a_completed_round_trip(answer: dict[str, object], raw: bool) -> None:
     lines = [
-        _line("out", {"type": "conversation.connected.success", "data": {"sessionId": "s"}}),
-        _line("out", CALL, raw=raw),
-        _line("in", answer, raw=raw),
-        _line("in", {"type": "response.create"}, raw=raw),
+        _line("out", {"type": "conversation.connected.success", "data": {"sessionId": "s-1"}}),
+        _line("out", json.dumps(CALL) if raw else CALL),
+        _line("in", json.dumps(answer) if raw else answer),
+        _line("in", {"type": "response.create"}),
+        _line("note", {"call_id": CALL_ID, "style": "x"}, kind="result"),
     ]
     trip = smoke.analyse_session_log(lines)
-    assert trip.completed == ["call_AAAAAAAAAAAAAAAA"]
-    assert trip.frames == 4
+    assert trip.completed == [CALL_ID]
+    assert trip.answers == {CALL_ID: "sunny"}
+    assert trip.records == 5
 
 
-def test_session_log_without_an_answer_is_not_a_round_trip() -> None:
+def test_session_log_of_a_load_stream_counts_the_accepted_result() -> None:
+    """Load mode logs a summary instead of each call; the result itself is logged."""
+    lines = [
+        _line("note", {"rate": 50.0, "frames": 300}, kind="load.start"),
+        _line("in", SEED_ANSWER),
+        _line("note", {"frames": 300, "calls": 1, "results": 1}, kind="load.end"),
+    ]
+    trip = smoke.analyse_session_log(lines)
+    assert (trip.load_calls, trip.load_results) == (1, 1)
+    assert trip.completed == [CALL_ID]
+
+
+def test_session_log_without_a_matching_answer_is_not_a_round_trip() -> None:
     text_turn = {
         "type": "conversation.item.create",
         "item": {
             "type": "message",
             "role": "user",
-            "content": [{"type": "input_text", "text": "hi", "call_id": "call_AAAAAAAAAAAAAAAA"}],
+            "content": [{"type": "input_text", "text": "hi"}],
         },
     }
-    other_answer = {
-        "type": "realtime.function_call_output",
-        "data": {"call_id": "call_BBBBBBBBBBBBBBBB", "output": "x"},
-    }
-    lines = [_line("out", CALL), _line("in", text_turn), _line("in", other_answer), "not json"]
-    trip = smoke.analyse_session_log(lines)
-    assert trip.calls == ["call_AAAAAAAAAAAAAAAA"]
-    assert trip.outputs == ["call_BBBBBBBBBBBBBBBB"]
-    assert trip.completed == []
-    assert trip.frames == 3
-
-
-def test_session_log_notes_and_wrong_directions_do_not_count() -> None:
-    answer = {
-        "type": "realtime.function_call_output",
-        "data": {"call_id": "call_AAAAAAAAAAAAAAAA", "output": "x"},
-    }
+    other = {"type": "realtime.function_call_output", "data": {"call_id": "call_B", "output": "x"}}
     lines = [
         _line("out", CALL),
-        _line("note", answer),  # e.g. the simulator remarking on a result it rejected
-        _line("out", answer),  # a result the simulator itself sent is not the client's
+        _line("in", text_turn),
+        _line("in", other),
+        _line("note", {"call_id": "call_B", "style": "x"}, kind="result.unknown_call"),
+        "not json",
+    ]
+    trip = smoke.analyse_session_log(lines)
+    assert trip.calls == [CALL_ID]
+    assert trip.outputs == ["call_B"]
+    assert trip.unknown == ["call_B"]
+    assert trip.completed == []
+    assert trip.records == 4
+
+
+def test_session_log_rejected_or_one_sided_results_do_not_count() -> None:
+    # A load stream that made a call but counted no result, and a result it rejected.
+    lines = [
+        _line("in", SEED_ANSWER),
+        _line("note", {"call_id": CALL_ID, "style": "x"}, kind="result.unknown_call"),
+        _line("note", {"frames": 300, "calls": 1, "results": 0}, kind="load.end"),
     ]
     assert smoke.analyse_session_log(lines).completed == []
-    assert smoke.analyse_session_log([*lines, _line("in", answer)]).completed == [
-        "call_AAAAAAAAAAAAAAAA"
-    ]
+    # A result the simulator itself sent (direction "out") is not the client's answer.
+    assert (
+        smoke.analyse_session_log([_line("out", CALL), _line("out", SEED_ANSWER)]).completed == []
+    )
+
+
+def test_smoke_tool_set_answers_the_seed_tool_with_the_static_reply(tmp_path: Path) -> None:
+    from navtalk_desktop.core.responders.config import StaticConfig
+    from navtalk_desktop.core.toolset import toolset_from_json
+
+    path = smoke.write_tool_set(tmp_path / "tools.json")
+    toolset = toolset_from_json(json.loads(path.read_text(encoding="utf-8")))
+    (entry,) = toolset.tools
+    assert entry.tool.name == "function_call_judge"
+    (step,) = entry.chain.steps
+    assert step.config == StaticConfig(smoke.SMOKE_ANSWER)
+    assert entry.enabled
 
 
 def test_smoke_environment_leaves_the_virtualenv_out(tmp_path: Path) -> None:

@@ -82,10 +82,11 @@ from navtalk_desktop.infra.toolset_file import ToolSetFileStore
 store = ToolSetFileStore()
 big = ToolSet(name="big", tools=tuple(t.entry for t in TEMPLATES) * 40)
 small = ToolSet(name="small", tools=tuple(t.entry for t in TEMPLATES[:1]))
-print("ready", flush=True)
 i = 0
 while True:
     store.save(sys.argv[1], big if i % 2 else small)
+    if i == 1:
+        print("saved", flush=True)  # once only: a full pipe must not block the loop
     i += 1
 """
 
@@ -99,14 +100,13 @@ def test_sigkill_mid_save_leaves_old_or_new_never_torn(tmp_path: Path) -> None:
             [sys.executable, "-c", _WRITER, str(path)], stdout=subprocess.PIPE, text=True
         )
         assert process.stdout is not None
-        assert process.stdout.readline().strip() == "ready"
-        time.sleep(0.05 + 0.03 * attempt)  # let it be somewhere inside a save loop
+        assert process.stdout.readline().strip() == "saved"
+        time.sleep(0.01 * attempt)  # land at different points of the save loop
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)
         process.stdout.close()
         names.add(STORE.load(path).name)  # must parse: old or new, complete
-    assert names <= {"initial", "big", "small"}
-    assert names - {"initial"}, "the writer never completed a save"
+    assert names <= {"big", "small"}
 
 
 @pytest.mark.parametrize(

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeAlias
 
-from navtalk_desktop.core.json_reader import ConfigError, JsonReader
+# ConfigError is re-exported: callers catch it from here, next to the configs it describes.
+from navtalk_desktop.core.json_reader import ConfigError as ConfigError
+from navtalk_desktop.core.json_reader import JsonReader
 from navtalk_desktop.core.json_value import JsonValue
-
-__all__ = ["ConfigError"]  # re-exported: callers catch it from here
 
 
 class ResponderKind(StrEnum):
