@@ -228,10 +228,14 @@ def check_version(executable: Path, env: dict[str, str], expected: str) -> str:
     return output
 
 
+# Runs inside the bundle: stdlib modules scripts need, and the packaged icons the window uses.
 PYTHON_C_PROBE = (
     "import csv, io, json, sqlite3, sys, zoneinfo\n"
+    "from navtalk_desktop import resource_paths as r\n"
+    "icons = [*r.icon_paths().values(), r.svg_icon_path()]\n"
     "db = sqlite3.connect(':memory:')\n"
-    "print(json.dumps({'argv': sys.argv, 'answer': db.execute('select 6 * 7').fetchone()[0]}))"
+    "print(json.dumps({'argv': sys.argv, 'answer': db.execute('select 6 * 7').fetchone()[0],"
+    " 'icons': all(p.is_file() for p in icons)}))"
 )
 
 
@@ -249,7 +253,11 @@ def check_python_c(executable: Path, env: dict[str, str]) -> None:
         reply = json.loads(result.stdout)
     except json.JSONDecodeError:
         reply = None
-    if result.returncode != 0 or reply != {"argv": ["-c", "first-arg"], "answer": 42}:
+    if result.returncode != 0 or reply != {
+        "argv": ["-c", "first-arg"],
+        "answer": 42,
+        "icons": True,
+    }:
         raise SmokeError(
             f"-c (script responder interpreter): exit {result.returncode}, output:\n"
             f"{_tail(result.stdout + result.stderr)}"
@@ -449,7 +457,7 @@ def smoke_check(
         started = time.monotonic()
         say(f"smoke: {check_version(executable, env, expected_version)}")
         check_python_c(executable, env)
-        say("smoke: -c runs code on the bundled interpreter (script responders)")
+        say("smoke: -c runs code on the bundled interpreter; packaged icons resolve")
         log_file = sandbox / "simulator-session.jsonl"
         tools = write_tool_set(sandbox / "smoke-tools.json")
         simulator, reader, url = start_simulator(executable, env, log_file, timeout=60)

@@ -99,7 +99,6 @@ class ConnectionPanel(QWidget):
         if all(p.name != bridge.profile.name for p in self._profiles):
             self._profiles.insert(0, bridge.profile)
         self._loading = False
-        self._license_loaded_for: str | None = None
         self._pending_license = ""
         self._build_ui()
         self._reload_profile_combo(bridge.profile.name)
@@ -130,7 +129,7 @@ class ConnectionPanel(QWidget):
         row.addWidget(self.profile_combo, 1)
         self.profile_menu_button = QToolButton()
         self.profile_menu_button.setText("⋯")
-        self.profile_menu_button.setToolTip("New, duplicate, rename or delete profiles")
+        self.profile_menu_button.setToolTip("New, duplicate or delete profiles")
         self.profile_menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.new_action = QAction("New Profile…", self)
         self.new_action.triggered.connect(self._on_new_profile)
@@ -573,11 +572,7 @@ class ConnectionPanel(QWidget):
 
     def _on_duplicate_profile(self) -> None:
         source = self.bridge.profile
-        self.add_profile(
-            source.with_changes(name=f"{source.name} copy", local_simulator=False)
-            if not source.local_simulator
-            else source.with_changes(name=f"{source.name} copy")
-        )
+        self.add_profile(source.with_changes(name=f"{source.name} copy"))
 
     def _on_delete_profile(self) -> None:
         if len(self._profiles) <= 1:
@@ -650,7 +645,6 @@ class ConnectionPanel(QWidget):
             return
         if self.bridge.profile.name != name or self._pending_license:
             return
-        self._license_loaded_for = name
         if value:
             self.license_edit.setText(value)
             session_only = self.bridge.has_session_license(name)

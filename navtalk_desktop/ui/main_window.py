@@ -5,14 +5,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal, Slot
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QDockWidget,
+    QFrame,
     QLabel,
     QMainWindow,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -154,12 +156,30 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ panels
     def add_panel(
-        self, key: str, title: str, widget: QWidget, area: Qt.DockWidgetArea
+        self,
+        key: str,
+        title: str,
+        widget: QWidget,
+        area: Qt.DockWidgetArea,
+        *,
+        scrollable: bool = False,
     ) -> QDockWidget:
-        """Wrap ``widget`` in a dock named ``key`` (stable, so layouts can be restored)."""
+        """Wrap ``widget`` in a dock named ``key`` (stable, so layouts can be restored).
+
+        ``scrollable`` puts the panel in a scroll area, so a wide editor scrolls inside a
+        narrow dock instead of forcing the whole window wider than the screen.
+        """
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{key}")
-        dock.setWidget(widget)
+        if scrollable:
+            scroll = QScrollArea()
+            scroll.setObjectName(f"scroll_{key}")
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QFrame.Shape.NoFrame)
+            scroll.setWidget(widget)
+            dock.setWidget(scroll)
+        else:
+            dock.setWidget(widget)
         dock.setFeatures(
             QDockWidget.DockWidgetFeature.DockWidgetClosable
             | QDockWidget.DockWidgetFeature.DockWidgetMovable
@@ -205,7 +225,7 @@ class MainWindow(QMainWindow):
         if tools is not None:
             # The tool editor needs room like the timeline does: they share the middle.
             # Tabify last: splitting a tabbed dock would add a tab instead of a neighbour.
-            self.add_panel("tools", "Tools", tools, right)
+            self.add_panel("tools", "Tools", tools, right, scrollable=True)
             if timeline is not None:
                 self.tabifyDockWidget(self.docks["timeline"], self.docks["tools"])
                 self.docks["timeline"].raise_()
@@ -231,12 +251,17 @@ class MainWindow(QMainWindow):
 
     def _size_docks(self) -> None:
         # Proportions of the first-run layout; afterwards the user's layout is restored.
-        keys = [k for k in ("connection", "timeline", "call_desk") if k in self.docks]
-        shares = {"connection": 0.24, "timeline": 0.44, "call_desk": 0.32}
-        if keys:
+        # One call per dock area: resizeDocks() mixing areas is not applied reliably.
+        width = self.width()
+        if "connection" in self.docks:
             self.resizeDocks(
-                [self.docks[k] for k in keys],
-                [int(self.width() * shares[k]) for k in keys],
+                [self.docks["connection"]], [int(width * 0.23)], Qt.Orientation.Horizontal
+            )
+        columns = [k for k in ("timeline", "call_desk") if k in self.docks]
+        if len(columns) == 2:
+            self.resizeDocks(
+                [self.docks[k] for k in columns],
+                [int(width * 0.45), int(width * 0.32)],
                 Qt.Orientation.Horizontal,
             )
         stacked = [self.docks[k] for k in ("call_desk", "conversation") if k in self.docks]
@@ -250,9 +275,14 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if self._needs_sizing:
             self._needs_sizing = False
-            if not self._restored:
-                self._size_docks()
-            self._default_state = self.saveState(LAYOUT_VERSION)
+            # After the first layout pass: resizeDocks before it is settled is ignored.
+            QTimer.singleShot(0, self._first_layout)
+
+    @Slot()
+    def _first_layout(self) -> None:
+        if not self._restored:
+            self._size_docks()
+        self._default_state = self.saveState(LAYOUT_VERSION)
 
     def _wire_actions(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -269,8 +270,6 @@ class TimelinePanel(QWidget):
         self._follow = True
         self._known_types: set[str] = set()
         self._types_scanned = 0
-        self._known_calls: list[str] = []
-        self._match_cursor = -1
         self.model = TimelineTableModel(bridge.timeline, self)
         self._build_ui()
         self.model.batch_inserted.connect(self._on_model_batch_inserted)
@@ -460,7 +459,6 @@ class TimelinePanel(QWidget):
         if self.model.set_filter(self.current_filter()):
             self.search_edit.setStyleSheet("")
             self.search_edit.setToolTip(with_shortcut("Search text in every frame", "focus_search"))
-            self._match_cursor = -1
             # Keep the selection when the filter changes (users lose their place otherwise).
             if selected is not None:
                 self.select_physical_row(selected)
@@ -877,11 +875,12 @@ class TimelinePanel(QWidget):
 
 
 def _export_jsonl(timeline: Timeline, path: Path, secrets: list[str], stop: int) -> int:
-    try:
-        return timeline.export_jsonl(path, secrets=secrets, stop=stop)  # type: ignore[call-arg]
-    except TypeError:
-        # Older core without ``stop``: exports whatever is there when it runs.
-        return timeline.export_jsonl(path, secrets=secrets)
+    # Exporting on a worker thread while frames keep arriving: ask for a snapshot of the
+    # rows that existed when the user chose Export, when the core supports it.
+    if "stop" in inspect.signature(timeline.export_jsonl).parameters:
+        export: Callable[..., int] = timeline.export_jsonl
+        return export(path, secrets=secrets, stop=stop)
+    return timeline.export_jsonl(path, secrets=secrets)
 
 
 def _atomic_write(path: Path, text: str) -> None:

@@ -231,3 +231,18 @@ def test_layout_and_profile_choice_are_remembered(
     second.window.docks["conversation"].setFloating(False)
     layout = QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
     assert layout.value("window/state") is not None
+
+
+def test_broken_settings_file_is_reported_and_left_untouched(
+    qtbot: Any, workbench_factory: Factory, tmp_path: Path
+) -> None:
+    settings = tmp_path / "settings.json"
+    settings.write_text('{"profiles": [oops', encoding="utf-8")
+    workbench = workbench_factory()
+    assert workbench.bridge.profile.name == LOCAL_SIMULATOR  # defaults, the app still starts
+    notes = workbench.window.notifications.history
+    assert any("settings.json" in n.message and n.level == "error" for n in notes)
+    workbench.panels["connection"].select_profile("NavTalk v2")
+    # A save would run as a background task: once none is pending, the file must be as it was.
+    qtbot.waitUntil(lambda: workbench.tasks.pending == 0, timeout=5000)
+    assert settings.read_text(encoding="utf-8") == '{"profiles": [oops'
