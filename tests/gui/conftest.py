@@ -1,4 +1,4 @@
-"""qasync fixtures for GUI tests (architecture reference, section 3.8 and pitfalls P1–P6).
+"""qasync fixtures for GUI tests (architecture reference, section 3.8 and pitfalls P1-P6).
 
 Two ways to test async UI code:
 
@@ -17,9 +17,8 @@ from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QApplication
-
 import qasync
+from PySide6.QtWidgets import QApplication
 
 
 class LoopErrors:

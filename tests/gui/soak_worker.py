@@ -17,10 +17,16 @@ import sys
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal  # noqa: E402
-from PySide6.QtWidgets import QApplication, QTableView  # noqa: E402
-
-import qasync  # noqa: E402
+import qasync
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from PySide6.QtWidgets import QApplication, QTableView
 
 CALLBACKS = int(os.environ.get("SOAK_CALLBACKS", "200000"))
 INSERTS = int(os.environ.get("SOAK_INSERTS", "100000"))
