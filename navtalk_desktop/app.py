@@ -11,11 +11,13 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import logging.handlers
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -33,6 +35,7 @@ from navtalk_desktop.core.profile import (
     license_from_url,
     strip_license,
 )
+from navtalk_desktop.core.redact import RedactingFilter
 from navtalk_desktop.core.responders.chain import ChainRunner
 from navtalk_desktop.core.responders.factory import ResponderFactory
 from navtalk_desktop.core.session import Session
@@ -40,12 +43,20 @@ from navtalk_desktop.core.settings import AppSettings
 from navtalk_desktop.core.tool_templates import new_entry
 from navtalk_desktop.core.toolset import ToolSet
 from navtalk_desktop.core.toolset_editor import ToolSetEditor
+from navtalk_desktop.examples.environment import ExampleEnvironment, default_script_trust
+from navtalk_desktop.examples.install import (
+    JUDGE_FILE,
+    USE_CASES_FILE,
+    ExamplePaths,
+    install_examples,
+)
+from navtalk_desktop.examples.services import ExampleServices
 from navtalk_desktop.infra import paths
 from navtalk_desktop.infra.http_client import AiohttpClient
 from navtalk_desktop.infra.keyring_store import KeyringSecretStore
 from navtalk_desktop.infra.script_runner import SubprocessScriptRunner
 from navtalk_desktop.infra.settings_file import SettingsFile, SettingsFileError
-from navtalk_desktop.infra.toolset_file import ScriptTrustFile, ToolSetFileStore
+from navtalk_desktop.infra.toolset_file import ToolSetFileStore
 from navtalk_desktop.infra.ws_transport import WebSocketTransport
 from navtalk_desktop.simulator.config import SimulatorConfig
 from navtalk_desktop.simulator.server import SimulatorServer
@@ -67,10 +78,77 @@ COMMAND_LINE_PROFILE = "Command line"
 # Licenses for non-simulator profiles can come from the environment, as for `respond`.
 LICENSE_ENV = "NAVTALK_LICENSE"
 SHUTDOWN_TIMEOUT_S = 5.0
+# What FILE arguments may be: a tool set opens in the editor, a recording in the timeline.
+TOOLSET_SUFFIX = ".json"
+RECORDING_SUFFIX = ".jsonl"
+# The log file in paths.log_dir(): rotated at 2 MB, three old files kept.
+LOG_FILE_NAME = "navtalk-desktop.log"
+LOG_MAX_BYTES = 2_000_000
+LOG_BACKUP_COUNT = 3
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# The "what to type" note after opening an example stays long enough to read five lines.
+EXAMPLE_NOTE_MS = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class ExampleChoice:
+    """One bundled example tool set offered in the Examples menu.
+
+    Attributes:
+        key: stable identifier (menu actions, tests).
+        title: menu text.
+        description: tooltip.
+        file_name: the tool set file inside the installed examples folder.
+        sentences: what to type to see its tools called (the seed's examples).
+    """
+
+    key: str
+    title: str
+    description: str
+    file_name: str
+    sentences: tuple[str, ...]
+
+    def path(self, examples: ExamplePaths) -> Path:
+        """Where the installed tool set file is."""
+        return examples.root / self.file_name
+
+
+EXAMPLES: tuple[ExampleChoice, ...] = (
+    ExampleChoice(
+        "use-cases",
+        "The Five Use Cases (weather, knowledge base, sales, smart home, CRM)",
+        "One tool per use case of NavTalk's function-calling guide, answered by local "
+        "example services, SQLite databases and scripts started on demand",
+        USE_CASES_FILE,
+        (
+            "What's the weather in Beijing?",
+            "How do I integrate function calling?",
+            "Show me today's sales numbers",
+            "Turn on the lights",
+            "Update customer status for John",
+        ),
+    ),
+    ExampleChoice(
+        "judge",
+        "function_call_judge with the Guide's Webhook",
+        "The guide's single tool, answered by POSTing {userInput} to a local example "
+        "assistant (it handles weather and smart-home requests)",
+        JUDGE_FILE,
+        ("What's the weather in Beijing?", "Turn on the lights"),
+    ),
+)
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
-    """Options of the desktop app (``navtalk-desktop [gui] …``)."""
+    """Options of the desktop app (``navtalk-desktop [gui] [FILE…] …``)."""
+    parser.add_argument(
+        "files",
+        nargs="*",
+        type=Path,
+        metavar="FILE",
+        help="tool set (.json) to open in the tool editor, or a session recording (.jsonl) "
+        "to review in the timeline",
+    )
     parser.add_argument("--profile", help="connection profile to select (default: Local simulator)")
     parser.add_argument("--url", help="connect to this WebSocket URL instead of the profile's")
     parser.add_argument("--tools", type=Path, help="tool set file (JSON) to open")
@@ -90,12 +168,83 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
 
 
+class LogSecrets:
+    """The licenses known right now, for the log filters (each source is asked per record).
+
+    Sources come and go (a workbench registers its sessions' licenses while it lives); a
+    failing source is skipped, because an exception inside a logging filter would surface
+    in whatever code happened to log.
+    """
+
+    def __init__(self) -> None:
+        self._sources: list[Callable[[], Iterable[str | None]]] = []
+
+    def add(self, source: Callable[[], Iterable[str | None]]) -> None:
+        """Ask ``source`` for secrets from now on."""
+        self._sources.append(source)
+
+    def discard(self, source: Callable[[], Iterable[str | None]]) -> None:
+        """Stop asking ``source``."""
+        with contextlib.suppress(ValueError):
+            self._sources.remove(source)
+
+    def __call__(self) -> list[str]:
+        found: list[str] = []
+        for source in list(self._sources):
+            try:
+                found.extend(value for value in source() if value)
+            except Exception:  # noqa: BLE001  (see the class docstring)
+                continue
+        return found
+
+
+LOG_SECRETS = LogSecrets()
+LOG_SECRETS.add(lambda: [os.environ.get(LICENSE_ENV)])
+
+
+def install_file_log(path: Path | None = None) -> logging.Handler | None:
+    """Log to a rotating file (default: ``paths.log_dir()/navtalk-desktop.log``), redacted.
+
+    Returns:
+        The handler added to the root logger, or None when the file cannot be opened
+        (the app runs on without it; the reason goes to the other handlers).
+    """
+    try:
+        target = path or paths.log_dir() / LOG_FILE_NAME
+        handler = logging.handlers.RotatingFileHandler(
+            target, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUP_COUNT, encoding="utf-8"
+        )
+    except OSError as error:
+        log.warning("cannot write the log file: %s", error)
+        return None
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    # On the handler, not a logger: records of every library pass through it.
+    handler.addFilter(RedactingFilter(LOG_SECRETS))
+    logging.getLogger().addHandler(handler)
+    return handler
+
+
+def configure_logging(level: str | int = "INFO") -> logging.Handler | None:
+    """Console and file logging for the app, every handler redacting licenses."""
+    logging.basicConfig(level=level, format=LOG_FORMAT)
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter(LOG_SECRETS))
+    return install_file_log()
+
+
 def run(args: argparse.Namespace) -> int:
     """Start the app and block until it quits; return the process exit code."""
-    logging.basicConfig(
-        level=os.environ.get("NAVTALK_LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    file_log = configure_logging(os.environ.get("NAVTALK_LOG_LEVEL", "INFO"))
+    try:
+        return _run_app(args)
+    finally:
+        if file_log is not None:
+            logging.getLogger().removeHandler(file_log)
+            file_log.close()
+
+
+def _run_app(args: argparse.Namespace) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("NavTalk Desktop")
@@ -157,6 +306,8 @@ class Workbench:
         executor: where file work runs (never qasync's default executor, P7).
         editor: the tool set editor model.
         panels: the panels by key (connection, tools, timeline, call_desk, conversation).
+        examples: the bundled examples with their local services, once one was opened
+            (the workbench owns them and stops them in :meth:`close`).
     """
 
     def __init__(self) -> None:
@@ -175,7 +326,11 @@ class Workbench:
         self._secrets = KeyringSecretStore()
         self._http = AiohttpClient()
         self._startup_notes: list[tuple[str, str]] = []
+        self._recording: Path | None = None
+        self.examples: ExampleEnvironment | None = None
+        self._examples_lock = asyncio.Lock()
         self._closed = False
+        LOG_SECRETS.add(self._licenses_in_memory)
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -227,9 +382,11 @@ class Workbench:
         self.simulator = await self._start_simulator(simulator_config)
         profiles = list(self.settings.profiles)
         profile = self._choose_profile(profiles, args)
-        self.editor = await self._open_toolset(args.tools)
+        toolset_path, self._recording = self._sort_files(args)
+        self.editor = await self._open_toolset(toolset_path)
         factory = self._responder_factory
-        trust = ScriptTrustFile()
+        # The user's trusted scripts plus the bundled example scripts (exact contents).
+        trust = default_script_trust()
         self._trust = trust
 
         def dispatcher_for(session: Session) -> Dispatcher:
@@ -283,7 +440,12 @@ class Workbench:
             conversation=conversation,
             tools=tools,
         )
-        tools.tools_changed.connect(lambda _tools: self.bridge.set_toolset(self.editor.toolset))
+        # Every change (definitions, responder chains, approve settings, quick replies)
+        # reaches the running dispatcher, not only changes to what is registered.
+        tools.toolset_changed.connect(self.bridge.set_toolset)
+        window.set_examples([(e.key, e.title, e.description) for e in EXAMPLES])
+        window.example_requested.connect(self.open_example)
+        tools.set_example_actions(window.example_actions)
         connection.profiles_changed.connect(lambda _profiles: self.save_settings())
         self.bridge.profile_changed.connect(self.save_settings)
         self.window = window
@@ -293,10 +455,57 @@ class Workbench:
         window.restore_layout(self._layout)
 
     def _responder_factory(self) -> ResponderFactory:
-        base_dir = self.editor.path.parent if self.editor.path is not None else None
-        return ResponderFactory(
-            http=self._http, scripts=SubprocessScriptRunner(), trust=self._trust, base_dir=base_dir
+        return _DocumentResponderFactory(
+            self._document_folder,
+            http=self._http,
+            scripts=SubprocessScriptRunner(),
+            trust=self._trust,
         )
+
+    def _document_folder(self) -> Path | None:
+        # Relative script paths belong to the open tool set file, whichever it is now.
+        return self.editor.path.parent if self.editor.path is not None else None
+
+    def _licenses_in_memory(self) -> list[str]:
+        bridge = getattr(self, "bridge", None)
+        if bridge is None:
+            return []
+        return [*bridge.session.secrets_in_use(), *bridge.secrets.memory_values()]
+
+    def _sort_files(self, args: argparse.Namespace) -> tuple[Path | None, Path | None]:
+        """Split FILE arguments into the tool set and the recording to open.
+
+        Unknown, missing and surplus files become start-up notes; the app starts anyway.
+        """
+        toolsets: list[Path] = [args.tools] if args.tools is not None else []
+        recordings: list[Path] = []
+        for path in getattr(args, "files", None) or []:
+            suffix = path.suffix.lower()
+            if not path.is_file():
+                what = "a folder" if path.is_dir() else "no such file"
+                self._startup_notes.append(("error", f"Cannot open {path}: {what}."))
+            elif suffix == TOOLSET_SUFFIX:
+                toolsets.append(path)
+            elif suffix == RECORDING_SUFFIX:
+                recordings.append(path)
+            else:
+                self._startup_notes.append(
+                    (
+                        "error",
+                        f"Cannot open {path.name}: expected a tool set ({TOOLSET_SUFFIX}) or "
+                        f"a session recording ({RECORDING_SUFFIX}).",
+                    )
+                )
+        for kind, found in (("tool set", toolsets), ("session recording", recordings)):
+            if len(found) > 1:
+                skipped = ", ".join(p.name for p in found[1:])
+                self._startup_notes.append(
+                    (
+                        "warning",
+                        f"One {kind} opens at a time: opened {found[0].name}, not {skipped}.",
+                    )
+                )
+        return (toolsets[0] if toolsets else None), (recordings[0] if recordings else None)
 
     async def _start_simulator(self, config: SimulatorConfig | None) -> SimulatorServer | None:
         simulator = SimulatorServer(config or SimulatorConfig())
@@ -384,8 +593,84 @@ class Workbench:
         self._startup_notes.clear()
         if args.auto:
             self.bridge.set_answer_mode("auto")
+        if self._recording is not None:
+            self.panels["timeline"].import_jsonl(self._recording)
+            if args.connect:
+                # Connecting would start a new live timeline in place of the recording.
+                self.window.notifications.notify(
+                    f"Not connecting at start-up: {self._recording.name} is open for review.",
+                    "warning",
+                )
+            return
         if args.connect:
             self.panels["connection"].toggle_connection()
+
+    # ------------------------------------------------------------------ examples
+    def open_example(self, key: str) -> asyncio.Task[Any]:
+        """Start the example services (first time) and open example ``key`` in the editor."""
+        return self.tasks.start(self._open_example(key), name=f"open-example-{key}")
+
+    async def _open_example(self, key: str) -> None:
+        choice = next((e for e in EXAMPLES if e.key == key), None)
+        if choice is None:
+            self.window.notifications.notify(f"There is no example called “{key}”.", "error")
+            return
+        try:
+            environment = await self._example_environment()
+            path = choice.path(environment.paths)
+            if self.editor.path != path:
+                toolset = await self.run_blocking(lambda: environment.load_toolset(path))
+                if not self.open_document(toolset, path):
+                    return
+        except Exception as error:  # noqa: BLE001  (shown to the user; nothing changed)
+            log.warning("opening the example %s failed: %s", key, error)
+            self.window.notifications.notify(
+                f"Could not open the example “{choice.title}”: {error}", "error"
+            )
+            return
+        sentences = " · ".join(f"“{s}”" for s in choice.sentences)
+        # A live session keeps the tools it registered; the new ones go out on connect.
+        first = "Reconnect to register its tools" if self.bridge.is_active else "Press Connect"
+        self.window.notifications.notify(
+            f"Opened the example “{choice.title}”; its services run on 127.0.0.1. {first}, "
+            f"then type {sentences}",
+            "success",
+            timeout_ms=EXAMPLE_NOTE_MS,
+        )
+
+    async def _example_environment(self) -> ExampleEnvironment:
+        async with self._examples_lock:
+            if self.examples is None:
+                # Copying files and building the SQLite databases is file work: not on
+                # the GUI thread. The services then listen on the loop.
+                example_paths = await self.run_blocking(install_examples)
+                services = ExampleServices(example_paths)
+                await services.start()
+                self.examples = ExampleEnvironment(example_paths, services)
+                log.info("example services started: %s", services.variables())
+            return self.examples
+
+    def open_document(self, toolset: ToolSet, path: Path) -> bool:
+        """Edit ``toolset`` (stored at ``path``) in place of the current tool set.
+
+        The current set's unsaved edits are saved to its own file first; when that fails,
+        nothing changes (the reason is shown) and False is returned.
+        """
+        previous = self.editor
+        if previous.dirty and previous.path is not None and not previous.save():
+            return False
+        editor = ToolSetEditor(
+            toolset,
+            path=path,
+            store=ToolSetFileStore(),
+            recovery_path=paths.data_dir() / "tools.recovered.json",
+        )
+        self.editor = editor
+        self.panels["tools"].set_editor(editor)
+        self.panels["call_desk"].set_editor(editor)
+        self.bridge.set_toolset(editor.toolset)
+        log.info("opened the tool set %s", path)
+        return True
 
     async def run_blocking(self, function: Callable[[], T]) -> T:
         """Run blocking file work on the app's executor (never on the GUI thread)."""
@@ -440,6 +725,10 @@ class Workbench:
         await self._release()
 
     async def _release(self) -> None:
+        LOG_SECRETS.discard(self._licenses_in_memory)
+        if self.examples is not None:
+            with contextlib.suppress(Exception):
+                await self.examples.close()
         if self.simulator is not None:
             with contextlib.suppress(Exception):
                 await self.simulator.stop()
@@ -448,6 +737,28 @@ class Workbench:
         self._secrets.close()
         # Never wait for a stuck file operation at exit (P7).
         self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+class _DocumentResponderFactory(ResponderFactory):
+    """A responder factory whose script folder follows the open tool set document.
+
+    Dispatchers and the test-call runner keep their factory for a long time, while the
+    document can change (Examples menu): relative script paths must resolve against the
+    file that is open when a call arrives.
+    """
+
+    def __init__(self, folder: Callable[[], Path | None], **kwargs: Any) -> None:
+        self._folder = folder
+        super().__init__(**kwargs)
+
+    @property
+    def base_dir(self) -> Path | None:
+        """The open tool set file's folder."""
+        return self._folder()
+
+    @base_dir.setter
+    def base_dir(self, value: Path | None) -> None:
+        del value  # always derived from the open document
 
 
 def save_screenshot(window: MainWindow, path: Path) -> bool:

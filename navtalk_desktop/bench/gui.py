@@ -22,16 +22,20 @@ from websockets.asyncio.client import connect
 
 from navtalk_desktop.bench.baselines import MAX_FRAME_BYTES, STATIC_OUTPUT
 from navtalk_desktop.bench.counting import LoadFrameCounter
-from navtalk_desktop.bench.measure import LOAD_TYPE_PREFIX, Distribution, peak_rss_bytes, rss_bytes
+from navtalk_desktop.bench.measure import (
+    CALL_TYPE,
+    LOAD_TYPE_PREFIX,
+    Distribution,
+    peak_rss_bytes,
+    rss_bytes,
+)
 from navtalk_desktop.core.calls import CallState
 from navtalk_desktop.core.responders.config import ResponderChain, ResponderStep, StaticConfig
+from navtalk_desktop.core.timeline import Direction, Timeline
 from navtalk_desktop.core.tools import ToolDefinition
 from navtalk_desktop.core.toolset import ToolEntry, ToolSet, toolset_to_json
 
 LAG_INTERVAL_MS = 10
-# Audio delta frames carry 100 ms of PCM16 at 24 kHz as base64.
-AUDIO_FRAME_SECONDS = 0.1
-AUDIO_B64_PER_FRAME = 6400
 
 
 def benchmark_toolset() -> ToolSet:
@@ -192,6 +196,9 @@ async def gui_benchmark(params: dict[str, Any], stop: asyncio.Event) -> dict[str
             sampler.stop()
             counter.detach()
         result.update(_summary(counter, lag, sampler, workbench, panel))
+        if mode == "answer":
+            in_app = in_app_answer_latencies(timeline)
+            result["in_app_latency"] = Distribution.of(in_app).to_json() if in_app else None
         if "shown_at" in result and result["fps"] is not None:
             # The run is complete when the table shows the last frame, not before.
             result["fps_timeline"] = result["fps"]
@@ -201,6 +208,24 @@ async def gui_benchmark(params: dict[str, Any], stop: asyncio.Event) -> dict[str
         await workbench.close()
     result["peak_rss"] = peak_rss_bytes()
     return result
+
+
+def in_app_answer_latencies(timeline: Timeline) -> list[float]:
+    """Per call: from reading its ``arguments.done`` frame to writing its first answer frame.
+
+    Both times are the timeline's own (``mono_time``), so this is the app's share of B3's
+    latency; the rest is the sockets and the simulator.
+    """
+    received: dict[str, float] = {}
+    latencies: list[float] = []
+    for entry in timeline:
+        if entry.call_id is None:
+            continue
+        if entry.direction is Direction.IN and entry.type == CALL_TYPE:
+            received.setdefault(entry.call_id, entry.mono_time)
+        elif entry.direction is Direction.OUT and entry.call_id in received:
+            latencies.append(entry.mono_time - received.pop(entry.call_id))
+    return latencies
 
 
 def _summary(

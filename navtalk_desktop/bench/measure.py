@@ -14,6 +14,9 @@ from pathlib import Path
 LOAD_TYPE_PREFIX = "realtime.response."
 AUDIO_TYPE = "realtime.response.audio.delta"
 CALL_TYPE = "realtime.response.function_call_arguments.done"
+# Load-mode audio deltas carry 100 ms of PCM16 at 24 kHz: 6,400 base64 characters.
+AUDIO_FRAME_SECONDS = 0.1
+AUDIO_B64_PER_FRAME = 6400
 _STATUS = Path("/proc/self/status")
 
 

@@ -49,6 +49,8 @@ ELEVENLABS_TOOLS_NOTE = (
     "Tools were not sent: ElevenLabs avatars cannot register tools over the NavTalk API; "
     "configure them in the ElevenLabs dashboard. Function calls that arrive are still handled."
 )
+# Connecting a NavTalk profile without a license available.
+ENTER_LICENSE_FIRST = "Enter your NavTalk license first"
 # Frames of the session's own making that appear in the timeline as LOCAL entries.
 LOCAL_STATE = "local.state"
 LOCAL_WARNING = "local.warning"
@@ -488,8 +490,12 @@ class Session:
         try:
             value = await self._secrets.get(self.profile.name)
         except SecretStoreUnavailable as error:
+            # Most likely no license was typed yet: say that plainly. The keychain's own
+            # (long) explanation goes to the log; the connection panel shows it too.
+            logger.info("no license: the keychain is unavailable (%s)", error.message)
             raise SessionError(
-                f"Cannot read the license from the keychain: {error.message}"
+                f"{ENTER_LICENSE_FIRST} (no system keychain is available to read a saved one; "
+                "a license you type is used for this session only)"
             ) from None
         if not value:
             raise SessionError(

@@ -500,8 +500,10 @@ class Timeline:
         return result
 
     # ------------------------------------------------------------------ JSONL
-    def export_jsonl(self, path: Path | str, *, secrets: Iterable[str | None] = ()) -> int:
-        """Write every entry as JSON Lines, exact frames included, secrets redacted.
+    def export_jsonl(
+        self, path: Path | str, *, secrets: Iterable[str | None] = (), stop: int | None = None
+    ) -> int:
+        """Write the entries as JSON Lines, exact frames included, secrets redacted.
 
         The first line is a header; each further line is one entry. Spilled audio is written
         in full; audio dropped for lack of spill space is written compact with
@@ -511,23 +513,30 @@ class Timeline:
             path: file to write (replaced atomically).
             secrets: licenses to redact (URL license parameters and ``sk_navtalk_…`` keys are
                 always redacted).
+            stop: write rows ``[0, stop)`` only (default: every row). An export running on
+                a worker thread while frames keep arriving passes the row count of the
+                moment the user chose Export, so the file is an exact snapshot.
 
         Returns:
             The number of entries written.
         """
         path = Path(path)
         known = [s for s in secrets if s]
+        # Rows are only ever appended (clear() is not used during an export), so the rows
+        # below ``end`` stay what they were even while another thread appends.
+        end = len(self._entries) if stop is None else max(0, min(stop, len(self._entries)))
         tmp = path.with_name(path.name + ".part")
         with tmp.open("w", encoding="utf-8", newline="\n") as out:
             header = {
                 "format": EXPORT_FORMAT,
                 "version": EXPORT_VERSION,
-                "entries": len(self._entries),
+                "entries": end,
                 "dropped_frames": self.stats.dropped_frames,
                 "dropped_bytes": self.stats.dropped_bytes,
             }
             out.write(json.dumps(header) + "\n")
-            for row, entry in enumerate(self._entries):
+            for row in range(end):
+                entry = self._entries[row]
                 record = self._export_record(row, entry, known)
                 try:
                     out.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -535,7 +544,7 @@ class Timeline:
                     # Lone surrogates cannot be UTF-8; JSON escapes keep them losslessly.
                     out.write(json.dumps(record) + "\n")
         tmp.replace(path)
-        return len(self._entries)
+        return end
 
     def _export_record(self, row: int, entry: TimelineEntry, secrets: list[str]) -> dict[str, Any]:
         record: dict[str, Any] = {

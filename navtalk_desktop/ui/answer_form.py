@@ -79,6 +79,8 @@ class AnswerEditor(QWidget):
         form = QFormLayout(self.form_page)
         form.setContentsMargins(2, 4, 2, 2)
         form.setVerticalSpacing(3)
+        # Long field names go above their field in a narrow call desk.
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         for key, value in self._template.items():
             widget: QLineEdit | QCheckBox
             if isinstance(value, bool):

@@ -6,8 +6,8 @@ import html
 import json
 import time
 
-from PySide6.QtCore import QEvent, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QFont
+from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QFont, QTextLayout, QTextOption
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -26,6 +26,7 @@ from navtalk_desktop.core.calls import FunctionCall
 from navtalk_desktop.ui.answer_form import AnswerEditor
 from navtalk_desktop.ui.json_editor import monospace_font
 from navtalk_desktop.ui.json_highlighter import JsonHighlighter
+from navtalk_desktop.ui.text_fit import ElidedLabel, breakable
 from navtalk_desktop.ui.theme import ThemeColors, colors
 
 # Fractions of the deadline left at which the countdown turns amber, then red.
@@ -55,6 +56,34 @@ def pretty_arguments(call: FunctionCall) -> str:
     if call.arguments is not None:
         return json.dumps(call.arguments, indent=2, ensure_ascii=False)
     return call.raw_arguments or "(no arguments)"
+
+
+def wrapped_line_count(text: str, font: QFont, width: float, limit: int) -> int:
+    """How many lines ``text`` takes when word-wrapped at ``width`` (at most ``limit``).
+
+    Lays the text out as QPlainTextEdit does (word boundaries, or anywhere for long
+    words); the document's own line count is only known for blocks it has laid out.
+    """
+    paragraphs = text.split("\n")
+    if width <= 0:
+        return max(1, min(len(paragraphs), limit))
+    option = QTextOption()
+    option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+    total = 0
+    for paragraph in paragraphs:
+        layout = QTextLayout(paragraph, font)
+        layout.setTextOption(option)
+        layout.beginLayout()
+        while True:
+            line = layout.createLine()
+            if not line.isValid():
+                break
+            line.setLineWidth(width)
+            total += 1
+        layout.endLayout()
+        if total >= limit:
+            return limit
+    return max(total, 1)
 
 
 def elide(text: str, limit: int = QUICK_REPLY_LABEL_CHARS) -> str:
@@ -114,7 +143,8 @@ class CallCard(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
 
-        self.title = QLabel(self)
+        # Function names can be 64 characters: they elide rather than widen the desk.
+        self.title = ElidedLabel(parent=self)
         self.title.setObjectName("call_title")
         font = self.title.font()
         font.setBold(True)
@@ -151,6 +181,8 @@ class CallCard(QFrame):
         self.arguments.setToolTip("Arguments the model sent, as parsed")
         self.arguments.setFrameShape(QFrame.Shape.NoFrame)
         self._highlighter = JsonHighlighter(self.arguments.document(), colors(self.palette()))
+        # Long values wrap in a narrow desk: the box is sized by its wrapped lines.
+        self.arguments.viewport().installEventFilter(self)
         self.dispatch_label = QLabel(self)
         self.dispatch_label.setObjectName("call_dispatch")
         self.dispatch_label.setWordWrap(True)
@@ -250,11 +282,12 @@ class CallCard(QFrame):
         self.call_id_label.setText(
             f"<span style='color:{theme.muted_text}'>{html.escape(call.call_id or call.key)}</span>"
         )
+        # Violations quote JSON paths and values: long words must be able to wrap.
         lines = [
-            f"<span style='color:{theme.error}'>✖ {html.escape(v)}</span>" for v in call.violations
+            f"<span style='color:{theme.error}'>✖ {breakable(v)}</span>" for v in call.violations
         ]
         lines += [
-            f"<span style='color:{theme.warning}'>⚠ {html.escape(w)}</span>" for w in call.warnings
+            f"<span style='color:{theme.warning}'>⚠ {breakable(w)}</span>" for w in call.warnings
         ]
         self.problems.setText("<br>".join(lines))
         self.problems.setVisible(bool(lines))
@@ -262,8 +295,7 @@ class CallCard(QFrame):
         text = pretty_arguments(call)
         if self.arguments.toPlainText() != text:
             self.arguments.setPlainText(text)
-        line_count = min(max(text.count("\n") + 1, 1), MAX_ARGUMENT_LINES)
-        self.arguments.setFixedHeight(self.fontMetrics().lineSpacing() * line_count + 12)
+        self._fit_arguments()
         self.status_label.setText(_state_text(call))
         self._update_buttons()
 
@@ -288,7 +320,8 @@ class CallCard(QFrame):
         elif status == "sending":
             parts.append("<b>Sending…</b>")
         for message in messages[-3:]:
-            parts.append(f"<span style='color:{theme.muted_text}'>{html.escape(message)}</span>")
+            # Responder messages quote URLs and paths: let them wrap anywhere.
+            parts.append(f"<span style='color:{theme.muted_text}'>{breakable(message)}</span>")
         self.dispatch_label.setText("<br>".join(parts))
         self.dispatch_label.setVisible(bool(parts))
         if self._draft is not None and self._draft != previous:
@@ -378,6 +411,22 @@ class CallCard(QFrame):
         return self._urgency
 
     # ------------------------------------------------------------------ internals
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # Qt override
+        if watched is self.arguments.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_arguments()
+        return super().eventFilter(watched, event)
+
+    def _fit_arguments(self) -> None:
+        lines = wrapped_line_count(
+            self.arguments.toPlainText(),
+            self.arguments.font(),
+            self.arguments.viewport().width() - 2 * self.arguments.document().documentMargin(),
+            MAX_ARGUMENT_LINES,
+        )
+        height = self.arguments.fontMetrics().lineSpacing() * lines + 12
+        if self.arguments.maximumHeight() != height:
+            self.arguments.setFixedHeight(height)
+
     def _apply_style(self, theme: ThemeColors) -> None:
         accent = {
             "calm": theme.accent,

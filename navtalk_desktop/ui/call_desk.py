@@ -228,6 +228,16 @@ class CallDesk(QWidget):
                 self._update_pending()
 
     # ------------------------------------------------------------------ public API
+    def set_editor(self, editor: ToolSetEditor) -> None:
+        """Use another tool set document for result templates and quick replies."""
+        if editor is self._editor:
+            return
+        _detach(self._editor, self._editor_listener)
+        self._editor = editor
+        editor.add_listener(self._editor_listener)
+        self.destroyed.connect(partial(_detach, editor, self._editor_listener))
+        self._on_editor_event(EditorEvent(EditorEventKind.CHANGED))
+
     @property
     def cards(self) -> list[CallCard]:
         """Pending call cards, oldest first."""

@@ -18,7 +18,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
     QPlainTextEdit,
     QPushButton,
     QTextBrowser,
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from navtalk_desktop.ui.session_bridge import SessionBridge
+from navtalk_desktop.ui.text_fit import ElidedLabel
 from navtalk_desktop.ui.theme import colors
 
 _ROLE_TITLES = {"user": "You", "avatar": "Avatar", "typed": "You (typed)", "system": "Note"}
@@ -205,7 +205,8 @@ class ConversationPanel(QWidget):
         self.transcript.setObjectName("transcript")
         self.transcript.setToolTip("What the user said and what the avatar answered, live.")
 
-        self.activity = QLabel(self)
+        # Response ids are long: the line elides instead of widening the dock.
+        self.activity = ElidedLabel(parent=self)
         self.activity.setObjectName("active_responses")
         self.activity.setToolTip("Responses the avatar is producing right now.")
         self.clear_button = QPushButton("Clear", self)

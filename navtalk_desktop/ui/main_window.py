@@ -42,9 +42,12 @@ class MainWindow(QMainWindow):
 
     Signals:
         quit_requested(): the user closed the window or chose Quit; the app shuts down.
+        example_requested(str): the user chose a bundled example tool set (its key) in
+            the Examples menu; the app starts its services and opens it.
     """
 
     quit_requested = Signal()
+    example_requested = Signal(str)
 
     def __init__(self, tasks: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -69,6 +72,7 @@ class MainWindow(QMainWindow):
         self._needs_sizing = False
         self._restored = False
         self.actions_by_key: dict[str, QAction] = {}
+        self.example_actions: list[QAction] = []
         self._create_actions()
         self._create_menus()
         tasks.task_failed.connect(self._on_tasks_task_failed)
@@ -150,9 +154,32 @@ class MainWindow(QMainWindow):
             self._theme_group.addAction(action)
             self.theme_menu.addAction(action)
         self.view_menu.addAction(self.reset_layout_action)
+        # Filled by set_examples(); hidden while the app offers none.
+        self.examples_menu = bar.addMenu("&Examples")
+        self.examples_menu.setObjectName("examples_menu")
+        self.examples_menu.setToolTipsVisible(True)
+        self.examples_menu.menuAction().setVisible(False)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(a["shortcuts_help"])
         help_menu.addAction(self.about_action)
+
+    def set_examples(self, examples: list[tuple[str, str, str]]) -> None:
+        """Offer bundled example tool sets: ``(key, title, description)`` each.
+
+        Choosing one emits :attr:`example_requested`; the same actions are in
+        :attr:`example_actions` for other menus (the Tools panel's).
+        """
+        self.examples_menu.clear()
+        self.example_actions = []
+        for key, title, description in examples:
+            action = QAction(title, self)
+            action.setObjectName(f"action_example_{key}")
+            action.setToolTip(description)
+            action.setStatusTip(description)
+            action.triggered.connect(lambda _c=False, k=key: self.example_requested.emit(k))
+            self.examples_menu.addAction(action)
+            self.example_actions.append(action)
+        self.examples_menu.menuAction().setVisible(bool(examples))
 
     # ------------------------------------------------------------------ panels
     def add_panel(

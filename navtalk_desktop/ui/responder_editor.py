@@ -52,6 +52,7 @@ from navtalk_desktop.core.responders.config import (
     WebhookConfig,
 )
 from navtalk_desktop.core.responders.templating import TemplateError, render, template_context
+from navtalk_desktop.ui.flow_layout import FlowLayout
 from navtalk_desktop.ui.json_editor import monospace_font
 from navtalk_desktop.ui.theme import colors
 
@@ -550,15 +551,17 @@ class WebhookPage(_Page):
         ):
             signal.connect(self._emit_changed)
         self.headers_table.itemChanged.connect(self._emit_changed)
-        url_row = QHBoxLayout()
-        url_row.addWidget(self.method_combo)
-        url_row.addWidget(self.url_edit, 1)
+        method_row = QHBoxLayout()
+        method_row.addWidget(self.method_combo)
+        method_row.addStretch(1)
         headers_row = QHBoxLayout()
         headers_row.addWidget(self.headers_table, 1)
         headers_row.addWidget(self.add_header_button, 0, Qt.AlignmentFlag.AlignTop)
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
-        form.addRow("Request", url_row)
+        # The URL has a row of its own: next to the method it was a sliver in narrow docks.
+        form.addRow("Method", method_row)
+        form.addRow("URL", self.url_edit)
         form.addRow("Headers", headers_row)
         form.addRow("Body", self.body_edit)
         form.addRow("Timeout", self.timeout_spin)
@@ -571,6 +574,7 @@ class WebhookPage(_Page):
         try:
             self.method_combo.setCurrentText(config.method)
             self.url_edit.setText(config.url)
+            self.url_edit.setCursorPosition(0)  # the start says where it goes
             self.headers_table.setRowCount(0)
             for name, value in config.headers.items():
                 row = self.headers_table.rowCount()
@@ -736,6 +740,11 @@ class ResponderChainEditor(QWidget):
         self.on_error_combo.setToolTip(
             "What happens when a responder fails (HTTP 500, template error…)"
         )
+        # The choices are long sentences: show what fits, the popup shows them whole.
+        self.on_error_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.on_error_combo.setMinimumContentsLength(12)
 
         self.steps_list = QListWidget(self)
         self.steps_list.setObjectName("responder_steps")
@@ -774,6 +783,7 @@ class ResponderChainEditor(QWidget):
 
         self.kind_label = QLabel(self)
         self.kind_label.setObjectName("step_kind")
+        self.kind_label.setWordWrap(True)
         font = self.kind_label.font()
         font.setBold(True)
         self.kind_label.setFont(font)
@@ -824,19 +834,18 @@ class ResponderChainEditor(QWidget):
         left = QVBoxLayout()
         left.setSpacing(4)
         left.addWidget(self.steps_list, 1)
-        step_buttons = QHBoxLayout()
-        step_buttons.setSpacing(2)
+        # Wraps under the list rather than making the list's column wider.
+        step_buttons = FlowLayout(spacing=2)
         step_buttons.addWidget(self.add_button)
         step_buttons.addWidget(self.remove_button)
-        step_buttons.addStretch(1)
         step_buttons.addWidget(self.up_button)
         step_buttons.addWidget(self.down_button)
         left.addLayout(step_buttons)
 
-        deadline_row = QHBoxLayout()
+        # The seconds go below the check box when the panel is narrow.
+        deadline_row = FlowLayout(spacing=6)
         deadline_row.addWidget(self.deadline_check)
         deadline_row.addWidget(self.deadline_spin)
-        deadline_row.addStretch(1)
         self.details = QGroupBox(self)
         self.details.setFlat(True)
         right = QVBoxLayout(self.details)

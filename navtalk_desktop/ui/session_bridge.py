@@ -165,6 +165,7 @@ class SessionBridge(QObject):
         self._profile = profile
         self._simulator_url = simulator_url
         self._active_responses: set[str] = set()
+        self._reviewing = False
         self._listener = _SessionListener(self)
         self._dispatch_listener = _DispatchListener(self)
         self._session = self._build_session()
@@ -312,26 +313,34 @@ class SessionBridge(QObject):
                 found.add(stored)
         return sorted(found)
 
+    @property
+    def reviewing(self) -> bool:
+        """Whether the timeline holds an opened recording (replaced on the next connect)."""
+        return self._reviewing
+
     def replace_timeline(self, timeline: Timeline) -> None:
         """Show ``timeline`` (an opened session file) instead of the current frames.
+
+        The recording is for review only: connecting later starts a new, empty timeline
+        instead of appending live frames to it.
 
         Raises:
             RuntimeError: while connected (the live session writes into its timeline).
         """
         if self.is_active:
             raise RuntimeError("disconnect before opening a saved session")
-        old = self._timeline
-        self._timeline = timeline
-        self._replace_session()
-        self.timeline_replaced.emit(timeline)
-        old.close()
+        self._swap_timeline(timeline)
+        self._reviewing = True
 
     # ------------------------------------------------------------------ actions
     def connect_session(self) -> None:
         """Connect (in the background); progress arrives through ``state_changed``."""
         if self.is_active:
             return
-        if self._session.profile != self.effective_profile():
+        if self._reviewing:
+            self._reviewing = False
+            self._swap_timeline(Timeline())
+        elif self._session.profile != self.effective_profile():
             self._replace_session()
         self._start(self._session.connect(), "Connect", "session-connect")
 
@@ -401,6 +410,13 @@ class SessionBridge(QObject):
             message = getattr(error, "message", None) or str(error) or type(error).__name__
             log.warning("%s failed: %s", what, message)
             self.error_reported.emit(f"{what} failed: {message}")
+
+    def _swap_timeline(self, timeline: Timeline) -> None:
+        old = self._timeline
+        self._timeline = timeline
+        self._replace_session()
+        self.timeline_replaced.emit(timeline)
+        old.close()
 
     def _replace_session(self) -> None:
         self._session.remove_listener(self._listener)

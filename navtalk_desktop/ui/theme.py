@@ -12,9 +12,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication, QStyleFactory
+from PySide6.QtCore import QObject, QRectF, Qt, Signal, Slot
+from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPalette, QPen
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleOption, QWidget
 
 THEME_PREFERENCES = ("system", "light", "dark")
 # Lets screenshots and demos force a scheme without touching the desktop settings.
@@ -48,6 +48,7 @@ class ThemeColors:
     json_punctuation: str
     toast_background: str
     toast_border: str
+    indicator_border: str
 
 
 LIGHT = ThemeColors(
@@ -74,6 +75,7 @@ LIGHT = ThemeColors(
     json_punctuation="#57606a",
     toast_background="#ffffff",
     toast_border="#d0d7de",
+    indicator_border="#8c959f",
 )
 
 DARK = ThemeColors(
@@ -100,6 +102,7 @@ DARK = ThemeColors(
     json_punctuation="#8b949e",
     toast_background="#2a2e36",
     toast_border="#3d434d",
+    indicator_border="#7d8590",
 )
 
 
@@ -145,6 +148,56 @@ def build_palette(theme: ThemeColors) -> QPalette:
     return palette
 
 
+class WorkbenchStyle(QProxyStyle):
+    """Fusion, with check box and radio button outlines that stay visible in dark mode.
+
+    Fusion outlines indicators with the window colour darkened, which on a dark palette
+    is almost the base colour they are filled with: an unticked box all but disappears.
+    The outline is drawn again in a colour that contrasts with both. Item-view check
+    boxes (the responder steps) go through the same primitive.
+    """
+
+    _OUTLINED = (
+        QStyle.PrimitiveElement.PE_IndicatorCheckBox,
+        QStyle.PrimitiveElement.PE_IndicatorRadioButton,
+    )
+
+    def __init__(self) -> None:
+        super().__init__("Fusion")
+
+    def drawPrimitive(  # noqa: N802  (Qt override)
+        self,
+        element: QStyle.PrimitiveElement,
+        option: QStyleOption,
+        painter: QPainter,
+        widget: QWidget | None = None,
+    ) -> None:  # Qt override
+        super().drawPrimitive(element, option, painter, widget)
+        if element not in self._OUTLINED or not colors(option.palette).dark:
+            return
+        state = option.state
+        if (
+            state & QStyle.StateFlag.State_HasFocus
+            and state & QStyle.StateFlag.State_KeyboardFocusChange
+        ):
+            return  # Fusion's focus outline says more
+        theme = DARK
+        colour = QColor(theme.indicator_border)
+        if not state & QStyle.StateFlag.State_Enabled:
+            colour = QColor(theme.toast_border)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setPen(QPen(colour, 1.0))
+        # The same geometry Fusion uses: half-pixel aligned, one pixel inside the rect.
+        rect = QRectF(option.rect).adjusted(0.5, 0.5, -0.5, -0.5)
+        if element is QStyle.PrimitiveElement.PE_IndicatorRadioButton:
+            painter.drawEllipse(rect.adjusted(0.5, 0.5, -0.5, -0.5))
+        else:
+            painter.drawRect(rect)
+        painter.restore()
+
+
 class ThemeManager(QObject):
     """Applies the light or dark palette and follows the system when asked to.
 
@@ -164,9 +217,7 @@ class ThemeManager(QObject):
         self._preference = "system"
         # Fusion honours custom palettes everywhere, so light and dark look the same on
         # every platform (native styles partly ignore them).
-        fusion = QStyleFactory.create("Fusion")
-        if fusion is not None:
-            app.setStyle(fusion)
+        app.setStyle(WorkbenchStyle())
         hints = app.styleHints()
         # Remembered from the change signal: some platforms (offscreen) report Unknown when
         # asked but still announce changes.

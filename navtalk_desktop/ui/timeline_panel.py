@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -44,6 +43,7 @@ from navtalk_desktop.core.timeline import Direction, Timeline
 from navtalk_desktop.ui.json_highlighter import MAX_HIGHLIGHT_CHARS, JsonHighlighter, pretty_json
 from navtalk_desktop.ui.session_bridge import SessionBridge
 from navtalk_desktop.ui.shortcuts import with_shortcut
+from navtalk_desktop.ui.text_fit import breakable
 from navtalk_desktop.ui.theme import colors
 from navtalk_desktop.ui.timeline_model import (
     CALL,
@@ -75,6 +75,8 @@ _DIRECTION_CHOICES: tuple[tuple[str, frozenset[Direction]], ...] = (
     ("Wire only (in + out)", frozenset({Direction.IN, Direction.OUT})),
 )
 _COLUMN_WIDTHS = {TIME: 92, DIRECTION: 58, TYPE: 210, SIZE: 64, CALL: 110}
+# In a narrow dock Type and Call give way (down to these widths) before Summary does.
+_COMPACT_WIDTHS = {TYPE: 150, CALL: 72}
 # Summary stretches but never below this (narrow docks scroll horizontally instead).
 SUMMARY_MIN_WIDTH = 160
 
@@ -107,6 +109,9 @@ class TimelineView(QTableView):
         header = self.horizontalHeader()
         header.setHighlightSections(False)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self._fitting = False
+        self._user_sized = False  # once the user drags a column, their widths stay
+        header.sectionResized.connect(self._on_section_resized)
         self.doubleClicked.connect(lambda index: self.toggle_requested.emit(index.row()))
         self.setToolTip("")
         self.setAccessibleName("Timeline of frames")
@@ -114,19 +119,49 @@ class TimelineView(QTableView):
     def configure_columns(self) -> None:
         """Fixed initial widths; Summary takes the remaining space (never ResizeToContents)."""
         header = self.horizontalHeader()
-        for column in range(len(COLUMNS)):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
-            if column in _COLUMN_WIDTHS:
-                header.resizeSection(column, _COLUMN_WIDTHS[column])
-        header.setSectionResizeMode(SUMMARY, QHeaderView.ResizeMode.Stretch)
-        header.setStretchLastSection(False)
-        header.setMinimumSectionSize(40)
+        self._fitting = True
+        try:
+            for column in range(len(COLUMNS)):
+                header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+                if column in _COLUMN_WIDTHS:
+                    header.resizeSection(column, _COLUMN_WIDTHS[column])
+            header.setSectionResizeMode(SUMMARY, QHeaderView.ResizeMode.Stretch)
+            header.setStretchLastSection(False)
+            header.setMinimumSectionSize(40)
+        finally:
+            self._fitting = False
         self._fit_summary()
+
+    @Slot(int, int, int)
+    def _on_section_resized(self, column: int, old: int, new: int) -> None:
+        del old, new
+        if not self._fitting and column != SUMMARY:
+            self._user_sized = True
+
+    def _fit_compact_columns(self) -> None:
+        # Until the user sizes columns: shrink Type and Call proportionally toward their
+        # compact widths so Summary keeps its minimum without scrolling, where possible.
+        header = self.horizontalHeader()
+        fixed = sum(w for c, w in _COLUMN_WIDTHS.items() if c not in _COMPACT_WIDTHS)
+        spare = self.viewport().width() - fixed - SUMMARY_MIN_WIDTH
+        full = sum(_COLUMN_WIDTHS[c] for c in _COMPACT_WIDTHS)
+        compact = sum(_COMPACT_WIDTHS.values())
+        share = min(1.0, max(0.0, (spare - compact) / (full - compact)))
+        self._fitting = True
+        try:
+            for column, smallest in _COMPACT_WIDTHS.items():
+                width = round(smallest + share * (_COLUMN_WIDTHS[column] - smallest))
+                if header.sectionSize(column) != width:
+                    header.resizeSection(column, width)
+        finally:
+            self._fitting = False
 
     def _fit_summary(self) -> None:
         # Stretch gives Summary only what is left; keep it readable in a narrow dock by
         # switching to a fixed width (and horizontal scrolling) below the minimum.
         header = self.horizontalHeader()
+        if not self._user_sized:
+            self._fit_compact_columns()
         others = sum(header.sectionSize(c) for c in range(len(COLUMNS)) if c != SUMMARY)
         available = self.viewport().width() - others
         mode = (
@@ -134,10 +169,14 @@ class TimelineView(QTableView):
             if available >= SUMMARY_MIN_WIDTH
             else QHeaderView.ResizeMode.Interactive
         )
-        if header.sectionResizeMode(SUMMARY) != mode:
-            header.setSectionResizeMode(SUMMARY, mode)
-        if mode == QHeaderView.ResizeMode.Interactive:
-            header.resizeSection(SUMMARY, SUMMARY_MIN_WIDTH)
+        self._fitting = True
+        try:
+            if header.sectionResizeMode(SUMMARY) != mode:
+                header.setSectionResizeMode(SUMMARY, mode)
+            if mode == QHeaderView.ResizeMode.Interactive:
+                header.resizeSection(SUMMARY, SUMMARY_MIN_WIDTH)
+        finally:
+            self._fitting = False
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # Qt override
         super().resizeEvent(event)
@@ -650,8 +689,9 @@ class TimelinePanel(QWidget):
         physical = self.model.physical_rows(row)
         entry = timeline[physical[0]]
         fold = self.model.folded(row)
+        # breakable(): long event types and ids wrap instead of widening the dock.
         parts = [
-            f"<b>{_escape(entry.type)}</b>",
+            f"<b>{breakable(entry.type)}</b>",
             {Direction.IN: "received", Direction.OUT: "sent", Direction.LOCAL: "local"}[
                 entry.direction
             ],
@@ -660,14 +700,14 @@ class TimelinePanel(QWidget):
             f"frame #{entry.seq}",
         ]
         if entry.call_id:
-            parts.append(f"call <code>{_escape(entry.call_id)}</code>")
+            parts.append(f"call <code>{breakable(entry.call_id)}</code>")
         if fold is not None and fold.count > 1:
             parts.append(f"{fold.count} frames folded")
         if timeline.is_spilled(physical[0]):
             parts.append("audio kept on disk")
         header = " · ".join(parts)
         if entry.error:
-            header += f"<br><span style='color:{colors(self.palette()).error}'>⚠ {_escape(entry.error)}</span>"
+            header += f"<br><span style='color:{colors(self.palette()).error}'>⚠ {breakable(entry.error)}</span>"
         extra = ""
         if fold is not None and fold.count > 1:
             extra = f"Folded text ({fold.count} frames):\n{fold.text}\n\nFirst frame:"
@@ -778,7 +818,11 @@ class TimelinePanel(QWidget):
 
         async def work() -> None:
             secrets = await self.bridge.known_secrets()
-            count = await self._run_blocking(lambda: _export_jsonl(timeline, path, secrets, stop))
+            # On a worker thread while frames keep arriving: a snapshot of the rows that
+            # existed when the user chose Export.
+            count = await self._run_blocking(
+                lambda: timeline.export_jsonl(path, secrets=secrets, stop=stop)
+            )
             self.notification_requested.emit("success", f"Saved {count:,} frames to {path.name}")
 
         return self._start_file_task(work(), "export-jsonl", f"Could not save {path.name}")
@@ -872,15 +916,6 @@ class TimelinePanel(QWidget):
         if event.type() == QEvent.Type.PaletteChange:
             self.model.set_theme(colors(self.palette()))
         super().changeEvent(event)
-
-
-def _export_jsonl(timeline: Timeline, path: Path, secrets: list[str], stop: int) -> int:
-    # Exporting on a worker thread while frames keep arriving: ask for a snapshot of the
-    # rows that existed when the user chose Export, when the core supports it.
-    if "stop" in inspect.signature(timeline.export_jsonl).parameters:
-        export: Callable[..., int] = timeline.export_jsonl
-        return export(path, secrets=secrets, stop=stop)
-    return timeline.export_jsonl(path, secrets=secrets)
 
 
 def _atomic_write(path: Path, text: str) -> None:

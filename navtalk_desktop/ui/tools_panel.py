@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import (
+    QAction,
     QBrush,
     QColor,
     QDragEnterEvent,
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMenu,
+    QSizePolicy,
     QSplitter,
     QTabWidget,
     QToolButton,
@@ -45,6 +47,7 @@ from navtalk_desktop.core.tool_templates import TEMPLATES, new_entry
 from navtalk_desktop.core.tools import ToolDefinition
 from navtalk_desktop.core.toolset import ToolEntry, ToolSet, entry_from_json, entry_to_json
 from navtalk_desktop.core.toolset_editor import EditorEvent, EditorEventKind, ToolSetEditor
+from navtalk_desktop.ui.flow_layout import FlowLayout
 from navtalk_desktop.ui.json_editor import JsonEditor
 from navtalk_desktop.ui.responder_editor import ResponderChainEditor
 from navtalk_desktop.ui.session_bridge import SessionBridge
@@ -180,7 +183,7 @@ class ToolsPanel(QWidget):
         self.tool_list = QListWidget(self)
         self.tool_list.setObjectName("tool_list")
         self.tool_list.setToolTip("Tools of this set. Drop .json files here to import them.")
-        self.tool_list.setMinimumWidth(150)
+        self.tool_list.setMinimumWidth(110)
         self.tool_list.setIconSize(QSize(10, 10))
         self.tool_list.currentRowChanged.connect(self._on_tool_selected)
 
@@ -246,6 +249,7 @@ class ToolsPanel(QWidget):
 
         self.lint_summary = QLabel(self)
         self.lint_summary.setObjectName("lint_summary")
+        self.lint_summary.setWordWrap(True)
         self.lint_list = QListWidget(self)
         self.lint_list.setObjectName("lint_list")
         self.lint_list.setToolTip("Problems in the tool set; click one to go to the field")
@@ -265,9 +269,10 @@ class ToolsPanel(QWidget):
         horizontal.setChildrenCollapsible(False)
         horizontal.addWidget(self.tool_list)
         horizontal.addWidget(self.tabs)
-        horizontal.setStretchFactor(0, 1)
-        horizontal.setStretchFactor(1, 4)
-        horizontal.setSizes([180, 620])
+        # The tabs give way first: tool names stay readable as long as the tabs fit.
+        horizontal.setStretchFactor(0, 0)
+        horizontal.setStretchFactor(1, 1)
+        horizontal.setSizes([170, 620])
         vertical = QSplitter(Qt.Orientation.Vertical, self)
         vertical.setChildrenCollapsible(False)
         vertical.addWidget(horizontal)
@@ -306,7 +311,7 @@ class ToolsPanel(QWidget):
         # The core editor decides when an autosave is due; the UI only asks regularly.
         self._autosave_timer = QTimer(self)
         self._autosave_timer.setInterval(500)
-        self._autosave_timer.timeout.connect(self._editor.autosave_if_due)
+        self._autosave_timer.timeout.connect(self._autosave)
         self._autosave_timer.start()
 
         self._listener = self._on_editor_event
@@ -383,25 +388,33 @@ class ToolsPanel(QWidget):
         self.title_label = QLabel(self)
         self.title_label.setObjectName("toolset_title")
         self.title_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # Long set names and paths wrap instead of widening the panel.
+        self.title_label.setWordWrap(True)
+        self.title_label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
 
-        bar = QHBoxLayout()
-        bar.setSpacing(2)
-        for widget in (
-            self.new_button,
-            self.duplicate_button,
-            self.remove_button,
-            self.up_button,
-            self.down_button,
-        ):
-            bar.addWidget(widget)
-        bar.addSpacing(10)
-        for widget in (self.import_button, self.export_button, self.save_button):
-            bar.addWidget(widget)
-        bar.addSpacing(10)
-        bar.addWidget(self.undo_button)
-        bar.addWidget(self.redo_button)
-        bar.addSpacing(10)
-        bar.addWidget(self.title_label, 1)
+        # Three groups that wrap onto further rows when the dock is narrow: the panel's
+        # minimum width is then that of its widest group, not of every button together.
+        groups: list[tuple[QWidget, ...]] = [
+            (
+                self.new_button,
+                self.duplicate_button,
+                self.remove_button,
+                self.up_button,
+                self.down_button,
+            ),
+            (self.import_button, self.export_button, self.save_button),
+            (self.undo_button, self.redo_button),
+        ]
+        bar = FlowLayout(spacing=10)
+        for group in groups:
+            box = QWidget(self)
+            row = QHBoxLayout(box)
+            row.setContentsMargins(0, 0, 0, 0)
+            row.setSpacing(2)
+            for widget in group:
+                row.addWidget(widget)
+            bar.addWidget(box)
+        bar.addWidget(self.title_label)
         self._toolbar = bar
 
     # ------------------------------------------------------------------ public API
@@ -409,6 +422,31 @@ class ToolsPanel(QWidget):
     def editor(self) -> ToolSetEditor:
         """The core editor model."""
         return self._editor
+
+    def set_editor(self, editor: ToolSetEditor) -> None:
+        """Edit another tool set document (with its own file, undo history and autosave)."""
+        if editor is self._editor:
+            return
+        _remove_listener(self._editor, self._listener)
+        self._editor = editor
+        editor.add_listener(self._listener)
+        self.destroyed.connect(partial(_remove_listener, editor, self._listener))
+        self._registered = None
+        self._shown = -2
+        self._refresh(select=0 if len(editor.toolset) else -1)
+        self.run_lint()
+        self.toolset_changed.emit(editor.toolset)
+
+    def set_example_actions(self, actions: list[QAction]) -> None:
+        """Offer ``actions`` (open a bundled example tool set) in the New menu."""
+        if not actions:
+            return
+        self.templates_menu.addSeparator()
+        examples = self.templates_menu.addMenu("Open Example Tool Set")
+        examples.setObjectName("examples_submenu")
+        examples.setToolTipsVisible(True)
+        for action in actions:
+            examples.addAction(action)
 
     @property
     def lint_report(self) -> LintReport:
@@ -693,6 +731,10 @@ class ToolsPanel(QWidget):
         self.import_files(paths)
 
     # ------------------------------------------------------------------ editor → view
+    @Slot()
+    def _autosave(self) -> None:
+        self._editor.autosave_if_due()
+
     def _on_editor_event(self, event: EditorEvent) -> None:
         if event.kind is EditorEventKind.CHANGED:
             self._refresh(select=self._current)

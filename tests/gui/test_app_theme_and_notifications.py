@@ -7,8 +7,15 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication, QMainWindow, QStyleFactory
+from PySide6.QtGui import QGuiApplication, QPalette
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QMainWindow,
+    QStyle,
+    QStyleFactory,
+    QStyleOptionButton,
+)
 
 from navtalk_desktop.ui.notifications import MAX_VISIBLE, Banner, NotificationCenter
 from navtalk_desktop.ui.theme import DARK, LIGHT, ThemeManager, colors
@@ -92,3 +99,23 @@ def test_banner_offers_actions(qtbot: Any) -> None:
         banner.button("a")
     banner.clear()
     assert not banner.isVisible()
+
+
+@pytest.mark.parametrize("preference", ["dark", "light"])
+def test_unticked_check_boxes_stand_out_from_the_window(
+    qapp: QApplication, qtbot: Any, restored_style: None, preference: str
+) -> None:
+    manager = ThemeManager(qapp, preference)
+    box = QCheckBox("Highlight")
+    qtbot.addWidget(box)
+    box.show()
+    qtbot.waitExposed(box)
+    option = QStyleOptionButton()
+    box.initStyleOption(option)
+    indicator = box.style().subElementRect(QStyle.SubElement.SE_CheckBoxIndicator, option, box)
+    image = box.grab().toImage()
+    edge = image.pixelColor(indicator.left(), indicator.center().y())
+    window = box.palette().color(QPalette.ColorRole.Window)
+    # The outline must differ clearly from the window (it was ~0.05 apart in dark mode).
+    assert abs(edge.lightnessF() - window.lightnessF()) > 0.2, (edge.name(), window.name())
+    manager.deleteLater()
