@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from navtalk_desktop.bench.baselines import bare_bot, bare_ingest
-from navtalk_desktop.bench.engine import engine_ingest
 
 Scenario = Callable[[dict[str, Any], asyncio.Event], Awaitable[dict[str, Any]]]
 
@@ -37,6 +36,9 @@ async def _bare_bot(params: dict[str, Any], stop: asyncio.Event) -> dict[str, An
 
 
 async def _engine_ingest(params: dict[str, Any], stop: asyncio.Event) -> dict[str, Any]:
+    # Imported here, like the GUI: baselines must not pay for the engine's imports.
+    from navtalk_desktop.bench.engine import engine_ingest
+
     return await engine_ingest(
         params["url"], int(params["frames"]), float(params.get("timeout_s", 300))
     )
@@ -114,8 +116,12 @@ def main(argv: list[str] | None = None) -> int:
         result = runner(scenario, params)
         code = 0
     except Exception as error:  # noqa: BLE001  (reported to the parent, which shows it)
+        if isinstance(error, TimeoutError):
+            message = f"timed out after {params.get('timeout_s', 300)} s"
+        else:
+            message = f"{type(error).__name__}: {error}"
         result = {
-            "error": f"{type(error).__name__}: {error}",
+            "error": message,
             "traceback": traceback.format_exc(),
         }
         code = 1

@@ -131,14 +131,27 @@ async def _wait_until(predicate: Any, timeout_s: float, poll_s: float = 0.005) -
 
 
 async def gui_benchmark(params: dict[str, Any], stop: asyncio.Event) -> dict[str, Any]:
-    """One GUI run; ``params["mode"]`` is ``ingest``, ``answer``, ``memory`` or ``lag``.
+    """One run of the real app, answering automatically with a static responder.
 
-    Params:
-        url: load-mode WebSocket URL (with the bench license).
-        frames: load frames the source sends (ingest, memory and lag stop after them).
-        regex: timeline search applied as a regular expression before connecting (lag).
-        timeout_s: give up after this long.
+    Args:
+        params: ``mode`` (``ingest``, ``answer``, ``memory`` or ``lag``), ``url`` (load-mode
+            WebSocket URL with the bench license), ``frames`` (load frames to wait for;
+            answer runs wait for ``stop`` instead), optional ``regex`` (timeline search set
+            before connecting) and ``timeout_s``.
+        stop: set by the parent when an answer run is over.
+
+    Returns:
+        Frames, timings, lag distribution, RSS samples and call counts of the run.
     """
+    with tempfile.TemporaryDirectory(prefix="navtalk-bench-tools-") as workdir:
+        toolset_path = Path(workdir) / "benchmark-tools.json"
+        toolset_path.write_text(json.dumps(toolset_to_json(benchmark_toolset()), indent=2))
+        return await _gui_run(params, stop, toolset_path)
+
+
+async def _gui_run(
+    params: dict[str, Any], stop: asyncio.Event, toolset_path: Path
+) -> dict[str, Any]:
     # Imported here: the app module pulls in every panel, which the baselines must not pay for.
     from navtalk_desktop.app import Workbench
     from navtalk_desktop.ui.theme import ThemeManager
@@ -148,9 +161,6 @@ async def gui_benchmark(params: dict[str, Any], stop: asyncio.Event) -> dict[str
     timeout_s = float(params.get("timeout_s", 300))
     app = QApplication.instance()
     assert isinstance(app, QApplication)
-    workdir = Path(tempfile.mkdtemp(prefix="navtalk-bench-"))
-    toolset_path = workdir / "benchmark-tools.json"
-    toolset_path.write_text(json.dumps(toolset_to_json(benchmark_toolset()), indent=2))
     args = argparse.Namespace(
         profile=None,
         url=params["url"],
