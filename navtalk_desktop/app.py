@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import qasync
 from PySide6.QtCore import QSettings, QSize, Qt, QTimer
@@ -50,7 +50,6 @@ from navtalk_desktop.examples.install import (
     ExamplePaths,
     install_examples,
 )
-from navtalk_desktop.examples.services import ExampleServices
 from navtalk_desktop.infra import paths
 from navtalk_desktop.infra.http_client import AiohttpClient
 from navtalk_desktop.infra.keyring_store import KeyringSecretStore
@@ -58,8 +57,6 @@ from navtalk_desktop.infra.script_runner import SubprocessScriptRunner
 from navtalk_desktop.infra.settings_file import SettingsFile, SettingsFileError
 from navtalk_desktop.infra.toolset_file import ToolSetFileStore
 from navtalk_desktop.infra.ws_transport import WebSocketTransport
-from navtalk_desktop.simulator.config import SimulatorConfig
-from navtalk_desktop.simulator.server import SimulatorServer
 from navtalk_desktop.ui.call_desk import CallDesk
 from navtalk_desktop.ui.connection_panel import ConnectionPanel
 from navtalk_desktop.ui.conversation_panel import ConversationPanel
@@ -69,6 +66,12 @@ from navtalk_desktop.ui.tasks import TaskRunner
 from navtalk_desktop.ui.theme import ThemeManager
 from navtalk_desktop.ui.timeline_panel import TimelinePanel
 from navtalk_desktop.ui.tools_panel import ToolsPanel
+
+# The simulator (with aiohttp's server, ~150 ms of imports) is loaded and started after
+# the window is shown: see Workbench.start.
+if TYPE_CHECKING:
+    from navtalk_desktop.simulator.config import SimulatorConfig
+    from navtalk_desktop.simulator.server import SimulatorServer
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -314,6 +317,8 @@ class Workbench:
         self.window: MainWindow
         self.bridge: SessionBridge
         self.simulator: SimulatorServer | None = None
+        self._simulator_config: SimulatorConfig | None = None
+        self._simulator_task: asyncio.Task[str | None] | None = None
         self.tasks = TaskRunner()
         self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="navtalk-files")
         self.editor: ToolSetEditor
@@ -343,7 +348,9 @@ class Workbench:
         simulator_config: SimulatorConfig | None = None,
         settings_file: SettingsFile | None = None,
     ) -> Workbench:
-        """Build settings, simulator, session bridge, panels and window (not yet shown).
+        """Build settings, session bridge, panels and window (not yet shown).
+
+        The simulator starts in :meth:`start`, once the window is shown.
 
         Args:
             args: parsed command line (see :func:`configure_parser`).
@@ -354,8 +361,9 @@ class Workbench:
             settings_file: profiles and preferences (default: the app's settings file).
         """
         self = cls()
+        self._simulator_config = simulator_config
         try:
-            await self._build(args, theme, layout_settings, simulator_config, settings_file)
+            await self._build(args, theme, layout_settings, settings_file)
         except BaseException:
             await self._release()
             raise
@@ -366,7 +374,6 @@ class Workbench:
         args: argparse.Namespace,
         theme: ThemeManager | None,
         layout_settings: QSettings | None,
-        simulator_config: SimulatorConfig | None,
         settings_file: SettingsFile | None,
     ) -> None:
         self.settings_file = settings_file or SettingsFile()
@@ -379,7 +386,6 @@ class Workbench:
             self._startup_notes.append(
                 ("error", f"{error} — using default profiles; changes will not be saved.")
             )
-        self.simulator = await self._start_simulator(simulator_config)
         profiles = list(self.settings.profiles)
         profile = self._choose_profile(profiles, args)
         toolset_path, self._recording = self._sort_files(args)
@@ -401,7 +407,7 @@ class Workbench:
             tasks=self.tasks,
             toolset=self.editor.toolset,
             dispatcher_factory=dispatcher_for,
-            simulator_url=self.simulator.ws_url if self.simulator is not None else None,
+            simulator_url=None,  # known once start() has started the simulator
         )
         env_license = os.environ.get(LICENSE_ENV, "").strip()
         if env_license and not profile.local_simulator:
@@ -507,17 +513,27 @@ class Workbench:
                 )
         return (toolsets[0] if toolsets else None), (recordings[0] if recordings else None)
 
-    async def _start_simulator(self, config: SimulatorConfig | None) -> SimulatorServer | None:
-        simulator = SimulatorServer(config or SimulatorConfig())
+    async def _start_simulator(self) -> str | None:
+        """Start the built-in simulator; its WebSocket URL, or None when it cannot start."""
+        from navtalk_desktop.simulator.config import SimulatorConfig
+        from navtalk_desktop.simulator.server import SimulatorServer
+
+        simulator = SimulatorServer(self._simulator_config or SimulatorConfig())
         try:
             await simulator.start("127.0.0.1", 0)
         except OSError as error:
-            self._startup_notes.append(
-                ("error", f"The built-in simulator could not start: {error}")
+            self.window.notifications.notify(
+                f"The built-in simulator could not start: {error}", "error"
             )
             return None
+        except BaseException:
+            # Shut down while starting: do not leave a half-started server behind.
+            with contextlib.suppress(Exception):
+                await simulator.stop()
+            raise
+        self.simulator = simulator
         log.info("built-in simulator listening on %s", simulator.ws_url)
-        return simulator
+        return simulator.ws_url
 
     def _choose_profile(
         self, profiles: list[ConnectionProfile], args: argparse.Namespace
@@ -587,7 +603,14 @@ class Workbench:
 
     # ------------------------------------------------------------------ running
     def start(self, args: argparse.Namespace) -> None:
-        """After the window is shown: start-up notices, --auto and --connect."""
+        """After the window is shown: the simulator, start-up notices, --auto and --connect.
+
+        The simulator starts in the background; the bridge defers a connect to the
+        Local simulator profile (the button or ``--connect``) until its URL is known.
+        """
+        if self._simulator_task is None:
+            self._simulator_task = self.tasks.start(self._start_simulator(), name="start-simulator")
+            self.bridge.expect_simulator(self._simulator_task)
         for level, text in self._startup_notes:
             self.window.notifications.notify(text, level)
         self._startup_notes.clear()
@@ -644,6 +667,8 @@ class Workbench:
                 # Copying files and building the SQLite databases is file work: not on
                 # the GUI thread. The services then listen on the loop.
                 example_paths = await self.run_blocking(install_examples)
+                from navtalk_desktop.examples.services import ExampleServices
+
                 services = ExampleServices(example_paths)
                 await services.start()
                 self.examples = ExampleEnvironment(example_paths, services)
@@ -690,6 +715,10 @@ class Workbench:
             settings = AppSettings(tuple(profiles), active, dict(self.settings.preferences))
         except ValueError as error:
             self.window.notifications.notify(f"Settings not saved: {error}", "error")
+            return
+        if settings == self.settings:
+            # Nothing changed: e.g. the simulator's URL arriving after start-up re-emits
+            # profile_changed. Do not rewrite the file for that.
             return
         self.settings = settings
         self.tasks.start(self._write_settings(settings), name="save-settings")

@@ -352,8 +352,14 @@ class Timeline:
         placeholder = (
             f"<{len(audio)} chars of audio {'spilled' if offset is not None else 'dropped'}>"
         )
-        if isinstance(audio, str) and audio in raw:
-            return raw.replace(audio, placeholder, 1)
+        if isinstance(audio, str):
+            # Locate the payload by its head: `audio in raw` + `str.replace` scan the
+            # 6 kB payload twice (~17 us per frame); find + startswith is ~1 us.
+            start = raw.find(audio[:64])
+            if start >= 0 and raw.startswith(audio, start):
+                return raw[:start] + placeholder + raw[start + len(audio) :]
+            if audio in raw:  # the head also occurs earlier: the slow, exact way
+                return raw.replace(audio, placeholder, 1)
         return placeholder
 
     def _fold(self, row: int, direction: Direction, fold_key: str | None) -> int | None:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Any
-
-import jsonschema
-import jsonschema.exceptions
-import jsonschema.validators
-from jsonschema.protocols import Validator
+from typing import TYPE_CHECKING, Any
 
 from navtalk_desktop.core.tools import ToolDefinition
+
+# jsonschema costs ~50 ms to import: it is loaded when the first call is checked, not
+# at start-up.
+if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
 
 
 class SchemaError(ValueError):
@@ -20,6 +20,10 @@ class SchemaError(ValueError):
 
 @lru_cache(maxsize=256)
 def _validator(schema_json: str) -> Validator:
+    import jsonschema  # deferred: see the TYPE_CHECKING import
+    import jsonschema.exceptions
+    import jsonschema.validators
+
     schema = json.loads(schema_json)
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
     try:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from navtalk_desktop.core.toolset import ToolSet
 from navtalk_desktop.examples.install import ExamplePaths, bundled_script_hashes, install_examples
-from navtalk_desktop.examples.services import ExampleServices
 from navtalk_desktop.infra.toolset_file import ScriptTrustFile, ToolSetFileStore
+
+# The services pull in aiohttp's server (~110 ms to import): the app imports this
+# module at start-up for default_script_trust, the services only when an example opens.
+if TYPE_CHECKING:
+    from navtalk_desktop.examples.services import ExampleServices
 
 
 class ExampleEnvironment:
@@ -49,6 +54,8 @@ class ExampleEnvironment:
 
 async def open_examples(root: Path | None = None) -> ExampleEnvironment:
     """Install the examples (first use builds the databases) and start their services."""
+    from navtalk_desktop.examples.services import ExampleServices
+
     paths = install_examples(root)
     services = ExampleServices(paths)
     await services.start()

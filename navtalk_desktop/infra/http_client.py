@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Mapping
-
-import aiohttp
+from typing import TYPE_CHECKING
 
 from navtalk_desktop.core.redact import mask_url
 from navtalk_desktop.core.responders.ports import HttpReply, HttpRequestError
+
+# aiohttp costs ~110 ms to import: it is loaded by the first request, not at start-up.
+if TYPE_CHECKING:
+    import aiohttp
 
 # Webhook answers are spoken by an avatar; anything bigger is a mistake, not an answer.
 MAX_RESPONSE_BYTES = 1_000_000
@@ -41,6 +44,8 @@ class AiohttpClient:
             HttpRequestError: timeout, refused connection, DNS failure, TLS problems,
                 invalid URL, oversized response — each with its own message.
         """
+        import aiohttp  # deferred: see the TYPE_CHECKING import
+
         session = self._ensure_session()
         shown = mask_url(url)
         timeout = aiohttp.ClientTimeout(total=timeout_s)
@@ -88,6 +93,8 @@ class AiohttpClient:
             raise HttpRequestError(f"TLS error with {shown}: {exc.reason or exc}") from None
 
     def _ensure_session(self) -> aiohttp.ClientSession:
+        import aiohttp
+
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(headers={"User-Agent": self._user_agent})
         return self._session

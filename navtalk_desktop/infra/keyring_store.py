@@ -9,9 +9,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-import keyring
-import keyring.errors
-
 from navtalk_desktop.core.ports import SecretStoreUnavailable
 from navtalk_desktop.core.redact import redact
 
@@ -44,27 +41,30 @@ class KeyringSecretStore:
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(self._executor, func)
-        except keyring.errors.NoKeyringError:
-            raise SecretStoreUnavailable(NO_KEYCHAIN) from None
-        except keyring.errors.KeyringLocked:
-            raise SecretStoreUnavailable(
-                "The system keychain is locked; unlock it (log in to the desktop session) and try again."
-            ) from None
-        except keyring.errors.InitError as error:
-            raise SecretStoreUnavailable(
-                f"{NO_KEYCHAIN} ({redact(str(error), [secret])})"
-            ) from None
-        except keyring.errors.KeyringError as error:
-            detail = redact(str(error), [secret]) or type(error).__name__
-            raise SecretStoreUnavailable(
-                f"The system keychain reported an error: {detail}"
-            ) from None
-        except RuntimeError as error:
-            if "shutdown" in str(error):
-                raise SecretStoreUnavailable("The keychain store was closed.") from None
-            raise self._unreachable(error, secret) from None
         except Exception as error:  # noqa: BLE001  (backends leak their own D-Bus/OS errors)
-            raise self._unreachable(error, secret) from None
+            raise self._unavailable(error, secret) from None
+
+    @classmethod
+    def _unavailable(cls, error: Exception, secret: str | None) -> SecretStoreUnavailable:
+        """The readable form of a failed keychain call (``secret`` never in it)."""
+        if isinstance(error, RuntimeError) and "shutdown" in str(error):
+            return SecretStoreUnavailable("The keychain store was closed.")
+        # keyring is imported by the worker on first use (not at start-up, where it
+        # costs ~17 ms); by the time one of its calls failed it is loaded.
+        import keyring.errors
+
+        if isinstance(error, keyring.errors.NoKeyringError):
+            return SecretStoreUnavailable(NO_KEYCHAIN)
+        if isinstance(error, keyring.errors.KeyringLocked):
+            return SecretStoreUnavailable(
+                "The system keychain is locked; unlock it (log in to the desktop session) and try again."
+            )
+        if isinstance(error, keyring.errors.InitError):
+            return SecretStoreUnavailable(f"{NO_KEYCHAIN} ({redact(str(error), [secret])})")
+        if isinstance(error, keyring.errors.KeyringError):
+            detail = redact(str(error), [secret]) or type(error).__name__
+            return SecretStoreUnavailable(f"The system keychain reported an error: {detail}")
+        return cls._unreachable(error, secret)
 
     @staticmethod
     def _unreachable(error: Exception, secret: str | None) -> SecretStoreUnavailable:
@@ -75,17 +75,20 @@ class KeyringSecretStore:
 
     async def get(self, key: str) -> str | None:
         """The license stored for profile ``key``, or ``None``."""
-        return await self._call(functools.partial(keyring.get_password, self.service, key))
+        return await self._call(functools.partial(_get_password, self.service, key))
 
     async def set(self, key: str, value: str) -> None:
         """Store ``value`` as the license of profile ``key``."""
-        await self._call(functools.partial(keyring.set_password, self.service, key, value), value)
+        await self._call(functools.partial(_set_password, self.service, key, value), value)
 
     async def delete(self, key: str) -> None:
         """Forget the license of profile ``key`` (no error when there is none)."""
         await self._call(functools.partial(self._delete, key))
 
     def _delete(self, key: str) -> None:
+        import keyring  # on the worker thread, like every keyring call
+        import keyring.errors
+
         # Nothing stored means the wanted state already holds.
         with contextlib.suppress(keyring.errors.PasswordDeleteError):
             keyring.delete_password(self.service, key)
@@ -93,3 +96,17 @@ class KeyringSecretStore:
     def close(self) -> None:
         """Stop the worker thread without waiting for a stuck keychain call."""
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+# keyring is imported inside these helpers, which run on the store's worker thread: the
+# import (and backend discovery) then costs neither start-up nor the event loop.
+def _get_password(service: str, key: str) -> str | None:
+    import keyring
+
+    return keyring.get_password(service, key)
+
+
+def _set_password(service: str, key: str, value: str) -> None:
+    import keyring
+
+    keyring.set_password(service, key, value)

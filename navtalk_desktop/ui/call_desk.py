@@ -51,6 +51,8 @@ RESULT_STYLE_TEXT = {
 }
 HISTORY_COLUMNS = ("Time", "Tool", "Result", "By", "Answer", "Resumed", "Output")
 TICK_MS = 100
+CARD_DELAY_S = 0.25
+"""In auto mode, how long a call may stay open before it gets a card."""
 
 
 def _seconds(value: float | None) -> str:
@@ -93,6 +95,15 @@ class CallDesk(QWidget):
         self._cards: dict[str, CallCard] = {}
         self._history: dict[str, QTreeWidgetItem] = {}
         self._calls: dict[str, FunctionCall] = {}
+        # In auto mode most calls are answered within milliseconds, and building a card
+        # (tens of widgets) for each one is what stalls the UI under load: a call gets
+        # its card only once it has been open CARD_DELAY_S, or at once when it needs a
+        # person (waiting/draft dispatch, overdue, mode no longer auto).
+        # Key → monotonic time its card is due.
+        self._deferred: dict[str, float] = {}
+        self._defer_timer = QTimer(self)
+        self._defer_timer.setSingleShot(True)
+        self._defer_timer.timeout.connect(self._add_deferred_cards)
         self._dark = colors(self.palette()).dark
 
         self.mode_buttons: dict[str, QToolButton] = {}
@@ -192,7 +203,7 @@ class CallDesk(QWidget):
 
         bridge.call_received.connect(self._on_bridge_call_received)
         bridge.call_updated.connect(self._on_bridge_call_updated)
-        bridge.call_overdue.connect(self._on_bridge_call_updated)
+        bridge.call_overdue.connect(self._on_bridge_call_overdue)
         bridge.answer_mode_changed.connect(self._on_bridge_mode_changed)
         bridge.profile_changed.connect(self._on_bridge_profile_changed)
         bridge.dispatch_changed.connect(self._on_bridge_dispatch_changed)
@@ -307,10 +318,45 @@ class CallDesk(QWidget):
         if call is None:
             return
         self._calls[call.key] = call
-        if call.state.is_open:
+        if call.state.is_open and self._bridge.answer_mode == "auto":
+            self._deferred[call.key] = time.monotonic() + CARD_DELAY_S
+            if not self._defer_timer.isActive():
+                self._schedule_deferred()
+        elif call.state.is_open:
             self._add_card(call)
         else:
             self._record_history(call)
+
+    def _schedule_deferred(self) -> None:
+        """Wake up when the oldest deferred call's card is due (dict order = arrival)."""
+        if not self._deferred:
+            self._defer_timer.stop()
+            return
+        due = next(iter(self._deferred.values()))
+        self._defer_timer.start(max(0, round((due - time.monotonic()) * 1000)))
+
+    def _promote(self, key: str) -> None:
+        """Give a deferred call its card now, if it is still open."""
+        if self._deferred.pop(key, None) is None:
+            return
+        call = self._calls.get(key)
+        if call is not None and call.state.is_open:
+            self._add_card(call)
+
+    @Slot()
+    def _add_deferred_cards(self) -> None:
+        now = time.monotonic()
+        for key, due in list(self._deferred.items()):
+            if due > now:
+                break  # arrival order: every later call is due later
+            self._promote(key)
+        self._schedule_deferred()
+
+    @Slot(str)
+    def _on_bridge_call_overdue(self, key: str) -> None:
+        # Past its deadline a call needs a person whatever the mode.
+        self._promote(key)
+        self._on_bridge_call_updated(key)
 
     @Slot(str)
     def _on_bridge_call_updated(self, key: str) -> None:
@@ -320,11 +366,12 @@ class CallDesk(QWidget):
         self._calls[call.key] = call
         card = self._cards.get(call.key)
         if call.state.is_final:
+            self._deferred.pop(call.key, None)
             if card is not None:
                 self._remove_card(call.key)
             self._record_history(call)
             return
-        if card is None and call.state.is_open:
+        if card is None and call.state.is_open and call.key not in self._deferred:
             card = self._add_card(call)
         if card is not None:
             card.refresh()
@@ -337,10 +384,17 @@ class CallDesk(QWidget):
         button = self.mode_buttons.get(mode)
         if button is not None:
             button.setChecked(True)
+        if mode != "auto":
+            # Nothing answers these automatically any more: show them all now.
+            for key in list(self._deferred):
+                self._promote(key)
+            self._schedule_deferred()
 
     @Slot()
     def _on_bridge_profile_changed(self) -> None:
         # A new session: its calls start fresh. Cards of the old one cannot be answered.
+        self._deferred.clear()
+        self._defer_timer.stop()
         for key in list(self._cards):
             self._remove_card(key)
         style = self._bridge.profile.result_style.value
@@ -352,8 +406,10 @@ class CallDesk(QWidget):
 
     @Slot(str)
     def _on_bridge_dispatch_changed(self, key: str) -> None:
-        card = self._cards.get(key)
         record = self._bridge.dispatch_record(key)
+        if record is not None and record.status.value in ("waiting", "draft"):
+            self._promote(key)  # a person has to act: no waiting for the deferral
+        card = self._cards.get(key)
         if card is None or record is None:
             return
         self._show_record(card, record)

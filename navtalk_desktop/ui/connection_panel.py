@@ -108,8 +108,7 @@ class ConnectionPanel(QWidget):
         self._apply_timer.setInterval(250)
         self._apply_timer.timeout.connect(self.apply_form)
         bridge.state_changed.connect(self._on_bridge_state_changed)
-        # A new session (other profile) starts idle: show that, not the old session's end.
-        bridge.profile_changed.connect(lambda: self._on_bridge_state_changed(bridge.state, ""))
+        bridge.profile_changed.connect(self._on_bridge_profile_changed)
         bridge.error_reported.connect(self._on_bridge_error)
         self._on_bridge_state_changed(bridge.state, "")
 
@@ -431,6 +430,23 @@ class ConnectionPanel(QWidget):
         profile = self._profiles[index]
         self.bridge.set_profile(profile)
         self._load_profile(profile)
+
+    @Slot()
+    def _on_bridge_profile_changed(self) -> None:
+        # A new session (other profile) starts idle: show that, not the old session's end.
+        self._on_bridge_state_changed(self.bridge.state, "")
+        if self.bridge.profile.local_simulator:
+            # The simulator starts after the window is shown: its real URL may have just
+            # become known. The field is not editable input for this profile.
+            url = self.bridge.effective_profile().url
+            if self.url_edit.text() != url:
+                self._loading = True
+                try:
+                    self.url_edit.setText(url)
+                    self.url_edit.setCursorPosition(0)
+                    self._url_text = url
+                finally:
+                    self._loading = False
 
     def _load_profile(self, profile: ConnectionProfile) -> None:
         self._loading = True

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QEvent, Qt, Signal, Slot
 from PySide6.QtGui import (
     QColor,
     QFont,
     QKeyEvent,
+    QTextBlock,
     QTextBlockFormat,
     QTextCharFormat,
     QTextCursor,
-    QTextFrame,
-    QTextFrameFormat,
 )
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -34,11 +35,19 @@ _ROLE_TITLES = {"user": "You", "avatar": "Avatar", "typed": "You (typed)", "syst
 
 @dataclass
 class _Bubble:
-    """One message in the transcript: its frame and the text streamed into it so far."""
+    """One message: its body block and the text streamed into it so far.
 
-    frame: QTextFrame
+    The body is a single block (line breaks become line separators), so its extent is
+    the block's and a handle to it stays valid as text is inserted before it.
+    """
+
+    block: QTextBlock
     text: str
-    body_start: int
+
+
+def _block_end(block: QTextBlock) -> int:
+    """Position just before the block's end (where streamed text goes)."""
+    return block.position() + block.length() - 1
 
 
 class MessageInput(QPlainTextEdit):
@@ -62,9 +71,10 @@ class MessageInput(QPlainTextEdit):
 class TranscriptView(QTextBrowser):
     """Chat-style transcript that grows incrementally.
 
-    Each message is a framed "bubble" (user on the right, avatar on the left). Deltas are
-    inserted at the end of their bubble's frame through a cursor, so a delta costs O(delta)
-    and never re-lays-out the whole document; interleaved streams stay in their own bubble.
+    Each message is a "bubble" (user on the right, avatar on the left): a header block and
+    a body block sharing a background. Deltas are inserted at the end of their bubble's
+    body block through a cursor, so a delta costs O(delta) and never re-lays-out the whole
+    document; interleaved streams stay in their own bubble.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -74,6 +84,7 @@ class TranscriptView(QTextBrowser):
         self.document().setDocumentMargin(8)
         self._bubbles: dict[tuple[str, str], _Bubble] = {}
         self._anonymous = 0
+        self._batching = False
         self.message_count = 0
 
     def append_delta(self, role: str, stream_id: str, text: str) -> None:
@@ -95,8 +106,8 @@ class TranscriptView(QTextBrowser):
             else:
                 # The server's final text differs from the streamed deltas: it wins.
                 cursor = QTextCursor(self.document())
-                cursor.setPosition(bubble.body_start)
-                cursor.setPosition(bubble.frame.lastPosition(), QTextCursor.MoveMode.KeepAnchor)
+                cursor.setPosition(bubble.block.position())
+                cursor.setPosition(_block_end(bubble.block), QTextCursor.MoveMode.KeepAnchor)
                 cursor.removeSelectedText()
                 bubble.text = ""
                 self._insert(bubble, text)
@@ -105,6 +116,25 @@ class TranscriptView(QTextBrowser):
         """Add one complete message (typed turns, notes)."""
         self._anonymous += 1
         self.finish(role, f"local-{self._anonymous}", text)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Apply several changes as one: one relayout, one scroll, at the end.
+
+        Each insert otherwise lays out its block, and asking whether the view is at the
+        bottom forces a layout too.
+        """
+        at_bottom = self._at_bottom()
+        cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()
+        self._batching = True
+        try:
+            yield
+        finally:
+            self._batching = False
+            cursor.endEditBlock()
+            if at_bottom:
+                self._scroll_to_bottom()
 
     def bubble_text(self, role: str, stream_id: str) -> str | None:
         """Text streamed so far into an open bubble (None when there is none)."""
@@ -131,21 +161,22 @@ class TranscriptView(QTextBrowser):
         return background, accent
 
     def _new_bubble(self, role: str) -> _Bubble:
-        at_bottom = self._at_bottom()
+        at_bottom = not self._batching and self._at_bottom()
         background, accent = self._colours(role)
-        frame_format = QTextFrameFormat()
-        frame_format.setBackground(background)
-        frame_format.setBorder(0)
-        frame_format.setPadding(6)
-        frame_format.setTopMargin(3)
-        frame_format.setBottomMargin(3)
-        if role in ("user", "typed"):
-            frame_format.setLeftMargin(60)
-        else:
-            frame_format.setRightMargin(60)
+        # Blocks, not one QTextFrame per message: with frames every insert costs
+        # O(number of messages) (QTextFrame::firstPosition/lastPosition scans).
+        block_format = QTextBlockFormat()
+        block_format.setBackground(background)
+        block_format.setLeftMargin(66 if role in ("user", "typed") else 6)
+        block_format.setRightMargin(6 if role in ("user", "typed") else 66)
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
-        frame = cursor.insertFrame(frame_format)
+        header_format = QTextBlockFormat(block_format)
+        header_format.setTopMargin(6)
+        if self.message_count or cursor.block().text():
+            cursor.insertBlock(header_format)
+        else:  # an empty document still has its first block: use it
+            cursor.setBlockFormat(header_format)
         header = QTextCharFormat()
         header.setForeground(accent)
         header.setFontWeight(QFont.Weight.Bold)
@@ -155,9 +186,11 @@ class TranscriptView(QTextBrowser):
         stamp.setForeground(QColor(colors(self.palette()).muted_text))
         stamp.setFontPointSize(max(7.0, self.font().pointSizeF() * 0.8))
         cursor.insertText(time.strftime("%H:%M:%S"), stamp)
-        cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+        body_format = QTextBlockFormat(block_format)
+        body_format.setBottomMargin(6)
+        cursor.insertBlock(body_format, QTextCharFormat())
         self.message_count += 1
-        bubble = _Bubble(frame=frame, text="", body_start=cursor.position())
+        bubble = _Bubble(block=cursor.block(), text="")
         if at_bottom:
             self._scroll_to_bottom()
         return bubble
@@ -165,9 +198,10 @@ class TranscriptView(QTextBrowser):
     def _insert(self, bubble: _Bubble, text: str) -> None:
         if not text:
             return
-        at_bottom = self._at_bottom()
-        cursor = bubble.frame.lastCursorPosition()
-        cursor.insertText(text, QTextCharFormat())
+        at_bottom = not self._batching and self._at_bottom()
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(_block_end(bubble.block))
+        cursor.insertText(text.replace("\n", "\u2028"), QTextCharFormat())
         bubble.text += text
         if at_bottom:
             self._scroll_to_bottom()
@@ -200,6 +234,12 @@ class ConversationPanel(QWidget):
         self.setObjectName("ConversationPanel")
         self._bridge = bridge
         self._active: list[str] = []
+        # Under load responses stream and end many times a second: transcript changes
+        # and the activity line are applied on the bridge's shared ui_tick, in batches.
+        # Queued transcript changes: (is_delta, role, response_id, text).
+        self._queue: list[tuple[bool, str, str, str]] = []
+        # What the activity line shows now, so unchanged updates cost nothing.
+        self._activity_shown: tuple[str, ...] | None = None
 
         self.transcript = TranscriptView(self)
         self.transcript.setObjectName("transcript")
@@ -211,7 +251,7 @@ class ConversationPanel(QWidget):
         self.activity.setToolTip("Responses the avatar is producing right now.")
         self.clear_button = QPushButton("Clear", self)
         self.clear_button.setToolTip("Clear the transcript (the timeline keeps every frame).")
-        self.clear_button.clicked.connect(self.transcript.clear_transcript)
+        self.clear_button.clicked.connect(self.clear_transcript)
 
         self.input = MessageInput(self)
         self.input.setObjectName("message_input")
@@ -248,6 +288,7 @@ class ConversationPanel(QWidget):
         self.setTabOrder(self.transcript, self.clear_button)
         self.setFocusProxy(self.input)
 
+        bridge.ui_tick.connect(self.flush_pending)
         bridge.transcript_delta.connect(self._on_bridge_transcript_delta)
         bridge.transcript_done.connect(self._on_bridge_transcript_done)
         bridge.response_started.connect(self._on_bridge_response_started)
@@ -256,6 +297,18 @@ class ConversationPanel(QWidget):
         bridge.profile_changed.connect(self._on_bridge_profile_changed)
         self._update_activity()
         self._update_send_enabled()
+
+    def changeEvent(self, event: QEvent) -> None:  # Qt override
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._activity_shown = None  # the activity colour comes from the theme
+            self._update_activity()
+
+    @Slot()
+    def clear_transcript(self) -> None:
+        """Remove every message, including changes still waiting for the next flush."""
+        self._queue.clear()
+        self.transcript.clear_transcript()
 
     @property
     def active_responses(self) -> list[str]:
@@ -269,6 +322,7 @@ class ConversationPanel(QWidget):
         if not text or not self._can_send():
             return
         self._bridge.send_text(text)
+        self.flush_pending()  # what arrived before the typed turn stays above it
         self.transcript.add_message("typed", text)
         self.input.clear()
         self.text_sent.emit(text)
@@ -286,23 +340,52 @@ class ConversationPanel(QWidget):
 
     @Slot(str, str, str)
     def _on_bridge_transcript_delta(self, role: str, response_id: str, text: str) -> None:
-        self.transcript.append_delta(role, response_id, text)
+        self._queue.append((True, role, response_id, text))
+        self._bridge.request_ui_tick()
 
     @Slot(str, str, str)
     def _on_bridge_transcript_done(self, role: str, response_id: str, text: str) -> None:
-        self.transcript.finish(role, response_id, text)
+        self._queue.append((False, role, response_id, text))
+        self._bridge.request_ui_tick()
+
+    @Slot()
+    def flush_pending(self) -> None:
+        """Apply every queued change now (deltas of one bubble joined), in one batch.
+
+        Runs on the bridge's ui_tick; call it directly to see the panel up to date.
+        """
+        self._update_activity()
+        if not self._queue:
+            return
+        queue, self._queue = self._queue, []
+        pending: dict[tuple[str, str], list[str]] = {}
+        with self.transcript.batch():
+            for is_delta, role, response_id, text in queue:
+                key = (role, response_id)
+                if is_delta:
+                    pending.setdefault(key, []).append(text)
+                    continue
+                parts = pending.pop(key, None)
+                if parts:
+                    self.transcript.append_delta(role, response_id, "".join(parts))
+                self.transcript.finish(role, response_id, text)
+            for (role, response_id), parts in pending.items():
+                self.transcript.append_delta(role, response_id, "".join(parts))
 
     @Slot(str)
     def _on_bridge_response_started(self, response_id: str) -> None:
         if response_id not in self._active:
             self._active.append(response_id)
-        self._update_activity()
+        if self._activity_shown:
+            self._bridge.request_ui_tick()  # already "speaking": the details follow on the tick
+        else:
+            self._update_activity()  # idle → speaking shows at once
 
     @Slot(str)
     def _on_bridge_response_finished(self, response_id: str) -> None:
         if response_id in self._active:
             self._active.remove(response_id)
-        self._update_activity()
+        self._bridge.request_ui_tick()
 
     @Slot(str, str)
     def _on_bridge_state_changed(self, state: str, message: str) -> None:
@@ -320,6 +403,11 @@ class ConversationPanel(QWidget):
         self._update_send_enabled()
 
     def _update_activity(self) -> None:
+        shown = tuple(self._active)
+        if shown == self._activity_shown:
+            return
+        was_active = bool(self._activity_shown)
+        self._activity_shown = shown
         if not self._active:
             self.activity.setText("No active response")
             self.activity.setStyleSheet("")
@@ -328,5 +416,6 @@ class ConversationPanel(QWidget):
         ids = ", ".join(self._active[:3]) + ("…" if count > 3 else "")
         noun = "response" if count == 1 else "responses"
         self.activity.setText(f"● Avatar speaking — {count} active {noun} ({ids})")
-        theme = colors(self.palette())
-        self.activity.setStyleSheet(f"QLabel {{ color: {theme.success}; font-weight: 600; }}")
+        if not was_active:
+            theme = colors(self.palette())
+            self.activity.setStyleSheet(f"QLabel {{ color: {theme.success}; font-weight: 600; }}")

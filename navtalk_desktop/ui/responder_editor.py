@@ -262,7 +262,9 @@ class TemplatePage(_Page):
     def load(self, config: ResponderConfig) -> None:
         assert isinstance(config, TemplateConfig)
         self.template_edit.setPlainText(config.template)
-        self.update_preview()
+        # On the preview timer (as after an edit), not now: several changes in a row
+        # render once, and building the window does not wait for Jinja (~25 ms to load).
+        self._timer.start()
 
     def config(self) -> ResponderConfig:
         return TemplateConfig(template=self.template_edit.toPlainText())
@@ -282,11 +284,11 @@ class TemplatePage(_Page):
         if len(args) > 160:
             args = args[:157] + "…"
         self.preview_source.setText(f"Preview with {source}: {args}")
-        self.update_preview()
+        self._timer.start()  # see load()
 
     @Slot()
     def update_preview(self) -> None:
-        """Render the template now (also runs 120 ms after each edit)."""
+        """Render the template now (also runs 120 ms after each edit or new context)."""
         self._timer.stop()
         context = template_context(
             self._arguments,

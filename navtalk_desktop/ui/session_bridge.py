@@ -8,11 +8,12 @@ never touch asyncio themselves.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from navtalk_desktop.core.calls import CallBook, CallState, FunctionCall
 from navtalk_desktop.core.dispatcher import Dispatcher, DispatchMode, DispatchRecord
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 ANSWER_MODES = ("manual", "auto", "approve")
 # The built-in simulator accepts any non-empty license; this one never leaves the process.
 SIMULATOR_LICENSE = "sk_navtalk_local_simulator"
+UI_TICK_MS = 50
+"""Streaming views apply their queued changes at most this often (see ``ui_tick``)."""
 
 # Built by app.py: given the bridge's session, an object that answers its calls
 # through responder chains (core.dispatcher). Injected: its responders need infra ports.
@@ -97,7 +100,7 @@ class SessionBridge(QObject):
         toolset: tools with their responder chains (its enabled tools are registered).
         dispatcher_factory: builds the automatic-answer dispatcher for a session.
         simulator_url: WebSocket URL of the in-process simulator, used by profiles with
-            ``local_simulator`` set.
+            ``local_simulator`` set (see also :meth:`expect_simulator`).
 
     Signals:
         state_changed(str, str): the connection state's name (``SessionState`` value:
@@ -119,6 +122,8 @@ class SessionBridge(QObject):
         profile_changed(): the session was replaced (new profile or opened file): calls,
             state and responses start fresh.
         timeline_replaced(object): an opened session file replaced the timeline.
+        ui_tick(): the shared ~50 ms tick for coalesced view updates; runs only after
+            :meth:`request_ui_tick` (once per request burst), so an idle app has no timer.
     """
 
     state_changed = Signal(str, str)
@@ -135,6 +140,7 @@ class SessionBridge(QObject):
     dispatch_changed = Signal(str)
     profile_changed = Signal()
     timeline_replaced = Signal(object)
+    ui_tick = Signal()
 
     def __init__(
         self,
@@ -164,10 +170,20 @@ class SessionBridge(QObject):
         self._answer_mode = "manual"
         self._profile = profile
         self._simulator_url = simulator_url
+        # Set while the in-process simulator starts (see expect_simulator); a connect
+        # requested meanwhile is deferred once (_connect_deferred).
+        self._simulator_ready: asyncio.Future[str | None] | None = None
+        self._connect_deferred = False
         self._active_responses: set[str] = set()
         self._reviewing = False
         self._listener = _SessionListener(self)
         self._dispatch_listener = _DispatchListener(self)
+        # One timer for every view that streams: under load frames arrive thousands of
+        # times a second, and each view repainting per frame is what starves the loop.
+        self._ui_timer = QTimer(self)
+        self._ui_timer.setSingleShot(True)
+        self._ui_timer.setInterval(UI_TICK_MS)
+        self._ui_timer.timeout.connect(self.ui_tick)
         self._session = self._build_session()
 
     # ------------------------------------------------------------------ properties
@@ -271,6 +287,42 @@ class SessionBridge(QObject):
         if self._profile.local_simulator and not self.is_active:
             self._replace_session()
 
+    def request_ui_tick(self) -> None:
+        """Ask for one ``ui_tick`` within ``UI_TICK_MS`` (requests meanwhile share it)."""
+        if not self._ui_timer.isActive():
+            self._ui_timer.start()
+
+    def expect_simulator(self, ready: asyncio.Future[str | None]) -> None:
+        """The in-process simulator is still starting; ``ready`` gives its URL.
+
+        The app starts the simulator after its window is shown. Its URL is used as soon
+        as ``ready`` resolves (None, an error or cancellation: there is no simulator),
+        and connecting a local-simulator profile before then waits for it instead of
+        opening the profile's placeholder URL.
+        """
+        self._simulator_ready = ready
+        ready.add_done_callback(self._take_simulator_url)
+
+    def _take_simulator_url(self, ready: asyncio.Future[str | None]) -> None:
+        if ready is not self._simulator_ready:
+            return  # already taken, or replaced by a later expect_simulator
+        self._simulator_ready = None
+        if ready.cancelled() or ready.exception() is not None:
+            return  # the app reports why the simulator is missing
+        url = ready.result()
+        if url:
+            self.set_simulator_url(url)
+
+    async def _connect_when_simulator_ready(self, ready: asyncio.Future[str | None]) -> None:
+        try:
+            # wait() neither raises the simulator's error nor cancels its start when this
+            # connect is cancelled.
+            await asyncio.wait([ready])
+        finally:
+            self._connect_deferred = False
+        self._take_simulator_url(ready)  # no-op when the done callback already ran
+        self.connect_session()
+
     def set_tools(self, tools: list[ToolDefinition]) -> None:
         """Replace the tools sent at registration (takes effect on the next registration)."""
         self._tools = list(tools)
@@ -336,6 +388,12 @@ class SessionBridge(QObject):
     def connect_session(self) -> None:
         """Connect (in the background); progress arrives through ``state_changed``."""
         if self.is_active:
+            return
+        ready = self._simulator_ready
+        if ready is not None and self._profile.local_simulator:
+            if not self._connect_deferred:
+                self._connect_deferred = True
+                self._start(self._connect_when_simulator_ready(ready), "Connect", "session-connect")
             return
         if self._reviewing:
             self._reviewing = False

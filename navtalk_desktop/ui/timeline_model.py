@@ -17,6 +17,7 @@ import dataclasses
 import re
 import weakref
 from array import array
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -150,6 +151,9 @@ class TimelineTableModel(QAbstractTableModel):
         self._timer.setSingleShot(True)
         self._timer.setInterval(BATCH_INTERVAL_MS)
         self._timer.timeout.connect(self.process_pending)
+        # With a shared tick (use_shared_tick) batches follow it instead of _timer.
+        self._request_tick: Callable[[], None] | None = None
+        self._pending = False
         self._listener = _Listener(self, timeline)
         timeline.add_listener(self._listener)
         self._rebuild()
@@ -411,8 +415,27 @@ class TimelineTableModel(QAbstractTableModel):
         return None
 
     # ------------------------------------------------------------------ batching
+    def use_shared_tick(self, request: Callable[[], None]) -> None:
+        """Batch on the app's shared tick instead of this model's own timer.
+
+        ``request`` asks for the next tick; the owner connects the tick to
+        :meth:`process_if_pending`. Views that stream together then relayout and repaint
+        together: one paint per tick instead of one per view's timer.
+        """
+        self._request_tick = request
+        self._timer.stop()
+
+    @Slot()
+    def process_if_pending(self) -> None:
+        """Show what arrived since the last batch, if anything did (the tick's slot)."""
+        if self._pending:
+            self.process_pending()
+
     def _on_appended(self) -> None:
-        if not self._timer.isActive():
+        self._pending = True
+        if self._request_tick is not None:
+            self._request_tick()
+        elif not self._timer.isActive():
             self._timer.start()
 
     def _on_changed(self, row: int) -> None:
@@ -423,6 +446,7 @@ class TimelineTableModel(QAbstractTableModel):
     def process_pending(self) -> None:
         """Show everything that arrived since the last batch (also called by tests)."""
         self._timer.stop()
+        self._pending = False
         timeline = self._timeline
         total_rows = len(timeline)
         total_groups = timeline.logical_count()
@@ -543,6 +567,7 @@ class TimelineTableModel(QAbstractTableModel):
         self.beginResetModel()
         timeline = self._timeline
         self._timer.stop()
+        self._pending = False
         self._fold_cache.clear()
         self._changed_groups.clear()
         self._seen_rows = len(timeline)

@@ -318,6 +318,10 @@ class TimelinePanel(QWidget):
         bridge.profile_changed.connect(self._refresh_calls)
         if hasattr(bridge, "timeline_replaced"):
             bridge.timeline_replaced.connect(self._on_bridge_timeline_replaced)
+        if hasattr(bridge, "ui_tick"):
+            # The same tick as the conversation: one relayout and repaint per tick.
+            self.model.use_shared_tick(bridge.request_ui_tick)
+            bridge.ui_tick.connect(self.model.process_if_pending)
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(SEARCH_DEBOUNCE_MS)

@@ -321,7 +321,9 @@ class ToolsPanel(QWidget):
             bridge.call_received.connect(self._on_bridge_call_received)
             bridge.profile_changed.connect(self.run_lint)
         self._refresh(select=0 if len(editor.toolset) else -1)
-        self.run_lint()
+        # The first lint loads jsonschema (~50 ms): it runs on the lint timer, after the
+        # window has been shown and painted, not while the app starts.
+        self._lint_timer.start()
 
     # ------------------------------------------------------------------ toolbar
     def _build_toolbar(self) -> None:

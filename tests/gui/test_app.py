@@ -35,7 +35,9 @@ def _ask(qtbot: Any, workbench: app_module.Workbench, text: str = QUESTION) -> A
     return list(workbench.bridge.calls)[-1]
 
 
-def test_first_run_opens_on_local_simulator_with_judge_tool(workbench_factory: Factory) -> None:
+def test_first_run_opens_on_local_simulator_with_judge_tool(
+    qtbot: Any, workbench_factory: Factory
+) -> None:
     workbench = workbench_factory()
     window = workbench.window
     assert workbench.bridge.profile.name == LOCAL_SIMULATOR
@@ -47,10 +49,15 @@ def test_first_run_opens_on_local_simulator_with_judge_tool(workbench_factory: F
     sizes = {size.width() for size in window.windowIcon().availableSizes()}
     assert {16, 32, 64, 256, 512} <= sizes
     assert "Not connected" in window.status.state_label.text()
+    # The simulator starts once the window is shown; then the endpoint shown for it is
+    # where it really listens, license masked.
+    url_edit = workbench.panels["connection"].url_edit
+    qtbot.waitUntil(
+        lambda: workbench.simulator is not None and url_edit.text() == workbench.simulator.ws_url,
+        timeout=10_000,
+    )
     assert workbench.simulator is not None
     assert workbench.simulator.ws_url.startswith("ws://127.0.0.1:")
-    # The endpoint shown for the simulator is where it really listens, license masked.
-    assert workbench.panels["connection"].url_edit.text() == workbench.simulator.ws_url
     assert "license=***" in workbench.bridge.connect_url_masked()
 
 

@@ -16,6 +16,7 @@ from navtalk_desktop.core.dispatcher import Dispatcher
 from navtalk_desktop.core.profile import default_profiles
 from navtalk_desktop.core.quick_replies import quick_replies, with_quick_reply
 from navtalk_desktop.core.responders.chain import ChainRunner
+from navtalk_desktop.core.responders.config import ResponderChain
 from navtalk_desktop.core.responders.factory import ResponderFactory
 from navtalk_desktop.core.session import Session
 from navtalk_desktop.core.tool_templates import new_entry
@@ -264,6 +265,32 @@ def test_auto_mode_and_run_responders(qtbot: Any, live: Live) -> None:
     assert not live.desk.cards
 
 
+@pytest.fixture
+def waiting(qloop: Any, qtbot: Any, await_in_qt: Any) -> Iterator[Live]:
+    """Like ``live``, but get_weather's chain is a manual step only."""
+    entry = new_entry("weather")
+    toolset = ToolSet(name="Desk", tools=(entry.replace(chain=ResponderChain.manual_only()),))
+    yield from _live(qtbot, await_in_qt, toolset, deadline_s=30.0)
+
+
+def test_auto_mode_still_shows_calls_that_wait_for_a_person(qtbot: Any, waiting: Live) -> None:
+    # Auto mode defers cards (most calls are answered at once); a call whose chain
+    # waits for a person must still get its card and be answerable.
+    waiting.desk.mode_buttons["auto"].click()
+    assert waiting.bridge.answer_mode == "auto"
+    call = waiting.call(qtbot)
+    assert call.name == "get_weather"
+    assert call.state.is_open
+    card = waiting.desk.card(call.key)
+    assert card is not None
+    assert "1 call waiting" in waiting.desk.pending_label.text()
+    qtbot.keyClicks(card.answer.raw_edit, '{"temperature": 5}')
+    qtbot.mouseClick(card.send_button, Qt.MouseButton.LeftButton)
+    wait_answered(qtbot, waiting, call)
+    assert call.output == '{"temperature": 5}'
+    assert call.responder == "manual"
+
+
 def test_template_preview_uses_the_last_real_call(qtbot: Any, live: Live) -> None:
     panel = ToolsPanel(
         live.editor,
@@ -280,7 +307,10 @@ def test_template_preview_uses_the_last_real_call(qtbot: Any, live: Live) -> Non
     assert "sample arguments" in page.preview_source.text()
     call = live.call(qtbot)
     qtbot.waitUntil(lambda: call.call_id in page.preview_source.text(), timeout=WAIT_MS)
-    assert page.preview.toPlainText().startswith("Beijing: 22 degrees")
+    # The preview renders on its timer after a new context (as after an edit).
+    qtbot.waitUntil(
+        lambda: page.preview.toPlainText().startswith("Beijing: 22 degrees"), timeout=WAIT_MS
+    )
     panel.test_box.reset_button.click()
     assert json.loads(panel.test_box.arguments_text()) == {"city": "Beijing"}
 

@@ -103,8 +103,12 @@ def test_avatar_reply_streams_into_one_bubble(qtbot: Any, connected: Any) -> Non
     assert "".join(streamed) == text
     # While streaming, the indicator named the response; afterwards it is idle.
     assert any("Avatar speaking" in label and response_id in label for label in activity)
-    assert panel.activity.text() == "No active response"
+    # The end of a response reaches the activity line on the next ui_tick.
+    qtbot.waitUntil(lambda: panel.activity.text() == "No active response", timeout=WAIT_MS)
     assert panel.active_responses == []
+    # The panel applies streamed text in batches (a timer): wait for the batch that
+    # completes the reply, then the whole reply must be in exactly one bubble.
+    qtbot.waitUntil(lambda: text in panel.transcript.toPlainText(), timeout=WAIT_MS)
     document = panel.transcript.toPlainText()
     assert document.count(text) == 1
     assert panel.transcript.message_count == 2  # the typed turn and one avatar bubble

@@ -131,5 +131,6 @@ def test_streaming_responses_do_not_widen_the_conversation(qtbot: Any) -> None:
     panel.show()
     for n in range(3):
         bridge.response_started.emit(f"resp_{n}_C8xkq2Zl7bYvNwJ3tR9pQ4sVmH6aG1eF")
-    assert "3 active responses" in panel.activity.text()
+    # Further responses reach the activity line on the bridge's next ui_tick.
+    qtbot.waitUntil(lambda: "3 active responses" in panel.activity.text(), timeout=5000)
     assert panel.minimumSizeHint().width() <= 300

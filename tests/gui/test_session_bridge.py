@@ -171,3 +171,37 @@ def test_session_only_license_stays_in_memory_and_is_redacted(
     assert await_in_qt(bridge.known_secrets()) == ["sk_navtalk_memory_only"]
     bridge.set_session_license(v2.name, None)
     assert not bridge.has_session_license(v2.name)
+
+
+def test_connect_waits_for_a_simulator_that_is_still_starting(
+    qtbot: Any, qloop: Any, await_in_qt: Callable[..., Any]
+) -> None:
+    # The app shows its window before the simulator listens: a connect requested in
+    # between must open the simulator's real URL, not the profile's placeholder.
+    tasks = TaskRunner()
+    bridge = SessionBridge(
+        profile=default_profiles()[0],
+        transport_factory=WebSocketTransport,
+        secrets=None,
+        tasks=tasks,
+    )
+    assert bridge.profile.local_simulator
+    ready = qloop.create_future()
+    bridge.expect_simulator(ready)
+    recorder = Recorder(bridge)
+    bridge.connect_session()
+    bridge.connect_session()  # pressed twice: still one connect
+    server = SimulatorServer(SimulatorConfig.fast())
+    await_in_qt(server.start("127.0.0.1", 0))
+    try:
+        assert recorder.of("state_changed") == []  # nothing tried before the URL is known
+        ready.set_result(server.ws_url)
+        qtbot.waitUntil(lambda: bridge.state == "ready", timeout=5000)
+        assert bridge.simulator_url == server.ws_url
+        assert bridge.session.profile.url == server.ws_url
+        assert [args[0] for args in recorder.of("state_changed")].count("connecting") == 1
+        assert recorder.of("error_reported") == []
+    finally:
+        await_in_qt(bridge.close())
+        await_in_qt(tasks.cancel_all())
+        await_in_qt(server.stop())

@@ -332,3 +332,58 @@ def test_every_frame_reaches_the_timeline_and_nothing_escapes(frames: list[str |
         last = json.loads(handed_out[-1])
         assert session.last_change.event_type == last["type"]
     assert session.last_change.message  # ended with a readable reason
+
+
+def _slow_parse(raw: str) -> protocol.ParsedFrame:
+    """The general path (json.loads of the whole frame), bypassing the audio fast path."""
+    return protocol._parse_object(json.loads(raw))
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        # The common shape: compact, the payload last.
+        {"type": "realtime.response.audio.delta", "data": {"id": "r1", "delta": "QUJD" * 50}},
+        # Message at the top and inside data; response_id instead of id; key order varies.
+        {
+            "type": "realtime.response.audio.delta",
+            "message": "m",
+            "data": {"delta": "AAAA", "response_id": "r2", "message": "inner"},
+        },
+        {"type": "realtime.response.audio.delta", "data": {"delta": "", "id": "r3"}},
+    ],
+)
+def test_audio_fast_path_matches_the_general_parser(frame: dict[str, Any]) -> None:
+    raw = json.dumps(frame, separators=(",", ":"))
+    assert raw.startswith(protocol._AUDIO_HEAD)
+    fast = protocol._parse_audio_delta(raw)
+    assert fast is not None
+    assert fast == _slow_parse(raw)
+    assert protocol.parse_frame(raw) == fast
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        # Two "delta" keys: which one is data.delta is not known from the text.
+        '{"type":"realtime.response.audio.delta","delta":"X","data":{"delta":"QUJD"}}',
+        # Escapes anywhere: the general parser decides.
+        '{"type":"realtime.response.audio.delta","data":{"id":"r\\u0031","delta":"QUJD"}}',
+        '{"type":"realtime.response.audio.delta","data":{"delta":"QU\\nJD"}}',
+        # A later "type" key wins in JSON: not an audio delta after all.
+        '{"type":"realtime.response.audio.delta","data":{"delta":"QUJD"},"type":"other"}',
+        # Broken JSON outside the payload.
+        '{"type":"realtime.response.audio.delta","data":{"delta":"QUJD"}',
+    ],
+)
+def test_audio_fast_path_leaves_unusual_frames_to_the_general_parser(raw: str) -> None:
+    assert protocol._parse_audio_delta(raw) is None
+    parsed = protocol.parse_frame(raw)
+    try:
+        expected: protocol.ParsedFrame | None = _slow_parse(raw)
+    except ValueError:
+        expected = None
+    if expected is None:
+        assert isinstance(parsed, protocol.InvalidFrame)
+    else:
+        assert parsed == expected

@@ -11,11 +11,13 @@ import json
 import re
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
-from jinja2.exceptions import SecurityError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+# jinja2 costs ~25 ms to import: it is loaded when the first template is compiled,
+# not at start-up.
+if TYPE_CHECKING:
+    import jinja2
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 
 class TemplateError(ValueError):
@@ -31,28 +33,31 @@ _MAX_REPEAT = 100_000
 _MAX_EXPONENT = 1_000
 
 
-class _GuardedEnvironment(ImmutableSandboxedEnvironment):
-    """The immutable sandbox, plus limits on ``*`` and ``**`` (the sandbox does not limit them)."""
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        """Refuse huge repetitions and powers; otherwise behave as Jinja does."""
-        if operator == "*":
-            for seq, count in ((left, right), (right, left)):
-                if (
-                    isinstance(seq, str | list | tuple)
-                    and isinstance(count, int)
-                    and count * max(len(seq), 1) > _MAX_REPEAT
-                ):
-                    raise SecurityError(f"repetition larger than {_MAX_REPEAT} items")
-        if operator == "**" and isinstance(right, int | float) and abs(right) > _MAX_EXPONENT:
-            raise SecurityError(f"exponent larger than {_MAX_EXPONENT}")
-        return super().call_binop(context, operator, left, right)
-
-
 @lru_cache(maxsize=1)
 def _environment() -> ImmutableSandboxedEnvironment:
+    import jinja2  # deferred: see the TYPE_CHECKING import
+    from jinja2.exceptions import SecurityError
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    class _GuardedEnvironment(ImmutableSandboxedEnvironment):
+        """The immutable sandbox, plus limits on ``*`` and ``**`` (it does not limit them)."""
+
+        intercepted_binops = frozenset({"*", "**"})
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            """Refuse huge repetitions and powers; otherwise behave as Jinja does."""
+            if operator == "*":
+                for seq, count in ((left, right), (right, left)):
+                    if (
+                        isinstance(seq, str | list | tuple)
+                        and isinstance(count, int)
+                        and count * max(len(seq), 1) > _MAX_REPEAT
+                    ):
+                        raise SecurityError(f"repetition larger than {_MAX_REPEAT} items")
+            if operator == "**" and isinstance(right, int | float) and abs(right) > _MAX_EXPONENT:
+                raise SecurityError(f"exponent larger than {_MAX_EXPONENT}")
+            return super().call_binop(context, operator, left, right)
+
     env = _GuardedEnvironment(
         undefined=jinja2.StrictUndefined,
         autoescape=False,
@@ -72,8 +77,11 @@ def compile_template(source: str) -> jinja2.Template:
     Raises:
         TemplateError: a syntax error, with its line.
     """
+    environment = _environment()
+    import jinja2  # loaded by _environment(); this only binds the name
+
     try:
-        return _environment().from_string(source)
+        return environment.from_string(source)
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"template syntax error on line {exc.lineno}: {exc.message}") from None
 
@@ -113,6 +121,9 @@ def render(source: str, context: Mapping[str, Any]) -> str:
             sandbox violations and runtime errors inside the template.
     """
     template = compile_template(source)
+    import jinja2  # loaded by compile_template(); this only binds the name
+    from jinja2.exceptions import SecurityError
+
     try:
         return template.render(dict(context))
     except jinja2.UndefinedError as exc:
