@@ -289,10 +289,17 @@ def _import_realtime(
         dropped,
         "not a Realtime function field",
     )
+    return _definition(item, location, dropped, schema_key="parameters")
+
+
+def _definition(
+    fields: dict[str, Any], location: str, dropped: list[Dropped], *, schema_key: str
+) -> ToolDefinition:
+    """A definition from ``name``/``description`` and the schema under ``schema_key``."""
     return ToolDefinition(
-        name=_name(item, "name", location),
-        description=_description(item, "description", location, dropped),
-        parameters=_schema(item.get("parameters"), f"{location}.parameters", dropped),
+        name=_name(fields, "name", location),
+        description=_description(fields, "description", location, dropped),
+        parameters=_schema(fields.get(schema_key), f"{location}.{schema_key}", dropped),
     )
 
 
@@ -315,11 +322,7 @@ def _import_chat(
         dropped,
         "not a Chat Completions function field",
     )
-    return ToolDefinition(
-        name=_name(function, "name", at),
-        description=_description(function, "description", at, dropped),
-        parameters=_schema(function.get("parameters"), f"{at}.parameters", dropped),
-    )
+    return _definition(function, at, dropped, schema_key="parameters")
 
 
 _MCP_DROP_REASONS = {
@@ -339,11 +342,7 @@ def _import_mcp(
             dropped.append(
                 Dropped(f"{location}.{key}", _MCP_DROP_REASONS.get(key, "not an MCP tool field"))
             )
-    return ToolDefinition(
-        name=_name(item, "name", location),
-        description=_description(item, "description", location, dropped),
-        parameters=_schema(item.get("inputSchema"), f"{location}.inputSchema", dropped),
-    )
+    return _definition(item, location, dropped, schema_key="inputSchema")
 
 
 def _import_web_sdk(
