@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import sys
 import tempfile
@@ -80,14 +81,8 @@ async def take(args: argparse.Namespace) -> Path:
     app_args = parser.parse_args([])
     # Quick but still streaming: deltas arrive one after another, as users see them.
     config = SimulatorConfig(
-        timings=Timings(
-            connect_latency=0.0,
-            config_grace=0.05,
-            session_updated_delay=0.0,
-            offer_delay=0.05,
-            response_latency=0.05,
-            transcription_delay=0.0,
-            delta_interval=0.01,
+        timings=dataclasses.replace(
+            Timings.fast(), offer_delay=0.05, response_latency=0.05, delta_interval=0.01
         ),
         speech="tone",
     )
