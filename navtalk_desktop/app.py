@@ -11,9 +11,9 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import logging.handlers
 import os
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -27,8 +27,10 @@ from PySide6.QtCore import QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from navtalk_desktop import __version__, resource_paths
+import navtalk_desktop
+from navtalk_desktop import resource_paths
 from navtalk_desktop.core.dispatcher import Dispatcher, DispatchMode
+from navtalk_desktop.core.engine_thread import EngineThread
 from navtalk_desktop.core.profile import (
     LOCAL_SIMULATOR,
     ConnectionProfile,
@@ -43,20 +45,12 @@ from navtalk_desktop.core.settings import AppSettings
 from navtalk_desktop.core.tool_templates import new_entry
 from navtalk_desktop.core.toolset import ToolSet
 from navtalk_desktop.core.toolset_editor import ToolSetEditor
-from navtalk_desktop.examples.environment import ExampleEnvironment, default_script_trust
-from navtalk_desktop.examples.install import (
-    JUDGE_FILE,
-    USE_CASES_FILE,
-    ExamplePaths,
-    install_examples,
-)
 from navtalk_desktop.infra import paths
 from navtalk_desktop.infra.http_client import AiohttpClient
 from navtalk_desktop.infra.keyring_store import KeyringSecretStore
 from navtalk_desktop.infra.script_runner import SubprocessScriptRunner
 from navtalk_desktop.infra.settings_file import SettingsFile, SettingsFileError
 from navtalk_desktop.infra.toolset_file import ToolSetFileStore
-from navtalk_desktop.infra.ws_transport import WebSocketTransport
 from navtalk_desktop.ui.call_desk import CallDesk
 from navtalk_desktop.ui.connection_panel import ConnectionPanel
 from navtalk_desktop.ui.conversation_panel import ConversationPanel
@@ -65,13 +59,22 @@ from navtalk_desktop.ui.session_bridge import SessionBridge
 from navtalk_desktop.ui.tasks import TaskRunner
 from navtalk_desktop.ui.theme import ThemeManager
 from navtalk_desktop.ui.timeline_panel import TimelinePanel
-from navtalk_desktop.ui.tools_panel import ToolsPanel
 
-# The simulator (with aiohttp's server, ~150 ms of imports) is loaded and started after
-# the window is shown: see Workbench.start.
+# Start-up time is process start to the window shown (B5), so whatever the first screen
+# does not need is loaded later: the simulator (with its server, ~70 ms of imports) once
+# the shown window has been painted (Workbench.start); websockets with the first
+# connection (websocket_transport); the tool editor when its tab is first shown or right
+# after the first paint (Workbench._build_tools_panel); the bundled examples and their
+# script trust when first used (_LazyScriptTrust); the log file after the first paint
+# (StartupLog).
 if TYPE_CHECKING:
+    from navtalk_desktop.core.ports import Transport
+    from navtalk_desktop.examples.environment import ExampleEnvironment
+    from navtalk_desktop.examples.install import ExamplePaths
+    from navtalk_desktop.infra.toolset_file import ScriptTrustFile
     from navtalk_desktop.simulator.config import SimulatorConfig
     from navtalk_desktop.simulator.server import SimulatorServer
+    from navtalk_desktop.ui.tools_panel import ToolsPanel
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -91,6 +94,9 @@ LOG_BACKUP_COUNT = 3
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # The "what to type" note after opening an example stays long enough to read five lines.
 EXAMPLE_NOTE_MS = 20_000
+# Work the first screen does not need waits for the window's first paint, or this long
+# when no paint comes (a window started hidden or minimised).
+FIRST_PAINT_WAIT_MS = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,19 +107,21 @@ class ExampleChoice:
         key: stable identifier (menu actions, tests).
         title: menu text.
         description: tooltip.
-        file_name: the tool set file inside the installed examples folder.
+        tool_set: which tool set file of the installed examples it is (the name of its
+            :class:`~navtalk_desktop.examples.install.ExamplePaths` property).
         sentences: what to type to see its tools called (the seed's examples).
     """
 
     key: str
     title: str
     description: str
-    file_name: str
+    tool_set: str
     sentences: tuple[str, ...]
 
     def path(self, examples: ExamplePaths) -> Path:
         """Where the installed tool set file is."""
-        return examples.root / self.file_name
+        path: Path = getattr(examples, self.tool_set)
+        return path
 
 
 EXAMPLES: tuple[ExampleChoice, ...] = (
@@ -122,7 +130,7 @@ EXAMPLES: tuple[ExampleChoice, ...] = (
         "The Five Use Cases (weather, knowledge base, sales, smart home, CRM)",
         "One tool per use case of NavTalk's function-calling guide, answered by local "
         "example services, SQLite databases and scripts started on demand",
-        USE_CASES_FILE,
+        "use_cases",
         (
             "What's the weather in Beijing?",
             "How do I integrate function calling?",
@@ -136,7 +144,7 @@ EXAMPLES: tuple[ExampleChoice, ...] = (
         "function_call_judge with the Guide's Webhook",
         "The guide's single tool, answered by POSTing {userInput} to a local example "
         "assistant (it handles weather and smart-home requests)",
-        JUDGE_FILE,
+        "judge",
         ("What's the weather in Beijing?", "Turn on the lights"),
     ),
 )
@@ -212,6 +220,10 @@ def install_file_log(path: Path | None = None) -> logging.Handler | None:
         The handler added to the root logger, or None when the file cannot be opened
         (the app runs on without it; the reason goes to the other handlers).
     """
+    # Imported here: logging.handlers (with pickle) is ~8 ms that the app spends once
+    # its window is on screen (see StartupLog).
+    import logging.handlers
+
     try:
         target = path or paths.log_dir() / LOG_FILE_NAME
         handler = logging.handlers.RotatingFileHandler(
@@ -227,32 +239,82 @@ def install_file_log(path: Path | None = None) -> logging.Handler | None:
     return handler
 
 
-def configure_logging(level: str | int = "INFO") -> logging.Handler | None:
-    """Console and file logging for the app, every handler redacting licenses."""
+class StartupLog(logging.Handler):
+    """The log file, opened once the window is on screen; records until then wait for it.
+
+    Opening the rotating file handler costs start-up time (its module with pickle, the
+    file), so the app calls :meth:`open` once its shown window has been painted (and
+    :meth:`close` opens it at the latest): it installs the file handler and writes every
+    record kept so far through it, in order. Kept records are redacted when they arrive
+    (with the licenses known then) and again on the way out. The console gets every
+    record at once, as before.
+    """
+
+    def __init__(self, path: Path | None = None) -> None:
+        super().__init__()
+        self._path = path
+        self._kept: list[logging.LogRecord] = []
+        self.file_handler: logging.Handler | None = None
+        self._opened = False
+        # Redacted when kept, with the licenses known then (one may be forgotten by the
+        # time the file opens); the file handler redacts again on the way out.
+        self.addFilter(RedactingFilter(LOG_SECRETS))
+        logging.getLogger().addHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:  # logging override
+        self._kept.append(record)
+
+    def open(self) -> logging.Handler | None:
+        """Open the log file and write the kept records (idempotent); the file handler."""
+        if self._opened:
+            return self.file_handler
+        self._opened = True
+        root = logging.getLogger()
+        root.removeHandler(self)
+        self.file_handler = handler = install_file_log(self._path)
+        kept, self._kept = self._kept, []
+        if handler is not None:
+            for record in kept:
+                if record.levelno >= handler.level:
+                    handler.handle(record)
+        return handler
+
+    def close(self) -> None:
+        """Open the file if that did not happen yet (nothing is lost), then close it."""
+        self.open()
+        if self.file_handler is not None:
+            logging.getLogger().removeHandler(self.file_handler)
+            self.file_handler.close()
+        super().close()
+
+
+def configure_logging(level: str | int = "INFO") -> StartupLog:
+    """Console and file logging for the app, every handler redacting licenses.
+
+    The file log opens when :meth:`StartupLog.open` is called (once the window is on
+    screen); records until then are kept for it.
+    """
     logging.basicConfig(level=level, format=LOG_FORMAT)
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, RedactingFilter) for f in handler.filters):
             handler.addFilter(RedactingFilter(LOG_SECRETS))
-    return install_file_log()
+    return StartupLog()
 
 
 def run(args: argparse.Namespace) -> int:
     """Start the app and block until it quits; return the process exit code."""
     file_log = configure_logging(os.environ.get("NAVTALK_LOG_LEVEL", "INFO"))
     try:
-        return _run_app(args)
+        return _run_app(args, file_log.open)
     finally:
-        if file_log is not None:
-            logging.getLogger().removeHandler(file_log)
-            file_log.close()
+        file_log.close()
 
 
-def _run_app(args: argparse.Namespace) -> int:
+def _run_app(args: argparse.Namespace, after_show: Callable[[], object] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("NavTalk Desktop")
     app.setOrganizationName("NavTalk")
-    app.setApplicationVersion(__version__)
     QGuiApplication.setDesktopFileName(resource_paths.APP_ID)
     app.setWindowIcon(application_icon())
     # Quit is driven explicitly so the loop is still alive for async clean-up (P10).
@@ -260,7 +322,7 @@ def _run_app(args: argparse.Namespace) -> int:
     install_excepthook()
     theme = ThemeManager(app)
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
-        return runner.run(run_main_window(app, args, theme))
+        return runner.run(run_main_window(app, args, theme, after_show))
 
 
 def application_icon() -> QIcon:
@@ -276,14 +338,28 @@ def application_icon() -> QIcon:
     return icon
 
 
-async def run_main_window(app: QApplication, args: argparse.Namespace, theme: ThemeManager) -> int:
-    """Build the window, wait for the user to quit, then shut down in order."""
+async def run_main_window(
+    app: QApplication,
+    args: argparse.Namespace,
+    theme: ThemeManager,
+    after_show: Callable[[], object] | None = None,
+) -> int:
+    """Build the window, wait for the user to quit, then shut down in order.
+
+    ``after_show`` runs once the shown window has been painted (the app opens its log
+    file then).
+    """
     quit_requested = asyncio.Event()
     workbench = await Workbench.create(args, theme=theme)
     workbench.window.quit_requested.connect(quit_requested.set)
     app.aboutToQuit.connect(quit_requested.set)
     workbench.window.show()
     log.info("main window shown")
+    # Nothing on the first screen shows the version; reading it may load the package
+    # metadata machinery, which need not delay the window.
+    app.setApplicationVersion(navtalk_desktop.__version__)
+    if after_show is not None:
+        workbench.after_first_paint(after_show)
     workbench.start(args)
     if args.screenshot is not None:
         QTimer.singleShot(300, lambda: save_screenshot(workbench.window, args.screenshot))
@@ -320,6 +396,8 @@ class Workbench:
         self._simulator_config: SimulatorConfig | None = None
         self._simulator_task: asyncio.Task[str | None] | None = None
         self.tasks = TaskRunner()
+        self.engine: EngineThread | None = None
+        self._engine_http: AiohttpClient | None = None
         self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="navtalk-files")
         self.editor: ToolSetEditor
         self.panels: dict[str, Any] = {}
@@ -333,7 +411,11 @@ class Workbench:
         self._startup_notes: list[tuple[str, str]] = []
         self._recording: Path | None = None
         self.examples: ExampleEnvironment | None = None
+        # The user's trusted scripts plus the bundled example scripts (exact contents).
+        self._trust = _LazyScriptTrust()
         self._examples_lock = asyncio.Lock()
+        self._first_paint = asyncio.Event()
+        self._after_paint: list[Callable[[], object]] = []
         self._closed = False
         LOG_SECRETS.add(self._licenses_in_memory)
 
@@ -391,23 +473,31 @@ class Workbench:
         toolset_path, self._recording = self._sort_files(args)
         self.editor = await self._open_toolset(toolset_path)
         factory = self._responder_factory
-        # The user's trusted scripts plus the bundled example scripts (exact contents).
-        trust = default_script_trust()
-        self._trust = trust
+
+        # The session, its transport and the dispatcher run on their own thread, so GUI
+        # work (painting, models, their garbage) never delays an automatic answer.
+        self.engine = EngineThread()
+        # aiohttp sessions belong to one loop: the dispatcher's responders (engine loop)
+        # get their own client; the tool editor's test calls keep self._http (GUI loop).
+        engine_http = self._engine_http = AiohttpClient()
 
         def dispatcher_for(session: Session) -> Dispatcher:
             return Dispatcher(
-                session, self.editor.toolset, factory=factory(), mode=DispatchMode.MANUAL
+                session,
+                self.editor.toolset,
+                factory=factory(engine_http),
+                mode=DispatchMode.MANUAL,
             )
 
         self.bridge = SessionBridge(
             profile=profile,
-            transport_factory=WebSocketTransport,
+            transport_factory=websocket_transport,
             secrets=self._secrets,
             tasks=self.tasks,
             toolset=self.editor.toolset,
             dispatcher_factory=dispatcher_for,
             simulator_url=None,  # known once start() has started the simulator
+            engine=self.engine,
         )
         env_license = os.environ.get(LICENSE_ENV, "").strip()
         if env_license and not profile.local_simulator:
@@ -416,54 +506,98 @@ class Workbench:
             self.bridge.set_session_license(profile.name, key)
 
         window = MainWindow(self.tasks)
-        window.setWindowIcon(application_icon())
+        self.window = window
+        # The application's icon when the app set one (the same files, loaded once).
+        app_icon = QApplication.windowIcon()
+        window.setWindowIcon(app_icon if not app_icon.isNull() else application_icon())
         if theme is not None:
             window.set_theme_manager(theme)
+        window.set_examples([(e.key, e.title, e.description) for e in EXAMPLES])
+        window.example_requested.connect(self.open_example)
         connection = ConnectionPanel(self.bridge, profiles)
-        tools = ToolsPanel(
-            self.editor,
-            self.tasks,
-            files=ToolSetFileStore(),
-            runner=ChainRunner(factory()),
-            bridge=self.bridge,
-            script_trust=trust,
-        )
         timeline = TimelinePanel(self.bridge, self.executor)
         call_desk = CallDesk(self.bridge, self.editor)
         conversation = ConversationPanel(self.bridge)
-        self.panels = {
-            "connection": connection,
-            "tools": tools,
-            "timeline": timeline,
-            "call_desk": call_desk,
-            "conversation": conversation,
-        }
+        self.panels = _Panels(window)
+        self.panels.update(
+            connection=connection,
+            timeline=timeline,
+            call_desk=call_desk,
+            conversation=conversation,
+        )
         window.attach(
             self.bridge,
             connection=connection,
             timeline=timeline,
             call_desk=call_desk,
             conversation=conversation,
-            tools=tools,
+            # Its tab is behind the Timeline's: built when first shown, right after the
+            # window's first paint, or when the app needs it (panels["tools"]).
+            build_tools=self._build_tools_panel,
         )
-        # Every change (definitions, responder chains, approve settings, quick replies)
-        # reaches the running dispatcher, not only changes to what is registered.
-        tools.toolset_changed.connect(self.bridge.set_toolset)
-        window.set_examples([(e.key, e.title, e.description) for e in EXAMPLES])
-        window.example_requested.connect(self.open_example)
-        tools.set_example_actions(window.example_actions)
         connection.profiles_changed.connect(lambda _profiles: self.save_settings())
         self.bridge.profile_changed.connect(self.save_settings)
-        self.window = window
+        window.first_painted.connect(self._on_first_paint)
         self._layout = layout_settings or QSettings(
             str(paths.config_dir() / "window.ini"), QSettings.Format.IniFormat
         )
         window.restore_layout(self._layout)
 
-    def _responder_factory(self) -> ResponderFactory:
+    def _build_tools_panel(self) -> ToolsPanel:
+        """The tool editor, wired to the bridge and the Examples menu (built on demand)."""
+        from navtalk_desktop.ui.tools_panel import ToolsPanel
+
+        tools = ToolsPanel(
+            self.editor,
+            self.tasks,
+            files=ToolSetFileStore(),
+            runner=ChainRunner(self._responder_factory()),
+            bridge=self.bridge,
+            script_trust=self._trust,
+        )
+        # Every change (definitions, responder chains, approve settings, quick replies)
+        # reaches the running dispatcher, not only changes to what is registered.
+        tools.toolset_changed.connect(self.bridge.set_toolset)
+        tools.set_example_actions(self.window.example_actions)
+        return tools
+
+    def after_first_paint(self, callback: Callable[[], object]) -> None:
+        """Call ``callback`` once the window has been painted after :meth:`start`.
+
+        Runs at once if that has happened already. Work that would otherwise delay the
+        first frame goes here; see ``FIRST_PAINT_WAIT_MS`` for a window never painted.
+        """
+        if self._first_paint.is_set():
+            callback()
+        else:
+            self._after_paint.append(callback)
+
+    def _on_first_paint(self) -> None:
+        # The window's first paint (or, after start(), FIRST_PAINT_WAIT_MS without one).
+        if self._simulator_task is not None:
+            self._release_after_paint()
+        # The panels behind tabs are built next, whether or not start() was called yet:
+        # a window shown and left idle before start() has them before its work begins.
+        QTimer.singleShot(0, self.window, self._build_deferred_panels)
+
+    def _release_after_paint(self) -> None:
+        if self._first_paint.is_set() or self._closed:
+            return
+        self._first_paint.set()  # the simulator starts
+        callbacks, self._after_paint = self._after_paint, []
+        for callback in callbacks:
+            callback()
+
+    def _build_deferred_panels(self) -> None:
+        # Right after the first paint: the panels are ready before the user reaches for
+        # them, and the tool editor's autosave and call previews work from the start.
+        if not self._closed:
+            self.window.ensure_panel("tools")
+
+    def _responder_factory(self, http: AiohttpClient | None = None) -> ResponderFactory:
         return _DocumentResponderFactory(
             self._document_folder,
-            http=self._http,
+            http=http or self._http,
             scripts=SubprocessScriptRunner(),
             trust=self._trust,
         )
@@ -515,6 +649,8 @@ class Workbench:
 
     async def _start_simulator(self) -> str | None:
         """Start the built-in simulator; its WebSocket URL, or None when it cannot start."""
+        # Importing and starting the server (~70 ms) would hold up the first paint.
+        await self._first_paint.wait()
         from navtalk_desktop.simulator.config import SimulatorConfig
         from navtalk_desktop.simulator.server import SimulatorServer
 
@@ -605,12 +741,17 @@ class Workbench:
     def start(self, args: argparse.Namespace) -> None:
         """After the window is shown: the simulator, start-up notices, --auto and --connect.
 
-        The simulator starts in the background; the bridge defers a connect to the
+        The simulator starts in the background once the window has been painted (as does
+        building the tool editor behind its tab); the bridge defers a connect to the
         Local simulator profile (the button or ``--connect``) until its URL is known.
         """
         if self._simulator_task is None:
             self._simulator_task = self.tasks.start(self._start_simulator(), name="start-simulator")
             self.bridge.expect_simulator(self._simulator_task)
+            if self.window.painted:
+                self._release_after_paint()
+            else:
+                QTimer.singleShot(FIRST_PAINT_WAIT_MS, self.window, self._on_first_paint)
         for level, text in self._startup_notes:
             self.window.notifications.notify(text, level)
         self._startup_notes.clear()
@@ -666,8 +807,11 @@ class Workbench:
             if self.examples is None:
                 # Copying files and building the SQLite databases is file work: not on
                 # the GUI thread. The services then listen on the loop.
-                example_paths = await self.run_blocking(install_examples)
+                from navtalk_desktop.examples.environment import ExampleEnvironment
+                from navtalk_desktop.examples.install import install_examples
                 from navtalk_desktop.examples.services import ExampleServices
+
+                example_paths = await self.run_blocking(install_examples)
 
                 services = ExampleServices(example_paths)
                 await services.start()
@@ -755,6 +899,7 @@ class Workbench:
 
     async def _release(self) -> None:
         LOG_SECRETS.discard(self._licenses_in_memory)
+        await self._stop_engine()
         if self.examples is not None:
             with contextlib.suppress(Exception):
                 await self.examples.close()
@@ -766,6 +911,78 @@ class Workbench:
         self._secrets.close()
         # Never wait for a stuck file operation at exit (P7).
         self.executor.shutdown(wait=False, cancel_futures=True)
+
+    async def _stop_engine(self) -> None:
+        """Stop the engine thread (after the bridge disconnected): nothing of it outlives us."""
+        engine, self.engine = self.engine, None
+        if engine is None:
+            return
+        if self._engine_http is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wrap_future(engine.run(self._engine_http.close()))
+        leftovers = engine.stop()
+        if leftovers:
+            log.warning("stopping the engine cancelled: %s", ", ".join(leftovers))
+
+
+def websocket_transport() -> Transport:
+    """A new WebSocket transport (the bridge's transport factory).
+
+    websockets' client is ~20 ms of imports that the first screen does not need: it is
+    loaded with the first connection instead of before the window is shown.
+    """
+    from navtalk_desktop.infra.ws_transport import WebSocketTransport
+
+    return WebSocketTransport()
+
+
+class _LazyScriptTrust:
+    """The app's script trust, read the first time a script's trust is asked or given.
+
+    It is the user's trust file plus the hashes of the bundled example scripts: reading
+    and hashing those files (and importing the examples package) is work the first screen
+    does not need, while the session's dispatcher, built with the bridge, holds the trust
+    from the start. Safe to use from the engine thread as well as the GUI thread.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._trust: ScriptTrustFile | None = None
+
+    def _loaded(self) -> ScriptTrustFile:
+        with self._lock:
+            if self._trust is None:
+                from navtalk_desktop.examples.environment import default_script_trust
+
+                self._trust = default_script_trust()
+            return self._trust
+
+    def is_trusted(self, path: Path) -> bool:
+        """Whether the file's current content was trusted (or is a bundled example's)."""
+        return self._loaded().is_trusted(path)
+
+    def trust(self, path: Path) -> str:
+        """Trust the file's current content; returns its hash. Raises OSError."""
+        return self._loaded().trust(path)
+
+
+class _Panels(dict[str, Any]):
+    """The workbench's panels by key; a deferred one is built when first looked up.
+
+    ``panels["tools"]`` always returns the tool editor, building it if its dock has not
+    been shown yet (see :meth:`MainWindow.add_deferred_panel`); ``get`` never builds.
+    """
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__()
+        self._window = window
+
+    def __missing__(self, key: str) -> Any:
+        panel = self._window.ensure_panel(key)
+        if panel is None:
+            raise KeyError(key)
+        self[key] = panel
+        return panel
 
 
 class _DocumentResponderFactory(ResponderFactory):

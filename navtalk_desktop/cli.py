@@ -11,9 +11,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
-from typing import Protocol
-
-from navtalk_desktop import __version__
+from typing import Any, NoReturn, Protocol
 
 
 class _SubcommandModule(Protocol):
@@ -33,6 +31,32 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "connect headless and answer function calls automatically (for CI)",
     ),
 }
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: like argparse's, but the version is read only when asked for.
+
+    Reading it can load the package metadata machinery (~20 ms), which every start of
+    the desktop app would otherwise pay before its window is shown.
+    """
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs: Any):
+        kwargs.setdefault("help", "show program's version number and exit")
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> NoReturn:
+        from navtalk_desktop import __version__
+
+        # Where argparse's own version action prints it: standard output.
+        sys.stdout.write(f"navtalk-desktop {__version__}\n")
+        sys.stdout.flush()
+        parser.exit()
 
 
 def _load(name: str) -> _SubcommandModule:
@@ -65,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         epilog=epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"navtalk-desktop {__version__}")
+    parser.add_argument("--version", action=_VersionAction)
     if chosen is None:
         parser.parse_args(args)  # prints help or version and exits
         return 0

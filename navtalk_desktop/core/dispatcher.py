@@ -208,17 +208,21 @@ class Dispatcher(SessionListenerBase):
             record = self._records.get(call.key) if call is not None else None
         return record
 
+    # Queries may come from another thread than the one the dispatcher runs on (the GUI
+    # reads while the engine thread adds records): they iterate over a snapshot, which
+    # list(dict.values()) takes atomically in CPython, never over the live dict.
+
     def records(self) -> list[DispatchRecord]:
         """All records, in arrival order."""
         return list(self._records.values())
 
     def drafts(self) -> list[DispatchRecord]:
         """Calls whose automatic answer waits for approval."""
-        return [r for r in self._records.values() if r.status is DispatchStatus.DRAFT]
+        return [r for r in self.records() if r.status is DispatchStatus.DRAFT]
 
     def waiting(self) -> list[DispatchRecord]:
         """Calls waiting for a person."""
-        return [r for r in self._records.values() if r.status is DispatchStatus.WAITING]
+        return [r for r in self.records() if r.status is DispatchStatus.WAITING]
 
     # ------------------------------------------------------------------ desk actions
 

@@ -59,6 +59,16 @@ class Transport(Protocol):
         """Wait for the next frame. Raises :class:`TransportClosed` when the socket is closed."""
         ...
 
+    async def receive_many(self) -> list[str | bytes]:
+        """Wait for at least one frame; return every frame that has arrived, in order.
+
+        Reading in batches saves a wake-up per frame at high frame rates. Frames returned by
+        :meth:`receive` are not returned again, and the two may be mixed. Raises
+        :class:`TransportClosed` once every frame received before the close was returned.
+        (The session falls back to :meth:`receive` for a transport without this method.)
+        """
+        ...
+
     async def close(self) -> None:
         """Close the socket (idempotent)."""
 
@@ -107,10 +117,9 @@ class SystemClock:
 
     __slots__ = ()
 
-    def monotonic(self) -> float:
-        """Seconds on a clock that never goes backwards."""
-        return time.monotonic()
-
-    def wall(self) -> float:
-        """Seconds since the Unix epoch."""
-        return time.time()
+    # The functions themselves rather than methods calling them: the session reads both
+    # clocks for every frame, and a Python-level call more costs ~0.1 us each time.
+    monotonic = staticmethod(time.monotonic)
+    """Seconds on a clock that never goes backwards."""
+    wall = staticmethod(time.time)
+    """Seconds since the Unix epoch."""

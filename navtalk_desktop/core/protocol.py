@@ -53,7 +53,10 @@ RESUME_TYPES = frozenset({TRANSCRIPT_DELTA, AUDIO_DELTA})
 
 
 # --------------------------------------------------------------------------- events
-@dataclass(frozen=True, slots=True)
+# Events are read-only values. They are not declared frozen because one is made per frame
+# and a frozen dataclass is built about three times slower (0.8 µs vs 0.25 µs for an audio
+# delta); nothing in the app assigns to their fields.
+@dataclass(slots=True)
 class ServerEvent:
     """A parsed JSON frame from the server.
 
@@ -77,7 +80,7 @@ class ServerEvent:
         return self.message or ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ConnectionEvent(ServerEvent):
     """``conversation.connected.*``: success, warning, fail, close, insufficient_balance, …
 
@@ -98,7 +101,7 @@ class ConnectionEvent(ServerEvent):
         return f"{self.status}: {self.message}" if self.message else self.status
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TranscriptEvent(ServerEvent):
     """User transcript, avatar transcript delta or avatar transcript done.
 
@@ -119,7 +122,7 @@ class TranscriptEvent(ServerEvent):
         return self.text
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AudioEvent(ServerEvent):
     """``audio.delta`` (payload) or ``audio.done``.
 
@@ -133,12 +136,28 @@ class AudioEvent(ServerEvent):
 
     def summary(self) -> str:
         """Payload size."""
-        if not self.payload:
+        payload = self.payload
+        if not payload:
             return "audio done"
-        return f"audio {len(self.payload) * 3 // 4} B"
+        return _AUDIO_SUMMARIES.get(len(payload)) or _audio_summary(len(payload))
 
 
-@dataclass(frozen=True, slots=True)
+# Audio deltas of a session mostly share a few payload lengths: their summaries are made
+# once per length instead of once per frame (a few thousand lengths at most are kept).
+_AUDIO_SUMMARIES: dict[int, str] = {}
+_AUDIO_SUMMARIES_MAX = 4096
+
+
+def _audio_summary(length: int) -> str:
+    text = _AUDIO_SUMMARIES.get(length)
+    if text is None:
+        text = f"audio {length * 3 // 4} B"
+        if len(_AUDIO_SUMMARIES) < _AUDIO_SUMMARIES_MAX:
+            _AUDIO_SUMMARIES[length] = text
+    return text
+
+
+@dataclass(slots=True)
 class CallArgumentsDelta(ServerEvent):
     """``function_call_arguments.delta``: a fragment of a call's arguments.
 
@@ -157,7 +176,7 @@ class CallArgumentsDelta(ServerEvent):
         return self.delta
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CallArgumentsDone(ServerEvent):
     """``function_call_arguments.done``: the model called a function.
 
@@ -184,7 +203,7 @@ class CallArgumentsDone(ServerEvent):
         return f"{self.name or '?'}({self.raw_arguments})"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ErrorEvent(ServerEvent):
     """``error`` / ``realtime.response.error``: the server reports a problem."""
 
@@ -193,7 +212,7 @@ class ErrorEvent(ServerEvent):
         return self.message or json.dumps(self.data, ensure_ascii=False)[:200]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class UnknownEvent(ServerEvent):
     """A well-formed event of a type this client does not know (kept, never dropped)."""
 
@@ -202,7 +221,7 @@ class UnknownEvent(ServerEvent):
         return f"unknown event type {self.type!r}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class InvalidFrame:
     """A text frame that is not a JSON object with a string ``type``.
 
@@ -219,7 +238,7 @@ class InvalidFrame:
         return self.error
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class BinaryFrame:
     """A binary frame (v1 PCM audio; undocumented in v2).
 
@@ -259,10 +278,10 @@ def parse_frame(raw: str | bytes) -> ParsedFrame:
     Returns:
         A :class:`ServerEvent` (or subclass), :class:`InvalidFrame` or :class:`BinaryFrame`.
     """
-    if isinstance(raw, bytes | bytearray | memoryview):
+    if raw.__class__ is not str and isinstance(raw, bytes | bytearray | memoryview):
         return BinaryFrame(len(raw))
     if raw.startswith(_AUDIO_HEAD):
-        fast = _parse_audio_delta(raw)
+        fast = _parse_plain_audio_delta(raw) or _parse_audio_delta(raw)
         if fast is not None:
             return fast
     try:
@@ -281,6 +300,30 @@ def parse_frame(raw: str | bytes) -> ParsedFrame:
 
 _AUDIO_HEAD = '{"type":"realtime.response.audio.delta"'
 _DELTA_KEY = '"delta":"'
+# The shape NavTalk sends audio in: nothing but the payload, compact.
+_PLAIN_AUDIO_HEAD = _AUDIO_HEAD + ',"data":{' + _DELTA_KEY
+_PLAIN_AUDIO_TAIL = '"}}'
+
+
+def _parse_plain_audio_delta(raw: str) -> AudioEvent | None:
+    """``{"type":"realtime.response.audio.delta","data":{"delta":"…"}}`` parsed by slicing, or None.
+
+    When the text between the head and the closing ``"}}`` has no quote and no backslash,
+    the frame is exactly that object with that payload (same leniency on control
+    characters as :func:`_parse_audio_delta`); nothing is decoded as JSON at all.
+    """
+    start = len(_PLAIN_AUDIO_HEAD)
+    end = len(raw) - len(_PLAIN_AUDIO_TAIL)
+    if (
+        end < start
+        or not raw.startswith(_PLAIN_AUDIO_HEAD)
+        or not raw.endswith(_PLAIN_AUDIO_TAIL)
+        or raw.find('"', start) != end
+        or raw.find("\\", start, end) >= 0
+    ):
+        return None
+    payload = raw[start:end]
+    return AudioEvent(AUDIO_DELTA, {"delta": payload}, None, payload, None)
 
 
 def _parse_audio_delta(raw: str) -> AudioEvent | None:
@@ -337,8 +380,21 @@ def _parse_object(frame: dict[str, Any]) -> ParsedFrame:
         data = frame  # flat OpenAI-style event
     else:
         data = {}
-    message = _str(frame.get("message")) or _str(data.get("message"))
+    message = frame.get("message")
+    if not (message and isinstance(message, str)):
+        message = _str(data.get("message"))
     kind = _V1_NAMES.get(type_, type_)
+
+    if kind == TRANSCRIPT_DELTA:  # the most common frame after audio deltas
+        text = data.get("content")
+        if not isinstance(text, str):
+            text = data.get("delta")
+            if not isinstance(text, str):
+                text = ""
+        rid = data.get("id")
+        if not (rid and isinstance(rid, str)):
+            rid = _str(data.get("response_id"))
+        return TranscriptEvent(type_, data, message, "avatar", text, False, rid)
 
     if kind.startswith(CONNECTED_PREFIX):
         ice = data.get("iceServers")

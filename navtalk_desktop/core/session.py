@@ -588,14 +588,20 @@ class Session:
     async def _read_until_closed(self) -> _End:
         transport = self._transport
         assert transport is not None  # set by _open before the reader starts
+        # Frames are read in batches (all that arrived since the last read) where the
+        # transport can; a transport with only receive() gives batches of one.
+        receive_many = getattr(transport, "receive_many", None)
         while True:
             try:
-                raw = await transport.receive()
+                if receive_many is not None:
+                    frames = await receive_many()
+                else:
+                    frames = [await transport.receive()]
             except TransportClosed as closed:
                 if self._end is not None:
                     return self._end
                 return self._classify_close(closed)
-            self._handle_frame(raw)
+            self._handle_frames(frames)
             if self._end is not None:
                 # A conversation.connected.* event ended the session: close our side too.
                 with contextlib.suppress(Exception):
@@ -654,6 +660,16 @@ class Session:
             return not self._stopping
 
     # ------------------------------------------------------------------ incoming frames
+    def _handle_frames(self, frames: Iterable[str | bytes]) -> None:
+        """Record and handle a batch of frames in order; one frame's failure spares the rest."""
+        handle = self._handle_frame
+        for raw in frames:
+            try:
+                handle(raw)
+            except Exception as failure:  # e.g. the spill file failing: keep reading
+                logger.exception("recording a frame failed")
+                self._error(f"Recording a frame failed: {type(failure).__name__}: {failure}")
+
     def _handle_frame(self, raw: str | bytes) -> None:
         mono = self._clock.monotonic()
         wall = self._clock.wall()
@@ -662,19 +678,18 @@ class Session:
         fold_key: str | None = None
         audio: str | bytes | None = None
         error: str | None = None
-        if isinstance(event, protocol.InvalidFrame):
+        # Most frames are audio deltas: tested first.
+        if isinstance(event, protocol.AudioEvent):
+            if event.payload:
+                fold_key = f"audio:{event.type}|{event.response_id}"
+                audio = event.payload
+        elif isinstance(event, protocol.TranscriptEvent):
+            if not event.final and event.role == "avatar":
+                fold_key = f"{TEXT_FOLD_PREFIX}{event.type}|{event.response_id}"
+        elif isinstance(event, protocol.InvalidFrame):
             error = event.error
         elif isinstance(event, protocol.BinaryFrame):
             audio = raw
-        elif (
-            isinstance(event, protocol.TranscriptEvent)
-            and not event.final
-            and event.role == "avatar"
-        ):
-            fold_key = f"{TEXT_FOLD_PREFIX}{event.type}|{event.response_id}"
-        elif isinstance(event, protocol.AudioEvent) and event.payload:
-            fold_key = f"audio:{event.type}|{event.response_id}"
-            audio = event.payload
         elif isinstance(event, protocol.CallArgumentsDelta):
             call_id = event.call_id or None
             fold_key = f"{TEXT_FOLD_PREFIX}{event.type}|{event.call_id}"
@@ -692,6 +707,12 @@ class Session:
             wall_time=wall,
             mono_time=mono,
         )
+        if self._end is not None:
+            # The server already ended the session earlier in this batch: the frame is
+            # recorded, but acting on it would contradict the end.
+            return
+        if audio is not None and not self._awaiting_resume:
+            return  # audio only matters for the model-resume latency of answered calls
         try:
             self._dispatch(event, row, mono, wall)
         except Exception as failure:  # a handler bug must not end the session
@@ -701,6 +722,11 @@ class Session:
             )
 
     def _dispatch(self, event: protocol.ParsedFrame, row: int, mono: float, wall: float) -> None:
+        if isinstance(event, protocol.AudioEvent):
+            # Audio only ever matters for the model-resume latency of answered calls.
+            if self._awaiting_resume and event.kind in protocol.RESUME_TYPES:
+                self._model_resumed(mono, wall, event.kind)
+            return
         if isinstance(event, protocol.InvalidFrame | protocol.BinaryFrame):
             return
         kind = event.kind
@@ -711,10 +737,11 @@ class Session:
         elif isinstance(event, protocol.TranscriptEvent):
             if event.role == "user" and event.text:
                 self._user_turns.append(event.text)
-            self._emit(
-                "transcript_received",
-                Transcript(event.role, event.text, event.final, event.response_id),
-            )
+            if self._listeners:
+                self._emit(
+                    "transcript_received",
+                    Transcript(event.role, event.text, event.final, event.response_id),
+                )
         elif isinstance(event, protocol.CallArgumentsDelta):
             if event.call_id:
                 if event.name:

@@ -9,6 +9,9 @@ from typing import IO
 
 DEFAULT_SPILL_LIMIT = 1 << 30  # 1 GiB ≈ 3 h of 24 kHz PCM16 as base64 in both directions
 _WRITE_CHUNK = 1 << 20  # pending bytes written in one pwrite (bounds memory held back)
+# The file is extended (sparsely) this far ahead of the data: a write that grows the file
+# costs about 5 times as much as one inside it (ext4: ~1 ms vs ~0.2 ms per MiB).
+_GROW_STEP = 32 << 20
 
 
 class SpillStore:
@@ -16,6 +19,8 @@ class SpillStore:
 
     The file is anonymous (deleted as soon as it is created on POSIX) and closed when the store
     is closed or garbage-collected.
+
+    Not thread-safe: :class:`~navtalk_desktop.core.timeline.Timeline` serialises its calls.
 
     Args:
         limit_bytes: total bytes kept; later payloads are refused (``put`` returns ``None``).
@@ -36,6 +41,7 @@ class SpillStore:
         self._buffer: bytearray | None = None
         self._fill = 0
         self._written = 0
+        self._extended = 0  # file size set ahead of the data
         self.refused_bytes = 0
         self.refused_count = 0
 
@@ -60,6 +66,7 @@ class SpillStore:
         if self._fill + size > _WRITE_CHUNK:
             self._write_pending()
         if size >= _WRITE_CHUNK:
+            self._extend(self._written + size)
             _pwrite_all(self._file.fileno(), data, self._written)
             self._written += size
         else:
@@ -73,10 +80,22 @@ class SpillStore:
     def _write_pending(self) -> None:
         """Write the collected payloads after the bytes already on disk."""
         if self._file is not None and self._buffer is not None and self._fill:
+            self._extend(self._written + self._fill)
             with memoryview(self._buffer) as view:
                 _pwrite_all(self._file.fileno(), view[: self._fill], self._written)
             self._written += self._fill
             self._fill = 0
+
+    def _extend(self, end: int) -> None:
+        """Make the file at least ``end`` bytes long, growing it a step ahead."""
+        if end <= self._extended or self._file is None:
+            return
+        target = max(end, self._extended + _GROW_STEP)
+        try:
+            os.ftruncate(self._file.fileno(), target)
+        except OSError:
+            return  # only an optimisation: pwrite extends the file itself
+        self._extended = target
 
     def get(self, offset: int, length: int) -> bytes:
         """The bytes stored at ``offset``."""
@@ -96,6 +115,7 @@ class SpillStore:
         self._size = 0
         self._fill = 0
         self._written = 0
+        self._extended = 0
         self.refused_bytes = 0
         self.refused_count = 0
 
@@ -108,6 +128,7 @@ class SpillStore:
         self._buffer = None
         self._fill = 0
         self._written = 0
+        self._extended = 0
 
 
 def _pwrite_all(fd: int, data: bytes | bytearray | memoryview, offset: int) -> None:

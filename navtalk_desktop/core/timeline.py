@@ -6,12 +6,13 @@ import asyncio
 import base64
 import json
 import re
+import threading
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from navtalk_desktop.core.ports import Clock, SystemClock
 from navtalk_desktop.core.redact import redact
@@ -37,9 +38,11 @@ class Direction(StrEnum):
     """Something that happened here: state change, warning, call step."""
 
 
-@dataclass(frozen=True, slots=True)
-class TimelineEntry:
-    """One frame or local event.
+class TimelineEntry(NamedTuple):
+    """One frame or local event (immutable).
+
+    A named tuple rather than a frozen dataclass: one is made per frame, and a tuple is
+    built about six times faster (0.2 µs instead of 1.2 µs), with the same attribute access.
 
     Attributes:
         seq: sequence number, unique within a timeline (kept by export/import).
@@ -163,11 +166,10 @@ class TimelineStats:
     dropped_bytes: int = 0
 
 
-@dataclass(slots=True)
-class _Spilled:
-    offset: int | None  # None = dropped
-    length: int
-    is_text: bool
+# Where a spilled frame lives: (offset in the spill file or None when dropped, length in
+# bytes, whether the frame was text). A tuple: one is made per audio frame.
+_Spilled = tuple[int | None, int, bool]
+_new_entry = tuple.__new__
 
 
 def _default_schedule(callback: Callable[[], None]) -> None:
@@ -193,6 +195,18 @@ class Timeline:
     notifications are collected and delivered once per event-loop iteration (or immediately
     when no loop runs), as ``timeline_appended(start, count)`` for the whole batch.
 
+    Threads: ONE writer thread may append (:meth:`append`, :meth:`import_jsonl`) while other
+    threads read: ``len``, indexing and iteration, :meth:`raw_frame`, :meth:`is_spilled`,
+    :meth:`dropped`, :meth:`fold_key`, :meth:`group_of`, the ``logical_*`` methods,
+    :meth:`search` and :meth:`export_jsonl`, and call :meth:`flush` (which is where listeners
+    are called: on the thread that flushes; pass e.g. ``gui_loop.call_soon_threadsafe`` as
+    ``schedule`` to deliver on the GUI thread). A row is published (``len`` counts it) only
+    once its folding and spill records are in place, and entries never change, so a reader
+    that saw ``len() == n`` can read rows ``< n`` without locking. The pending notifications
+    and the spill file's buffer are guarded by an internal lock (uncontended, and cheap, in a
+    single thread). :meth:`clear` and :meth:`close` are writer operations. Listeners are
+    added and removed on the flushing thread.
+
     Args:
         clock: time source for entries appended without explicit times.
         schedule: how to defer a notification flush (default: ``loop.call_soon``).
@@ -211,6 +225,8 @@ class Timeline:
     ) -> None:
         self._clock = clock or SystemClock()
         self._schedule = schedule or _default_schedule
+        # Guards _pending, the spill store and the folding records against a reader thread.
+        self._lock = threading.Lock()
         self._entries: list[TimelineEntry] = []
         self._fold_keys: list[str | None] = []
         self._listeners: list[TimelineListener] = []
@@ -226,6 +242,10 @@ class Timeline:
         self._group_members: dict[int, list[int]] = {}
         self._open_groups: dict[str, int] = {}
         self._open_direction: dict[str, Direction] = {}
+        # The last compact copy of a spilled text frame, with the head and tail around its
+        # payload: audio frames of one stream usually share both, so they share one string.
+        self._last_compact: tuple[str, str, str, str] | None = None
+        self._placeholders: dict[tuple[int, bool], str] = {}
 
     # ------------------------------------------------------------------ container protocol
     def __len__(self) -> int:
@@ -248,15 +268,16 @@ class Timeline:
             self._listeners.remove(listener)
 
     def flush(self) -> None:
-        """Deliver pending notifications now."""
-        pending = self._pending
-        pending.scheduled = False
-        start = pending.start
-        changed = pending.changed
-        if start < 0 and not changed:
-            return
-        self._pending = _Pending()
-        count = len(self._entries) - start if start >= 0 else 0
+        """Deliver pending notifications now (on the calling thread)."""
+        with self._lock:
+            pending = self._pending
+            pending.scheduled = False
+            start = pending.start
+            changed = pending.changed
+            if start < 0 and not changed:
+                return
+            self._pending = _Pending()
+            count = len(self._entries) - start if start >= 0 else 0
         for listener in list(self._listeners):
             if count:
                 listener.timeline_appended(start, count)
@@ -264,17 +285,19 @@ class Timeline:
                 if start < 0 or row < start:
                     listener.timeline_changed(row)
 
-    def _mark(self, row: int, changed_group_first: int | None = None) -> None:
+    def _mark(self, row: int, changed_group_first: int | None = None) -> bool:
+        """Note ``row`` for the next flush (lock held); True when a flush must be scheduled."""
         if not self._listeners:
-            return  # a listener added later reads len() itself
+            return False  # a listener added later reads len() itself
         pending = self._pending
         if pending.start < 0:
             pending.start = row
         if changed_group_first is not None:
             pending.changed.add(changed_group_first)
-        if not pending.scheduled:
-            pending.scheduled = True
-            self._schedule(self.flush)
+        if pending.scheduled:
+            return False
+        pending.scheduled = True
+        return True
 
     # ------------------------------------------------------------------ appending
     def append(
@@ -314,53 +337,97 @@ class Timeline:
                 size = len(raw)
             else:
                 size = len(raw) if raw.isascii() else len(raw.encode("utf-8", "surrogatepass"))
-        row = len(self._entries)
-        stored = raw
-        if audio is not None and len(audio) >= self._spill_threshold:
-            stored = self._spill_frame(row, raw, audio)
-        entry = TimelineEntry(
-            self._next_seq,
-            direction,
-            self._clock.wall() if wall_time is None else wall_time,
-            self._clock.monotonic() if mono_time is None else mono_time,
-            type,
-            size,
-            stored,
-            summary,
-            call_id,
-            error,
-        )
-        self._next_seq += 1
-        self._entries.append(entry)
-        self._fold_keys.append(fold_key)
-        self._mark(row, self._fold(row, direction, fold_key))
+        if wall_time is None:
+            wall_time = self._clock.wall()
+        if mono_time is None:
+            mono_time = self._clock.monotonic()
+        with self._lock:
+            row = len(self._entries)
+            stored = raw
+            if audio is not None and len(audio) >= self._spill_threshold:
+                stored = self._spill_frame(row, raw, audio)
+            seq = self._next_seq
+            self._next_seq = seq + 1
+            self._fold_keys.append(fold_key)
+            grown = self._fold(row, direction, fold_key)
+            # Published last: a reader that sees the row sees its records too.
+            entry = (
+                seq,
+                direction,
+                wall_time,
+                mono_time,
+                type,
+                size,
+                stored,
+                summary,
+                call_id,
+                error,
+            )
+            self._entries.append(_new_entry(TimelineEntry, entry))
+            # _mark() inlined: this runs for every frame.
+            if not self._listeners:
+                return row  # a listener added later reads len() itself
+            pending = self._pending
+            if pending.start < 0:
+                pending.start = row
+            if grown is not None:
+                pending.changed.add(grown)
+            if pending.scheduled:
+                return row
+            pending.scheduled = True
+        self._schedule(self.flush)
         return row
 
     def _spill_frame(self, row: int, raw: str | bytes, audio: str | bytes) -> str | bytes:
-        is_text = isinstance(raw, str)
-        data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
-        offset = self._spill.put(data)
-        self._spilled[row] = _Spilled(offset, len(data), is_text)
-        if offset is None:
-            self.stats.dropped_frames += 1
-            self.stats.dropped_bytes += len(data)
-        else:
-            self.stats.spilled_frames += 1
-            self.stats.spilled_bytes += len(data)
         if isinstance(raw, bytes):
+            self._spill_data(row, raw, False)
             return b""
-        placeholder = (
-            f"<{len(audio)} chars of audio {'spilled' if offset is not None else 'dropped'}>"
-        )
+        spilled = self._spill_data(row, raw.encode("utf-8", "surrogatepass"), True)
+        placeholder = self._placeholder(len(audio), spilled)
         if isinstance(audio, str):
-            # Locate the payload by its head: `audio in raw` + `str.replace` scan the
-            # 6 kB payload twice (~17 us per frame); find + startswith is ~1 us.
-            start = raw.find(audio[:64])
-            if start >= 0 and raw.startswith(audio, start):
-                return raw[:start] + placeholder + raw[start + len(audio) :]
+            # Locate the payload: `audio in raw` + `str.replace` scan the 6 kB payload
+            # twice (~17 us per frame). NavTalk's frames end right after the payload
+            # ('"}}'), so that place is tried first; then where its first 64 characters are.
+            start = len(raw) - len(audio) - 3
+            if start < 0 or not raw.startswith(audio, start):
+                start = raw.find(audio[:64])
+                if start >= 0 and not raw.startswith(audio, start):
+                    start = -1
+            if start >= 0:
+                return self._compact(raw[:start], placeholder, raw[start + len(audio) :])
             if audio in raw:  # the head also occurs earlier: the slow, exact way
                 return raw.replace(audio, placeholder, 1)
         return placeholder
+
+    def _spill_data(self, row: int, data: bytes, is_text: bool) -> bool:
+        """Spill the exact frame of ``row``; False when it had to be dropped."""
+        offset = self._spill.put(data)
+        self._spilled[row] = (offset, len(data), is_text)
+        stats = self.stats
+        if offset is None:
+            stats.dropped_frames += 1
+            stats.dropped_bytes += len(data)
+            return False
+        stats.spilled_frames += 1
+        stats.spilled_bytes += len(data)
+        return True
+
+    def _placeholder(self, length: int, spilled: bool) -> str:
+        text = self._placeholders.get((length, spilled))
+        if text is None:
+            text = f"<{length} chars of audio {'spilled' if spilled else 'dropped'}>"
+            if len(self._placeholders) < 4096:
+                self._placeholders[(length, spilled)] = text
+        return text
+
+    def _compact(self, head: str, placeholder: str, tail: str) -> str:
+        """``head + placeholder + tail``, reusing the previous copy when it is equal."""
+        last = self._last_compact
+        if last is not None and last[0] == head and last[1] == tail and last[2] == placeholder:
+            return last[3]
+        compact = head + placeholder + tail
+        self._last_compact = (head, tail, placeholder, compact)
+        return compact
 
     def _fold(self, row: int, direction: Direction, fold_key: str | None) -> int | None:
         """Assign ``row`` to a group; return the first row of a grown group, if any."""
@@ -390,23 +457,26 @@ class Timeline:
 
     def clear(self) -> None:
         """Remove every entry (a new session); listeners get ``timeline_cleared``."""
-        self._entries.clear()
-        self._fold_keys.clear()
-        self._spilled.clear()
-        self._spill.clear()
-        self.stats = TimelineStats()
-        self._row_group = array("q")
-        self._group_first.clear()
-        self._group_members.clear()
-        self._open_groups.clear()
-        self._open_direction.clear()
-        self._pending = _Pending()
+        with self._lock:
+            self._entries.clear()
+            self._fold_keys.clear()
+            self._spilled.clear()
+            self._spill.clear()
+            self.stats = TimelineStats()
+            self._row_group = array("q")
+            self._group_first.clear()
+            self._group_members.clear()
+            self._open_groups.clear()
+            self._open_direction.clear()
+            self._last_compact = None
+            self._pending = _Pending()
         for listener in list(self._listeners):
             listener.timeline_cleared()
 
     def close(self) -> None:
         """Release the spill file. The entries stay readable, spilled frames do not."""
-        self._spill.close()
+        with self._lock:
+            self._spill.close()
 
     # ------------------------------------------------------------------ reading
     def raw_frame(self, row: int) -> str | bytes:
@@ -415,12 +485,16 @@ class Timeline:
         For audio dropped because the spill file was full, the compact copy is returned;
         :meth:`dropped` tells which rows those are.
         """
-        spilled = self._spilled.get(row)
         entry = self._entries[row]
-        if spilled is None or spilled.offset is None:
+        spilled = self._spilled.get(row)
+        if spilled is None:
             return entry.raw
-        data = self._spill.get(spilled.offset, spilled.length)
-        return data.decode("utf-8", "surrogatepass") if spilled.is_text else data
+        offset, length, is_text = spilled
+        if offset is None:
+            return entry.raw
+        with self._lock:  # the writer may be filling the spill buffer this read flushes
+            data = self._spill.get(offset, length)
+        return data.decode("utf-8", "surrogatepass") if is_text else data
 
     def is_spilled(self, row: int) -> bool:
         """Whether the exact frame of ``row`` lives on disk (or was dropped)."""
@@ -428,7 +502,8 @@ class Timeline:
 
     def dropped(self) -> list[int]:
         """Rows whose audio payload was dropped because the spill file was full."""
-        return sorted(row for row, s in self._spilled.items() if s.offset is None)
+        with self._lock:  # the writer adds records
+            return sorted(row for row, s in self._spilled.items() if s[0] is None)
 
     def fold_key(self, row: int) -> str | None:
         """The fold key ``row`` was appended with."""
@@ -439,24 +514,27 @@ class Timeline:
         return self._row_group[row]
 
     def logical_count(self) -> int:
-        """Number of logical entries (after folding)."""
-        return len(self._group_first)
+        """Number of logical entries (after folding) among the published rows."""
+        with self._lock:
+            return len(self._group_first)
 
     def logical_rows(self, group: int) -> list[int]:
         """Physical rows folded into logical row ``group``."""
-        members = self._group_members.get(group)
-        return list(members) if members is not None else [self._group_first[group]]
+        with self._lock:
+            members = self._group_members.get(group)
+            return list(members) if members is not None else [self._group_first[group]]
 
     def logical_entry(self, group: int) -> FoldedEntry:
         """Logical row ``group`` with its folded text."""
         rows = self.logical_rows(group)
-        first = self._entries[rows[0]]
+        entries_list = self._entries
+        first = entries_list[rows[0]]
         key = self._fold_keys[rows[0]]
         if len(rows) == 1:
             text = first.summary
             size = first.size
         else:
-            entries = [self._entries[r] for r in rows]
+            entries = [entries_list[r] for r in rows]
             size = sum(e.size for e in entries)
             if key is not None and key.startswith(TEXT_FOLD_PREFIX):
                 text = "".join(e.summary for e in entries)
@@ -566,7 +644,7 @@ class Timeline:
         _put_raw(record, "raw", raw, secrets)
         if spilled is not None:
             _put_raw(record, "compact", entry.raw, secrets)
-            if spilled.offset is None:
+            if spilled[0] is None:
                 record["dropped"] = True
         if entry.summary:
             record["summary"] = redact(entry.summary, secrets)
@@ -621,38 +699,43 @@ class Timeline:
         return len(records)
 
     def _append_record(self, record: dict[str, Any]) -> None:
-        row = len(self._entries)
         raw = record["raw"]
-        stored = raw
-        if "compact" in record:
-            compact = record["compact"]
-            data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
-            offset = None if record.get("dropped") else self._spill.put(data)
-            self._spilled[row] = _Spilled(offset, len(data), isinstance(raw, str))
-            if offset is None:
-                self.stats.dropped_frames += 1
-                self.stats.dropped_bytes += len(data)
-            else:
-                self.stats.spilled_frames += 1
-                self.stats.spilled_bytes += len(data)
-            stored = compact
-        entry = TimelineEntry(
-            record["seq"],
-            Direction(record["direction"]),
-            record["wall_time"],
-            record["mono_time"],
-            record["type"],
-            record["size"],
-            stored,
-            record.get("summary", ""),
-            record.get("call_id"),
-            record.get("error"),
-        )
-        self._next_seq = max(self._next_seq, entry.seq + 1)
-        self._entries.append(entry)
+        direction = Direction(record["direction"])
         key = record.get("fold_key")
-        self._fold_keys.append(key)
-        self._mark(row, self._fold(row, entry.direction, key))
+        with self._lock:
+            row = len(self._entries)
+            stored = raw
+            if "compact" in record:
+                compact = record["compact"]
+                data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
+                offset = None if record.get("dropped") else self._spill.put(data)
+                self._spilled[row] = (offset, len(data), isinstance(raw, str))
+                if offset is None:
+                    self.stats.dropped_frames += 1
+                    self.stats.dropped_bytes += len(data)
+                else:
+                    self.stats.spilled_frames += 1
+                    self.stats.spilled_bytes += len(data)
+                stored = compact
+            entry = TimelineEntry(
+                record["seq"],
+                direction,
+                record["wall_time"],
+                record["mono_time"],
+                record["type"],
+                record["size"],
+                stored,
+                record.get("summary", ""),
+                record.get("call_id"),
+                record.get("error"),
+            )
+            self._next_seq = max(self._next_seq, entry.seq + 1)
+            self._fold_keys.append(key)
+            grown = self._fold(row, direction, key)
+            self._entries.append(entry)  # published last, as in append()
+            schedule = self._mark(row, grown)
+        if schedule:
+            self._schedule(self.flush)
 
 
 def _haystack(entry: TimelineEntry) -> str:

@@ -37,7 +37,8 @@ from navtalk_desktop.core.responders.chain import error_output
 from navtalk_desktop.core.toolset_editor import EditorEvent, EditorEventKind, ToolSetEditor
 from navtalk_desktop.ui.call_card import CallCard, elide
 from navtalk_desktop.ui.session_bridge import SessionBridge
-from navtalk_desktop.ui.theme import colors
+from navtalk_desktop.ui.theme import ThemeColors, colors, use_plain_fusion
+from navtalk_desktop.ui.throttle import Throttle
 
 MODES = (
     ("manual", "Manual", "Calls wait for your answer (Ctrl+Shift+M)"),
@@ -94,6 +95,11 @@ class CallDesk(QWidget):
         self._editor = editor
         self._cards: dict[str, CallCard] = {}
         self._history: dict[str, QTreeWidgetItem] = {}
+        # Calls whose history row is still to be written: under load calls end hundreds
+        # of times a second, and each row change relayouts and repaints the tree, so
+        # rows are written in batches, a few times a second (see Throttle).
+        self._history_due: dict[str, FunctionCall] = {}
+        self._history_throttle = Throttle(self.flush_history, parent=self)
         self._calls: dict[str, FunctionCall] = {}
         # In auto mode most calls are answered within milliseconds, and building a card
         # (tens of widgets) for each one is what stalls the UI under load: a call gets
@@ -161,6 +167,13 @@ class CallDesk(QWidget):
         self.history.setToolTip(
             "Answered calls. Answer = received → answered; Resumed = answered → the avatar "
             "speaks again. Expand a row for every step."
+        )
+        # Under load rows arrive on every tick (see use_plain_fusion); no check boxes here.
+        use_plain_fusion(
+            self.history,
+            self.history.header(),
+            self.history.verticalScrollBar(),
+            self.history.horizontalScrollBar(),
         )
         header = self.history.header()
         header.setStretchLastSection(True)
@@ -263,7 +276,8 @@ class CallDesk(QWidget):
         return card
 
     def history_item(self, key: str) -> QTreeWidgetItem | None:
-        """The history row of an answered call."""
+        """The history row of an answered call (rows still due are written first)."""
+        self.flush_history()
         return self._history.get(key)
 
     def answer_next_with_quick_reply(self, n: int) -> bool:
@@ -325,7 +339,7 @@ class CallDesk(QWidget):
         elif call.state.is_open:
             self._add_card(call)
         else:
-            self._record_history(call)
+            self._queue_history(call)
 
     def _schedule_deferred(self) -> None:
         """Wake up when the oldest deferred call's card is due (dict order = arrival)."""
@@ -369,7 +383,7 @@ class CallDesk(QWidget):
             self._deferred.pop(call.key, None)
             if card is not None:
                 self._remove_card(call.key)
-            self._record_history(call)
+            self._queue_history(call)
             return
         if card is None and call.state.is_open and call.key not in self._deferred:
             card = self._add_card(call)
@@ -531,13 +545,36 @@ class CallDesk(QWidget):
                     card.set_quick_replies(replies)
 
     # ------------------------------------------------------------------ history
-    def _record_history(self, call: FunctionCall) -> None:
-        item = self._history.get(call.key)
-        if item is None:
-            item = QTreeWidgetItem()
-            self.history.insertTopLevelItem(0, item)
-            self._history[call.key] = item
+    def _queue_history(self, call: FunctionCall) -> None:
+        self._history_due[call.key] = call
+        self._history_throttle.request()
+
+    @Slot()
+    def flush_history(self) -> None:
+        """Write the history rows of calls that ended since the last batch, in one batch.
+
+        Runs through a throttle; :meth:`history_item` calls it too.
+        """
+        if not self._history_due:
+            return
+        due, self._history_due = self._history_due, {}
         theme = colors(self.palette())
+        new_items: list[QTreeWidgetItem] = []
+        for key, call in due.items():
+            item = self._history.get(key)
+            if item is None:
+                # Filled before it joins the tree: a detached item signals nothing.
+                item = QTreeWidgetItem()
+                self._history[key] = item
+                new_items.append(item)
+            self._fill_history_item(item, call, theme)
+        if new_items:
+            new_items.reverse()  # newest on top
+            self.history.insertTopLevelItems(0, new_items)
+
+    def _fill_history_item(
+        self, item: QTreeWidgetItem, call: FunctionCall, theme: ThemeColors
+    ) -> None:
         received = next((s for s in call.steps if s.name == "received"), None)
         stamp = time.strftime("%H:%M:%S", time.localtime(received.wall_time)) if received else ""
         output = call.output or ""
@@ -568,11 +605,14 @@ class CallDesk(QWidget):
         )
         item.takeChildren()
         start = call.received_at
+        muted = QColor(theme.muted_text)
+        steps = []
         for step in call.steps:
             offset = "" if start is None else f"+{step.mono_time - start:.3f} s"
             child = QTreeWidgetItem([offset, step.name, step.note])
-            child.setForeground(0, QColor(theme.muted_text))
-            item.addChild(child)
+            child.setForeground(0, muted)
+            steps.append(child)
+        item.addChildren(steps)
 
 
 def _detach(editor: ToolSetEditor, listener: Any, *args: Any) -> None:

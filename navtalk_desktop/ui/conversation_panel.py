@@ -28,21 +28,40 @@ from PySide6.QtWidgets import (
 
 from navtalk_desktop.ui.session_bridge import SessionBridge
 from navtalk_desktop.ui.text_fit import ElidedLabel
-from navtalk_desktop.ui.theme import colors
+from navtalk_desktop.ui.theme import colors, use_plain_fusion
+from navtalk_desktop.ui.throttle import Throttle
 
 _ROLE_TITLES = {"user": "You", "avatar": "Avatar", "typed": "You (typed)", "system": "Note"}
 
 
 @dataclass
 class _Bubble:
-    """One message: its body block and the text streamed into it so far.
+    """One message: its block and the text streamed into it so far.
 
-    The body is a single block (line breaks become line separators), so its extent is
-    the block's and a handle to it stays valid as text is inserted before it.
+    A message is a single block: its header line (role and time), a line separator, then
+    the body (whose line breaks become line separators too). So its extent is the
+    block's, a handle to it stays valid as text is inserted before it, and each message
+    costs one text layout.
     """
 
     block: QTextBlock
     text: str
+    body_offset: int
+    """Where the body starts, relative to the block."""
+
+
+@dataclass(frozen=True)
+class _BubbleFormats:
+    """How one role's messages look: built once per role, theme and font."""
+
+    title_text: str
+    block: QTextBlockFormat
+    title: QTextCharFormat
+    stamp: QTextCharFormat
+
+
+# Body text: the default character format (the block format gives the bubble its look).
+_PLAIN = QTextCharFormat()
 
 
 def _block_end(block: QTextBlock) -> int:
@@ -71,10 +90,12 @@ class MessageInput(QPlainTextEdit):
 class TranscriptView(QTextBrowser):
     """Chat-style transcript that grows incrementally.
 
-    Each message is a "bubble" (user on the right, avatar on the left): a header block and
-    a body block sharing a background. Deltas are inserted at the end of their bubble's
+    Each message is a "bubble" (user on the right, avatar on the left): one block with a
+    background, a header line and the body. Deltas are inserted at the end of their bubble's
     body block through a cursor, so a delta costs O(delta) and never re-lays-out the whole
-    document; interleaved streams stay in their own bubble.
+    document; interleaved streams stay in their own bubble. Under load a new bubble
+    starts thousands of times a second, so the formats of each role are built once (per
+    theme and font) and one cursor does every insert.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -85,6 +106,10 @@ class TranscriptView(QTextBrowser):
         self._bubbles: dict[tuple[str, str], _Bubble] = {}
         self._anonymous = 0
         self._batching = False
+        self._formats: dict[str, _BubbleFormats] = {}
+        # Every insert goes through this one cursor: each extra cursor on a document is
+        # one more position to adjust on every later insert.
+        self._cursor = QTextCursor(self.document())
         self.message_count = 0
 
     def append_delta(self, role: str, stream_id: str, text: str) -> None:
@@ -99,14 +124,15 @@ class TranscriptView(QTextBrowser):
         """Close the bubble of (role, stream) with its complete text."""
         bubble = self._bubbles.pop((role, stream_id), None)
         if bubble is None:
-            bubble = self._new_bubble(role)
+            self._append_message(role, text)
+            return
         if text and text != bubble.text:
             if text.startswith(bubble.text):
                 self._insert(bubble, text[len(bubble.text) :])
             else:
                 # The server's final text differs from the streamed deltas: it wins.
-                cursor = QTextCursor(self.document())
-                cursor.setPosition(bubble.block.position())
+                cursor = self._cursor
+                cursor.setPosition(bubble.block.position() + bubble.body_offset)
                 cursor.setPosition(_block_end(bubble.block), QTextCursor.MoveMode.KeepAnchor)
                 cursor.removeSelectedText()
                 bubble.text = ""
@@ -146,6 +172,12 @@ class TranscriptView(QTextBrowser):
         self._bubbles.clear()
         self.message_count = 0
         self.clear()
+        self._cursor = QTextCursor(self.document())
+
+    def changeEvent(self, event: QEvent) -> None:  # Qt override
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange):
+            self._formats.clear()  # new bubbles take the new colours and sizes
+        super().changeEvent(event)
 
     def _colours(self, role: str) -> tuple[QColor, QColor]:
         theme = colors(self.palette())
@@ -160,8 +192,10 @@ class TranscriptView(QTextBrowser):
             accent = QColor(theme.muted_text)
         return background, accent
 
-    def _new_bubble(self, role: str) -> _Bubble:
-        at_bottom = not self._batching and self._at_bottom()
+    def _bubble_formats(self, role: str) -> _BubbleFormats:
+        formats = self._formats.get(role)
+        if formats is not None:
+            return formats
         background, accent = self._colours(role)
         # Blocks, not one QTextFrame per message: with frames every insert costs
         # O(number of messages) (QTextFrame::firstPosition/lastPosition scans).
@@ -169,28 +203,52 @@ class TranscriptView(QTextBrowser):
         block_format.setBackground(background)
         block_format.setLeftMargin(66 if role in ("user", "typed") else 6)
         block_format.setRightMargin(6 if role in ("user", "typed") else 66)
-        cursor = QTextCursor(self.document())
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        header_format = QTextBlockFormat(block_format)
-        header_format.setTopMargin(6)
-        if self.message_count or cursor.block().text():
-            cursor.insertBlock(header_format)
-        else:  # an empty document still has its first block: use it
-            cursor.setBlockFormat(header_format)
-        header = QTextCharFormat()
-        header.setForeground(accent)
-        header.setFontWeight(QFont.Weight.Bold)
-        header.setFontPointSize(max(7.0, self.font().pointSizeF() * 0.85))
-        cursor.insertText(f"{_ROLE_TITLES.get(role, role)}  ", header)
+        block_format.setTopMargin(6)
+        block_format.setBottomMargin(6)
+        title = QTextCharFormat()
+        title.setForeground(accent)
+        title.setFontWeight(QFont.Weight.Bold)
+        title.setFontPointSize(max(7.0, self.font().pointSizeF() * 0.85))
         stamp = QTextCharFormat()
         stamp.setForeground(QColor(colors(self.palette()).muted_text))
         stamp.setFontPointSize(max(7.0, self.font().pointSizeF() * 0.8))
-        cursor.insertText(time.strftime("%H:%M:%S"), stamp)
-        body_format = QTextBlockFormat(block_format)
-        body_format.setBottomMargin(6)
-        cursor.insertBlock(body_format, QTextCharFormat())
+        formats = _BubbleFormats(f"{_ROLE_TITLES.get(role, role)}  ", block_format, title, stamp)
+        self._formats[role] = formats
+        return formats
+
+    def _start_message(self, role: str) -> int:
+        """Begin a message at the end: its block and header line; returns the header's length.
+
+        Every call into Qt here counts: with the session on the engine thread each one
+        may wait for the GIL, and under load thousands of messages start a second.
+        """
+        formats = self._bubble_formats(role)
+        cursor = self._cursor
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        if self.message_count or cursor.block().length() > 1:
+            cursor.insertBlock(formats.block)
+        else:  # an empty document still has its first block: use it
+            cursor.setBlockFormat(formats.block)
+        cursor.insertText(formats.title_text, formats.title)
+        # The line separator ends the header line; the body follows in the same block.
+        stamp = time.strftime("%H:%M:%S") + "\u2028"
+        cursor.insertText(stamp, formats.stamp)
         self.message_count += 1
-        bubble = _Bubble(block=cursor.block(), text="")
+        return len(formats.title_text) + len(stamp)
+
+    def _append_message(self, role: str, text: str) -> None:
+        """Add a whole message at the end (no handle kept: nothing streams into it)."""
+        at_bottom = not self._batching and self._at_bottom()
+        self._start_message(role)
+        if text:
+            self._cursor.insertText(text.replace("\n", "\u2028"), _PLAIN)
+        if at_bottom:
+            self._scroll_to_bottom()
+
+    def _new_bubble(self, role: str) -> _Bubble:
+        at_bottom = not self._batching and self._at_bottom()
+        header = self._start_message(role)
+        bubble = _Bubble(block=self._cursor.block(), text="", body_offset=header)
         if at_bottom:
             self._scroll_to_bottom()
         return bubble
@@ -199,9 +257,9 @@ class TranscriptView(QTextBrowser):
         if not text:
             return
         at_bottom = not self._batching and self._at_bottom()
-        cursor = QTextCursor(self.document())
+        cursor = self._cursor
         cursor.setPosition(_block_end(bubble.block))
-        cursor.insertText(text.replace("\n", "\u2028"), QTextCharFormat())
+        cursor.insertText(text.replace("\n", "\u2028"), _PLAIN)
         bubble.text += text
         if at_bottom:
             self._scroll_to_bottom()
@@ -240,10 +298,19 @@ class ConversationPanel(QWidget):
         self._queue: list[tuple[bool, str, str, str]] = []
         # What the activity line shows now, so unchanged updates cost nothing.
         self._activity_shown: tuple[str, ...] | None = None
+        # While the avatar keeps speaking the line's ids change with every response, up
+        # to thousands of times a second: the tick refreshes it through a throttle.
+        self._activity_throttle = Throttle(self._update_activity, parent=self)
 
         self.transcript = TranscriptView(self)
         self.transcript.setObjectName("transcript")
         self.transcript.setToolTip("What the user said and what the avatar answered, live.")
+        # Repainted on every tick while a response streams (see use_plain_fusion).
+        use_plain_fusion(
+            self.transcript,
+            self.transcript.verticalScrollBar(),
+            self.transcript.horizontalScrollBar(),
+        )
 
         # Response ids are long: the line elides instead of widening the dock.
         self.activity = ElidedLabel(parent=self)
@@ -340,8 +407,11 @@ class ConversationPanel(QWidget):
 
     @Slot(str, str, str)
     def _on_bridge_transcript_delta(self, role: str, response_id: str, text: str) -> None:
-        self._queue.append((True, role, response_id, text))
-        self._bridge.request_ui_tick()
+        # Once per delta frame: only the first change since the last flush asks for a tick.
+        queue = self._queue
+        queue.append((True, role, response_id, text))
+        if len(queue) == 1:
+            self._bridge.request_ui_tick()
 
     @Slot(str, str, str)
     def _on_bridge_transcript_done(self, role: str, response_id: str, text: str) -> None:
@@ -354,7 +424,8 @@ class ConversationPanel(QWidget):
 
         Runs on the bridge's ui_tick; call it directly to see the panel up to date.
         """
-        self._update_activity()
+        if tuple(self._active) != self._activity_shown:
+            self._activity_throttle.request()
         if not self._queue:
             return
         queue, self._queue = self._queue, []
@@ -366,6 +437,11 @@ class ConversationPanel(QWidget):
                     pending.setdefault(key, []).append(text)
                     continue
                 parts = pending.pop(key, None)
+                if parts and self.transcript.bubble_text(role, response_id) is None:
+                    # Started and finished within one tick (the rule under load): one
+                    # whole message, written in one go; the final text wins, as below.
+                    self.transcript.finish(role, response_id, text or "".join(parts))
+                    continue
                 if parts:
                     self.transcript.append_delta(role, response_id, "".join(parts))
                 self.transcript.finish(role, response_id, text)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
@@ -21,11 +23,14 @@ from PySide6.QtWidgets import (
 
 from navtalk_desktop.core.calls import CallState
 from navtalk_desktop.ui.notifications import LEVELS, NotificationCenter
-from navtalk_desktop.ui.session_bridge import SessionBridge
 from navtalk_desktop.ui.shortcuts import SHORTCUTS, overview_html, quick_reply_sequence
 from navtalk_desktop.ui.status_bar import SessionStatusBar, describe_state
-from navtalk_desktop.ui.tasks import TaskRunner
-from navtalk_desktop.ui.theme import ThemeManager
+
+# Annotations only: the window itself needs neither asyncio (tasks) nor the session stack.
+if TYPE_CHECKING:
+    from navtalk_desktop.ui.session_bridge import SessionBridge
+    from navtalk_desktop.ui.tasks import TaskRunner
+    from navtalk_desktop.ui.theme import ThemeManager
 
 log = logging.getLogger(__name__)
 
@@ -40,14 +45,22 @@ class MainWindow(QMainWindow):
     Build it, then :meth:`attach` the session bridge and the panels; every action and
     shortcut is created here from :data:`~navtalk_desktop.ui.shortcuts.SHORTCUTS`.
 
+    A panel that is hidden at first (the Tools tab behind the Timeline) can be attached as
+    a builder: its dock and tab exist at once, the panel itself is built when its dock is
+    first shown or when :meth:`ensure_panel` asks for it, so it costs no start-up time.
+
     Signals:
         quit_requested(): the user closed the window or chose Quit; the app shuts down.
         example_requested(str): the user chose a bundled example tool set (its key) in
             the Examples menu; the app starts its services and opens it.
+        first_painted(): the window has been painted for the first time (emitted once,
+            just after that paint): work the first screen does not need can start now
+            without delaying it.
     """
 
     quit_requested = Signal()
     example_requested = Signal(str)
+    first_painted = Signal()
 
     def __init__(self, tasks: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -63,6 +76,8 @@ class MainWindow(QMainWindow):
         )
         self.docks: dict[str, QDockWidget] = {}
         self.panels: dict[str, QWidget] = {}
+        # key -> builder of a panel whose dock holds a placeholder until it is needed.
+        self._deferred: dict[str, Callable[[], QWidget]] = {}
         self.bridge: SessionBridge | None = None
         self.theme_manager: ThemeManager | None = None
         self.notifications = NotificationCenter(self)
@@ -71,6 +86,9 @@ class MainWindow(QMainWindow):
         self._help: QDialog | None = None
         self._needs_sizing = False
         self._restored = False
+        self._painted = False
+        # Watches for the first paint only; removed once it was seen.
+        self.installEventFilter(self)
         self.actions_by_key: dict[str, QAction] = {}
         self.example_actions: list[QAction] = []
         self._create_actions()
@@ -196,6 +214,73 @@ class MainWindow(QMainWindow):
         ``scrollable`` puts the panel in a scroll area, so a wide editor scrolls inside a
         narrow dock instead of forcing the whole window wider than the screen.
         """
+        dock = self._add_dock(key, title, widget, area, scrollable=scrollable)
+        self.panels[key] = widget
+        return dock
+
+    def add_deferred_panel(
+        self,
+        key: str,
+        title: str,
+        build: Callable[[], QWidget],
+        area: Qt.DockWidgetArea,
+        *,
+        scrollable: bool = False,
+    ) -> QDockWidget:
+        """Like :meth:`add_panel`, but ``build()`` makes the panel only when it is needed.
+
+        The dock (with its tab, menu entry and place in saved layouts) exists at once and
+        holds an empty placeholder. The panel is built the first time the dock becomes
+        visible (so a layout that shows it at start-up gets it before the first paint)
+        or when :meth:`ensure_panel` asks for it, whichever comes first.
+        """
+        placeholder = QWidget()
+        placeholder.setObjectName(f"placeholder_{key}")
+        dock = self._add_dock(key, title, placeholder, area, scrollable=scrollable)
+        self._deferred[key] = build
+        dock.visibilityChanged.connect(partial(self._on_deferred_dock_visible, key))
+        return dock
+
+    def _on_deferred_dock_visible(self, key: str, visible: bool) -> None:
+        if visible:
+            self.ensure_panel(key)
+
+    def ensure_panel(self, key: str) -> QWidget | None:
+        """The panel ``key``, building a deferred one now; None if there is no such panel."""
+        panel = self.panels.get(key)
+        if panel is not None:
+            return panel
+        build = self._deferred.pop(key, None)
+        if build is None:
+            return None
+        try:
+            panel = build()
+        except BaseException:
+            self._deferred[key] = build  # the next request tries again
+            raise
+        dock = self.docks[key]
+        scroll = dock.widget()
+        if isinstance(scroll, QScrollArea):
+            scroll.setWidget(panel)  # deletes the placeholder
+        else:
+            if scroll is not None:
+                scroll.deleteLater()
+            dock.setWidget(panel)
+        self.panels[key] = panel
+        signal = getattr(panel, "notification_requested", None)
+        if signal is not None:
+            signal.connect(self._on_panel_notification_requested)
+        return panel
+
+    def _add_dock(
+        self,
+        key: str,
+        title: str,
+        widget: QWidget,
+        area: Qt.DockWidgetArea,
+        *,
+        scrollable: bool,
+    ) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{key}")
         if scrollable:
@@ -214,7 +299,6 @@ class MainWindow(QMainWindow):
         )
         self.addDockWidget(area, dock)
         self.docks[key] = dock
-        self.panels[key] = widget
         toggle = dock.toggleViewAction()
         toggle.setText(title)
         self.panels_menu.addAction(toggle)
@@ -229,8 +313,14 @@ class MainWindow(QMainWindow):
         call_desk: Any = None,
         conversation: Any = None,
         tools: Any = None,
+        build_tools: Callable[[], QWidget] | None = None,
     ) -> None:
-        """Place the panels in their default layout and wire actions, status and notices."""
+        """Place the panels in their default layout and wire actions, status and notices.
+
+        ``build_tools`` attaches the tool editor deferred (see :meth:`add_deferred_panel`)
+        in place of a built ``tools`` panel: in the default layout its tab is behind the
+        Timeline's, so it need not be built before the window is first shown.
+        """
         self.bridge = bridge
         left = Qt.DockWidgetArea.LeftDockWidgetArea
         right = Qt.DockWidgetArea.RightDockWidgetArea
@@ -249,10 +339,13 @@ class MainWindow(QMainWindow):
             anchor = self.docks.get("call_desk") or self.docks.get("timeline")
             if anchor is not None:
                 self.splitDockWidget(anchor, self.docks["conversation"], Qt.Orientation.Vertical)
-        if tools is not None:
+        if tools is not None or build_tools is not None:
             # The tool editor needs room like the timeline does: they share the middle.
             # Tabify last: splitting a tabbed dock would add a tab instead of a neighbour.
-            self.add_panel("tools", "Tools", tools, right, scrollable=True)
+            if tools is not None:
+                self.add_panel("tools", "Tools", tools, right, scrollable=True)
+            elif build_tools is not None:
+                self.add_deferred_panel("tools", "Tools", build_tools, right, scrollable=True)
             if timeline is not None:
                 self.tabifyDockWidget(self.docks["timeline"], self.docks["tools"])
                 self.docks["timeline"].raise_()
@@ -304,6 +397,19 @@ class MainWindow(QMainWindow):
             self._needs_sizing = False
             # After the first layout pass: resizeDocks before it is settled is ignored.
             QTimer.singleShot(0, self._first_layout)
+
+    @property
+    def painted(self) -> bool:
+        """Whether the window has been painted (``first_painted`` was emitted or is due)."""
+        return self._painted
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # Qt override
+        if watched is self and event.type() == QEvent.Type.Paint and not self._painted:
+            self._painted = True
+            self.removeEventFilter(self)
+            # After this paint has finished, not inside it.
+            QTimer.singleShot(0, self, self.first_painted.emit)
+        return super().eventFilter(watched, event)
 
     @Slot()
     def _first_layout(self) -> None:

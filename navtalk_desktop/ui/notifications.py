@@ -131,7 +131,10 @@ class NotificationCenter(QObject):
         self._host = host
         self._toasts: list[Toast] = []
         self.history: list[Notification] = []
-        host.installEventFilter(self)
+        # The filter (for the host's resizes) is installed only while toasts show: the
+        # host is the main window, and a Python filter on it is entered for every event
+        # it gets, dozens per second while a session streams.
+        self._filtering = False
 
     @property
     def visible_toasts(self) -> list[Toast]:
@@ -184,12 +187,19 @@ class NotificationCenter(QObject):
         self._layout()
 
     def _layout(self) -> None:
+        visible = self.visible_toasts
+        if bool(visible) != self._filtering:
+            self._filtering = bool(visible)
+            if visible:
+                self._host.installEventFilter(self)
+            else:
+                self._host.removeEventFilter(self)
         margin = 16
         bottom = self._host.height() - margin
         status = getattr(self._host, "statusBar", None)
         if callable(status):
             bottom -= status().height()
-        for toast in reversed(self.visible_toasts):
+        for toast in reversed(visible):
             toast.adjustSize()
             height = toast.sizeHint().height()
             toast.setGeometry(

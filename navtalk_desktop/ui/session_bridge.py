@@ -1,15 +1,32 @@
 """SessionBridge: the Qt face of the core Session and its automatic-answer dispatcher.
 
-Core objects know nothing about Qt. The bridge listens to the Session (its callbacks
-arrive on the loop thread, which under qasync is the GUI thread, so it emits Qt signals
-directly) and starts every coroutine through the app's :class:`TaskRunner`, so widgets
-never touch asyncio themselves.
+Core objects know nothing about Qt. In the app the session, its transport and the
+dispatcher live on an engine thread (:class:`~navtalk_desktop.core.engine_thread.EngineThread`)
+so that painting and model updates on the GUI thread never delay an answer. The bridge is
+the only way between the two threads:
+
+* GUI → engine: every coroutine runs on the engine loop and is awaited on the GUI loop by a
+  task of the app's :class:`TaskRunner` (which owns and reports it); setters are handed
+  over with ``call_soon``, in order.
+* engine → GUI: session and dispatcher callbacks (and the timeline's change
+  notifications) are queued on the engine thread and delivered on the GUI thread in
+  order, one wake-up per batch; only there are the bridge's Qt signals emitted. PySide6
+  would call Python slots directly in the emitting thread, so no signal is ever emitted on
+  the engine thread.
+
+Objects the GUI reads directly (the call book, calls, dispatch records) may be a little
+ahead of the signals already delivered; :attr:`SessionBridge.state` is not: it is the
+state as of the last ``state_changed``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
 import logging
+import weakref
+from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -17,6 +34,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from navtalk_desktop.core.calls import CallBook, CallState, FunctionCall
 from navtalk_desktop.core.dispatcher import Dispatcher, DispatchMode, DispatchRecord
+from navtalk_desktop.core.engine_thread import Engine, EngineStoppedError, InlineEngine
 from navtalk_desktop.core.ports import SecretStore, SecretStoreUnavailable, TransportFactory
 from navtalk_desktop.core.profile import ConnectionProfile
 from navtalk_desktop.core.session import Session, SessionState, StateChange, Transcript
@@ -35,7 +53,115 @@ UI_TICK_MS = 50
 
 # Built by app.py: given the bridge's session, an object that answers its calls
 # through responder chains (core.dispatcher). Injected: its responders need infra ports.
+# It is called on the GUI thread; the dispatcher then runs on the bridge's engine.
 DispatcherFactory = Callable[[Session], Dispatcher]
+
+
+class _Source:
+    """Where queued callbacks come from; the GUI drops them once the source is retired.
+
+    A replaced session (or a stopped dispatcher) may still report something on the engine
+    thread before it hears that nobody listens any more: such callbacks must not reach
+    the panels, which already show the new session.
+    """
+
+    __slots__ = ("active",)
+
+    def __init__(self) -> None:
+        self.active = True
+
+
+_ALWAYS = _Source()  # the timeline's notifications: it outlives sessions
+
+
+class _GuiQueue:
+    """Callbacks from the engine thread, delivered on the GUI thread in order and in batches.
+
+    ``post`` may be called on any thread. The first post after a delivery wakes the GUI
+    loop once, and that delivery runs everything queued until then: under load (thousands
+    of frames a second) one wake-up per batch instead of one per event.
+
+    On the engine thread the wake-up is deferred by ``WAKE_DELAY_S`` on the engine's own
+    loop rather than done inside ``post``: waking the GUI loop (qasync emits a Qt signal
+    across threads) costs ~20 µs, and up to the interpreter's switch interval when the GUI
+    thread grabs the GIL meanwhile. Done inside ``post`` it would sit between a function
+    call frame and its automatic answer; deferred, the answer is on the wire first.
+    """
+
+    WAKE_DELAY_S = 0.001
+
+    def __init__(self) -> None:
+        self._items: deque[tuple[_Source, Callable[..., None], tuple[Any, ...]]] = deque()
+        self._wake_pending = False  # a wake-up from another thread is on its way
+        self._gui_pending = False  # a delivery was scheduled on the GUI thread itself
+        # Weak: the engine keeps this queue alive (through the session's listener and the
+        # timeline), and the last reference to a qasync loop must not go away on the
+        # engine thread, which would destroy its Qt timers on the wrong thread.
+        self._loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The GUI thread's loop (None until known, or once it is gone)."""
+        return self._loop() if self._loop is not None else None
+
+    @loop.setter
+    def loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = weakref.ref(loop)
+
+    def post(self, source: _Source, handler: Callable[..., None], *args: Any) -> None:
+        """Queue ``handler(*args)`` for the GUI thread (dropped if ``source`` retires first)."""
+        # No lock: deque.append/popleft are atomic, and deliver() clears the flags *before*
+        # draining, so an item appended while a flag still reads True is drained by the
+        # delivery that is about to run, and one appended after it was cleared wakes anew.
+        self._items.append((source, handler, args))
+        gui = self.loop
+        try:
+            here: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
+        if gui is None or here is gui:
+            # The GUI thread itself (an inline engine; the timeline appended to by the
+            # GUI), or no loop known yet, so nothing runs elsewhere either.
+            if not self._gui_pending:
+                self._gui_pending = True
+                if here is None:
+                    self.deliver()
+                else:
+                    here.call_soon(self.deliver)
+            return
+        if not self._wake_pending:
+            self._wake_pending = True
+            if here is None:
+                self._wake()
+            else:
+                here.call_later(self.WAKE_DELAY_S, self._wake)
+
+    def schedule(self, callback: Callable[[], None]) -> None:
+        """The timeline's ``schedule``: its flushes join the batch, in order with events."""
+        self.post(_ALWAYS, callback)
+
+    def _wake(self) -> None:
+        loop = self.loop
+        try:
+            if loop is None:
+                raise RuntimeError("the GUI loop is gone")
+            loop.call_soon_threadsafe(self.deliver)
+        except RuntimeError:  # the GUI loop is closed: the app is gone
+            log.debug("GUI loop closed; %d queued callbacks dropped", len(self._items))
+
+    def deliver(self) -> None:
+        """Run every queued callback (GUI thread)."""
+        self._wake_pending = False
+        self._gui_pending = False
+        items = self._items
+        while items:
+            source, handler, args = items.popleft()
+            if not source.active:
+                continue
+            try:
+                handler(*args)
+            except Exception:  # a slot's bug must not stop the rest (as Session._emit)
+                log.exception("session bridge callback %r failed", handler)
 
 
 class SessionSecrets:
@@ -95,12 +221,17 @@ class SessionBridge(QObject):
         transport_factory: new transport per connection (infra, injected by app.py).
         secrets: the keychain port (infra, injected by app.py); None: no keychain at all.
         tasks: runs every coroutine the bridge starts.
-        timeline: the frame store (a new one by default).
+        timeline: the frame store (a new one by default, whose change notifications
+            reach its listeners on the GUI thread; one passed in must do the same when
+            ``engine`` is a thread).
         tools: tools to register.
         toolset: tools with their responder chains (its enabled tools are registered).
         dispatcher_factory: builds the automatic-answer dispatcher for a session.
         simulator_url: WebSocket URL of the in-process simulator, used by profiles with
             ``local_simulator`` set (see also :meth:`expect_simulator`).
+        engine: where the session, its transport and the dispatcher run. The app passes
+            an :class:`~navtalk_desktop.core.engine_thread.EngineThread` (and stops it
+            after :meth:`close`); by default they run inline on the GUI loop.
 
     Signals:
         state_changed(str, str): the connection state's name (``SessionState`` value:
@@ -154,13 +285,17 @@ class SessionBridge(QObject):
         toolset: ToolSet | None = None,
         dispatcher_factory: DispatcherFactory | None = None,
         simulator_url: str | None = None,
+        engine: Engine | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
+        self._engine: Engine = engine if engine is not None else InlineEngine()
+        self._queue = _GuiQueue()
+        self._remember_gui_loop()
         self._transport_factory = transport_factory
         self._secrets = SessionSecrets(secrets)
         self._tasks = tasks
-        self._timeline = timeline if timeline is not None else Timeline()
+        self._timeline = timeline if timeline is not None else self._new_timeline()
         self._toolset = toolset
         if tools is None and toolset is not None:
             tools = toolset.definitions()
@@ -176,8 +311,12 @@ class SessionBridge(QObject):
         self._connect_deferred = False
         self._active_responses: set[str] = set()
         self._reviewing = False
-        self._listener = _SessionListener(self)
-        self._dispatch_listener = _DispatchListener(self)
+        # The GUI's view of the connection: the state of the last state_changed delivered
+        # (the session itself, on the engine thread, may already be further).
+        self._state = SessionState.IDLE
+        self._connects_pending = 0
+        self._listener: _SessionListener | None = None
+        self._dispatch_listener: _DispatchListener | None = None
         # One timer for every view that streams: under load frames arrive thousands of
         # times a second, and each view repainting per frame is what starves the loop.
         self._ui_timer = QTimer(self)
@@ -229,8 +368,16 @@ class SessionBridge(QObject):
 
     @property
     def dispatcher(self) -> Dispatcher | None:
-        """The automatic-answer dispatcher of the current session, if app.py provided one."""
+        """The automatic-answer dispatcher of the current session, if app.py provided one.
+
+        It runs on :attr:`engine`: read it, but hand calls into it to the engine.
+        """
         return self._dispatcher
+
+    @property
+    def engine(self) -> Engine:
+        """Where the session and the dispatcher run."""
+        return self._engine
 
     @property
     def toolset(self) -> ToolSet | None:
@@ -243,18 +390,19 @@ class SessionBridge(QObject):
 
     @property
     def state(self) -> str:
-        """Name of the session's connection state (``SessionState`` value)."""
-        return self._session.state.value
+        """Name of the connection state as of the last ``state_changed`` (``SessionState`` value)."""
+        return self._state.value
 
     @property
     def is_active(self) -> bool:
-        """Whether the session is connecting, connected or reconnecting."""
-        return self._session.state.is_active
+        """Whether the session is connecting, connected or reconnecting (or a connect is on
+        its way to the engine)."""
+        return self._state.is_active or self._connects_pending > 0
 
     @property
     def is_live(self) -> bool:
-        """Whether frames can be sent now."""
-        return self._session.state.is_live
+        """Whether frames can be sent now (as of the last ``state_changed``)."""
+        return self._state.is_live
 
     @property
     def simulator_url(self) -> str | None:
@@ -326,13 +474,13 @@ class SessionBridge(QObject):
     def set_tools(self, tools: list[ToolDefinition]) -> None:
         """Replace the tools sent at registration (takes effect on the next registration)."""
         self._tools = list(tools)
-        self._session.set_tools(list(tools))
+        self._on_engine(self._session.set_tools, list(tools))
 
     def set_toolset(self, toolset: ToolSet) -> None:
         """Use ``toolset``: its enabled tools are registered, its chains answer new calls."""
         self._toolset = toolset
         if self._dispatcher is not None:
-            self._dispatcher.set_toolset(toolset)
+            self._on_engine(self._dispatcher.set_toolset, toolset)
         self.set_tools(toolset.definitions())
 
     def set_answer_mode(self, mode: str) -> None:
@@ -393,17 +541,32 @@ class SessionBridge(QObject):
         if ready is not None and self._profile.local_simulator:
             if not self._connect_deferred:
                 self._connect_deferred = True
-                self._start(self._connect_when_simulator_ready(ready), "Connect", "session-connect")
+                # Waits on the GUI loop (the simulator's future lives there).
+                self._tasks.start(
+                    self._guard(self._connect_when_simulator_ready(ready), "Connect"),
+                    name="session-connect",
+                )
             return
         if self._reviewing:
             self._reviewing = False
-            self._swap_timeline(Timeline())
+            self._swap_timeline(self._new_timeline())
         elif self._session.profile != self.effective_profile():
             self._replace_session()
-        self._start(self._session.connect(), "Connect", "session-connect")
+        task = self._start(self._session.connect(), "Connect", "session-connect")
+        if task is not None:
+            # Until the engine reports a state, the GUI still counts the session as active
+            # (a second click disconnects instead of connecting twice).
+            self._connects_pending += 1
+            task.add_done_callback(self._connect_finished)
+
+    def _connect_finished(self, task: asyncio.Task[Any]) -> None:
+        del task
+        self._connects_pending -= 1
 
     def disconnect_session(self) -> None:
         """Disconnect (in the background); open calls become abandoned."""
+        if self._reviewing and not self.is_active:
+            return  # nothing to close, and the recording under review must stay as opened
         self._start(self._session.disconnect(), "Disconnect", "session-disconnect")
 
     def send_text(self, text: str) -> None:
@@ -437,7 +600,7 @@ class SessionBridge(QObject):
     def reject_draft(self, key: str) -> None:
         """Discard a call's draft; the call waits for a manual answer."""
         if self._dispatcher is not None:
-            self._dispatcher.reject(key)
+            self._start(_reject(self._dispatcher, key), "Rejecting the draft", f"reject-{key}")
 
     def run_responders(self, key: str) -> None:
         """Run the call's responder chain now (e.g. for a call waiting in manual mode)."""
@@ -447,23 +610,67 @@ class SessionBridge(QObject):
         self._start(self._dispatcher.run_now(key), "Running the responders", f"run-{key}")
 
     async def close(self) -> None:
-        """Stop the dispatcher and disconnect (app shutdown)."""
+        """Stop the dispatcher and disconnect (app shutdown), on the engine.
+
+        State changes of the disconnect are delivered as usual. The engine itself keeps
+        running: whoever passed it in stops it afterwards.
+        """
         dispatcher, self._dispatcher = self._dispatcher, None
-        if dispatcher is not None:
-            dispatcher.remove_listener(self._dispatch_listener)
-            await dispatcher.stop()
-        if self.is_active:
-            await self._session.disconnect()
+        listener, self._dispatch_listener = self._dispatch_listener, None
+        if listener is not None:
+            listener.source.active = False
+        try:
+            work = self._engine.run(
+                _close_on_engine(self._session, dispatcher, listener), name="session-close"
+            )
+        except EngineStoppedError:
+            return  # stopping the engine cancelled everything already
+        await asyncio.wrap_future(work)
 
     # ------------------------------------------------------------------ internals
-    def _start(self, coro: Coroutine[Any, Any, Any], what: str, name: str) -> None:
-        self._tasks.start(self._guard(coro, what), name=name)
+    def _remember_gui_loop(self) -> None:
+        # The bridge is built and used on the GUI thread: the loop running here is where
+        # the engine's callbacks are delivered.
+        with contextlib.suppress(RuntimeError):  # no loop yet: the first action finds it
+            self._queue.loop = asyncio.get_running_loop()
 
-    async def _guard(self, coro: Coroutine[Any, Any, Any], what: str) -> None:
+    def _new_timeline(self) -> Timeline:
+        # The session appends on the engine thread; the timeline's listeners (models)
+        # must hear about it on the GUI thread, batched with the session's callbacks.
+        return Timeline(schedule=self._queue.schedule)
+
+    def _on_engine(self, callback: Callable[..., object], *args: Any) -> None:
+        """Hand a synchronous call into the session or dispatcher to the engine, in order."""
+        try:
+            self._engine.call_soon(callback, *args)
+        except EngineStoppedError:
+            log.debug("engine stopped; %r not applied", callback)
+
+    def _start(
+        self, coro: Coroutine[Any, Any, Any], what: str, name: str
+    ) -> asyncio.Task[Any] | None:
+        """Run ``coro`` on the engine; a TaskRunner task on the GUI loop awaits and reports it."""
+        self._remember_gui_loop()
+        try:
+            work = self._engine.run(coro, name=name)
+        except EngineStoppedError:
+            self.error_reported.emit(f"{what} failed: the session has been shut down")
+            return None
+        task = self._tasks.start(self._guard(work, what), name=name)
+        # Cancelled before it even started (shutdown): the engine's work stops too.
+        task.add_done_callback(lambda _task: work.cancel())
+        return task
+
+    async def _guard(
+        self, work: Coroutine[Any, Any, Any] | concurrent.futures.Future[Any], what: str
+    ) -> None:
         # Errors become a notification instead of an unhandled task failure: the user
         # should read "Connect failed: …", not a traceback. Session messages are redacted.
         try:
-            await coro
+            if isinstance(work, concurrent.futures.Future):
+                await asyncio.wrap_future(work)
+            else:
+                await work
         except Exception as error:  # noqa: BLE001  (shown to the user, then logged)
             message = getattr(error, "message", None) or str(error) or type(error).__name__
             log.warning("%s failed: %s", what, message)
@@ -477,12 +684,19 @@ class SessionBridge(QObject):
         old.close()
 
     def _replace_session(self) -> None:
-        self._session.remove_listener(self._listener)
+        # Only while inactive: the old session has nothing left to say, and whatever it
+        # still queued is dropped (the panels start fresh with profile_changed).
+        if self._listener is not None:
+            self._listener.source.active = False
+            self._on_engine(self._session.remove_listener, self._listener)
         self._session = self._build_session()
+        self._state = self._session.state
         self._active_responses.clear()
         self.profile_changed.emit()
 
     def _build_session(self) -> Session:
+        # Built on the GUI thread: nothing runs on the new objects until work for them is
+        # handed to the engine (asyncio primitives bind to a loop on first use).
         self._close_dispatcher()
         profile = self.effective_profile()
         session = Session(
@@ -493,29 +707,52 @@ class SessionBridge(QObject):
             list(self._tools),
             license=SIMULATOR_LICENSE if profile.local_simulator else None,
         )
+        self._listener = _SessionListener(self, self._queue)
         session.add_listener(self._listener)
         if self._dispatcher_factory is not None:
             dispatcher = self._dispatcher_factory(session)
             if self._toolset is not None:
                 dispatcher.set_toolset(self._toolset)
+            self._dispatch_listener = _DispatchListener(self, self._queue)
             dispatcher.add_listener(self._dispatch_listener)
             dispatcher.start()
+            dispatcher.set_mode(DispatchMode(self._answer_mode))
             self._dispatcher = dispatcher
-            self._apply_mode()
         return session
 
     def _apply_mode(self) -> None:
         if self._dispatcher is not None:
-            self._dispatcher.set_mode(DispatchMode(self._answer_mode))
+            self._on_engine(self._dispatcher.set_mode, DispatchMode(self._answer_mode))
 
     def _close_dispatcher(self) -> None:
         dispatcher, self._dispatcher = self._dispatcher, None
+        listener, self._dispatch_listener = self._dispatch_listener, None
         if dispatcher is not None:
-            dispatcher.remove_listener(self._dispatch_listener)
-            self._tasks.start(dispatcher.stop(), name="dispatcher-stop")
+            if listener is not None:
+                listener.source.active = False
+            self._start(_stop_dispatcher(dispatcher, listener), "Stopping", "dispatcher-stop")
 
-    # Listener callbacks (loop thread == GUI thread under qasync).
+    # Listener callbacks, delivered on the GUI thread by the queue.
+    def _emit_call_received(self, key: str) -> None:
+        self.call_received.emit(key)
+
+    def _emit_call_updated(self, key: str) -> None:
+        self.call_updated.emit(key)
+
+    def _emit_call_overdue(self, key: str) -> None:
+        self.call_overdue.emit(key)
+
+    def _emit_warning(self, message: str) -> None:
+        self.warning_reported.emit(message)
+
+    def _emit_error(self, message: str) -> None:
+        self.error_reported.emit(message)
+
+    def _emit_dispatch_changed(self, key: str) -> None:
+        self.dispatch_changed.emit(key)
+
     def _on_state(self, change: StateChange) -> None:
+        self._state = change.state
         if not change.state.is_live:
             for response_id in sorted(self._active_responses):
                 self.response_finished.emit(response_id)
@@ -539,42 +776,80 @@ class SessionBridge(QObject):
             self.transcript_delta.emit(transcript.role, response_id, transcript.text)
 
 
-class _SessionListener:
-    """Receives core Session callbacks and re-emits them as the bridge's signals."""
+async def _reject(dispatcher: Dispatcher, key: str) -> None:
+    dispatcher.reject(key)
 
-    def __init__(self, bridge: SessionBridge) -> None:
-        self._bridge = bridge
+
+async def _stop_dispatcher(dispatcher: Dispatcher, listener: _DispatchListener | None) -> None:
+    if listener is not None:
+        dispatcher.remove_listener(listener)
+    await dispatcher.stop()
+
+
+async def _close_on_engine(
+    session: Session, dispatcher: Dispatcher | None, listener: _DispatchListener | None
+) -> None:
+    if dispatcher is not None:
+        await _stop_dispatcher(dispatcher, listener)
+    # The session's own state, not the GUI's view of it: a connect may be under way.
+    if session.state.is_active:
+        await session.disconnect()
+
+
+def _to_bridge(bridge: weakref.ref[SessionBridge], method: str, *args: Any) -> None:
+    """GUI thread: call a bridge's handler, unless the bridge is gone."""
+    target = bridge()
+    if target is not None:
+        getattr(target, method)(*args)
+
+
+class _SessionListener:
+    """Engine thread: queues one session's callbacks for the bridge (GUI thread).
+
+    Only plain Python runs here. The bridge is referenced weakly: the engine must never
+    hold the last reference to a Qt object (it would be destroyed on the wrong thread).
+    """
+
+    def __init__(self, bridge: SessionBridge, queue: _GuiQueue) -> None:
+        self.source = _Source()
+        self._post = queue.post
+        self._bridge = weakref.ref(bridge)
+
+    def _send(self, method: str, *args: Any) -> None:
+        self._post(self.source, _to_bridge, self._bridge, method, *args)
 
     def session_state_changed(self, change: StateChange) -> None:
-        self._bridge._on_state(change)
+        self._send("_on_state", change)
 
     def call_received(self, call: FunctionCall) -> None:
-        self._bridge.call_received.emit(call.key)
+        self._send("_emit_call_received", call.key)
 
     def call_updated(self, call: FunctionCall) -> None:
-        self._bridge.call_updated.emit(call.key)
+        self._send("_emit_call_updated", call.key)
 
     def call_overdue(self, call: FunctionCall) -> None:
-        self._bridge.call_overdue.emit(call.key)
+        self._send("_emit_call_overdue", call.key)
 
     def transcript_received(self, transcript: Transcript) -> None:
-        self._bridge._on_transcript(transcript)
+        self._send("_on_transcript", transcript)
 
     def session_warning(self, message: str) -> None:
-        self._bridge.warning_reported.emit(message)
+        self._send("_emit_warning", message)
 
     def session_error(self, message: str) -> None:
-        self._bridge.error_reported.emit(message)
+        self._send("_emit_error", message)
 
 
 class _DispatchListener:
-    """Re-emits dispatcher record changes as ``dispatch_changed``."""
+    """Engine thread: queues dispatcher record changes as ``dispatch_changed``."""
 
-    def __init__(self, bridge: SessionBridge) -> None:
-        self._bridge = bridge
+    def __init__(self, bridge: SessionBridge, queue: _GuiQueue) -> None:
+        self.source = _Source()
+        self._post = queue.post
+        self._bridge = weakref.ref(bridge)
 
     def dispatch_changed(self, record: DispatchRecord) -> None:
-        self._bridge.dispatch_changed.emit(record.key)
+        self._post(self.source, _to_bridge, self._bridge, "_emit_dispatch_changed", record.key)
 
 
 __all__ = [

@@ -8,6 +8,7 @@ from PySide6.QtCore import QEvent, Qt, QTimer, Slot
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QWidget
 
 from navtalk_desktop.ui.theme import ThemeColors, colors
+from navtalk_desktop.ui.throttle import Throttle
 
 # State name -> (label, colour attribute of ThemeColors).
 _STATE_STYLE: dict[str, tuple[str, str]] = {
@@ -76,6 +77,9 @@ class SessionStatusBar(QStatusBar):
         self._rate_timer.setInterval(1000)
         self._rate_timer.timeout.connect(self._sample_rate)
         self._rate_timer.start()
+        # The latest call's (answered, resumed) latencies; see set_last_answer.
+        self._last_answer: tuple[float | None, float | None] = (None, None)
+        self._latency_throttle = Throttle(self._show_last_answer, parent=self)
         self.set_state("idle", "")
 
     @Slot(str, str)
@@ -86,7 +90,17 @@ class SessionStatusBar(QStatusBar):
         self._render_state(colors(self.palette()))
 
     def set_last_answer(self, answered_after: float | None, resumed_after: float | None) -> None:
-        """Show the latest call's answer time and model-resume latency (seconds)."""
+        """Show the latest call's answer time and model-resume latency (seconds).
+
+        Shown at once, then at most every ``DISPLAY_REFRESH_MS`` (see :class:`Throttle`):
+        each new text resizes the label, which relayouts and repaints the status bar, and
+        under load calls end faster than anyone can read. The latest value always shows.
+        """
+        self._last_answer = (answered_after, resumed_after)
+        self._latency_throttle.request()
+
+    def _show_last_answer(self) -> None:
+        answered_after, resumed_after = self._last_answer
         parts = []
         if answered_after is not None:
             parts.append(f"answered in {format_seconds(answered_after)}")

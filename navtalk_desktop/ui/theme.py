@@ -14,7 +14,14 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QRectF, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPalette, QPen
-from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleOption, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QProxyStyle,
+    QStyle,
+    QStyleFactory,
+    QStyleOption,
+    QWidget,
+)
 
 THEME_PREFERENCES = ("system", "light", "dark")
 # Lets screenshots and demos force a scheme without touching the desktop settings.
@@ -259,3 +266,22 @@ class ThemeManager(QObject):
         self._system_scheme = scheme
         if self._preference == "system":
             self.apply()
+
+
+def use_plain_fusion(*widgets: QWidget) -> None:
+    """Draw ``widgets`` with plain Fusion instead of the app's :class:`WorkbenchStyle`.
+
+    For widgets that repaint at a stream's pace and draw no check box or radio button
+    (tables, transcripts, their scroll bars and headers). WorkbenchStyle's
+    ``drawPrimitive`` is Python, so C++ enters Python for every row background, frame and
+    arrow such a widget draws, and with the session on the engine thread each entry first
+    waits for the GIL. Plain Fusion draws them identically. Children keep the app's
+    style, so scroll bars and headers are passed in separately. Does nothing when the app
+    does not use WorkbenchStyle.
+    """
+    if not isinstance(QApplication.style(), WorkbenchStyle):
+        return
+    for widget in widgets:
+        style = QStyleFactory.create("Fusion")
+        style.setParent(widget)  # a widget does not own its style; this one dies with it
+        widget.setStyle(style)

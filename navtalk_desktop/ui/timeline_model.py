@@ -4,6 +4,12 @@ Designed for 100k+ frames (architecture reference 3.5): ``rowCount`` lags behind
 store and grows by one ``beginInsertRows`` per ~40 ms batch; ``data`` is O(1) with a small
 cache for folded groups; filtering happens in core (row index lists), not in a proxy.
 
+Painting is what a following view pays on every batch (the whole viewport scrolls), and
+the delegate asks ``data`` for seven roles of every visible cell. So each display row is
+rendered once into a tuple of per-column values (:meth:`TimelineTableModel._render`) and
+``data`` for the painted roles is two lookups; the tuples are dropped when their group
+grows, is expanded or collapsed, or the theme changes.
+
 Display rows are *logical* entries: runs of delta frames fold into one row that can be
 expanded to show every frame beneath it. Rows are stored in one ``array('q')``: a value
 ``g >= 0`` is logical group ``g``; a value ``-(r + 1)`` is physical frame ``r`` shown under
@@ -14,7 +20,9 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import math
 import re
+import time
 import weakref
 from array import array
 from collections.abc import Callable
@@ -51,6 +59,31 @@ SUMMARY_DISPLAY_CHARS = 300
 _DIRECTION_TEXT = {Direction.IN: "← in", Direction.OUT: "→ out", Direction.LOCAL: "• local"}
 _MODEL_INDEX = QModelIndex | QPersistentModelIndex
 
+# Rendered display rows kept at most (a screenful is ~50; scrolling back re-renders).
+RENDER_CACHE_ROWS = 4096
+_ITEM_FLAGS = (
+    Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+)
+_LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+_ALIGNMENTS = tuple(int(_RIGHT if c == SIZE else _LEFT) for c in range(len(COLUMNS)))
+# The roles every painted cell asks for, by slot in a rendered row (see _render); the
+# delegate also asks for check state and decoration, which this model never has.
+_DISPLAY_ROLE = int(Qt.ItemDataRole.DisplayRole)
+_FOREGROUND_ROLE = int(Qt.ItemDataRole.ForegroundRole)
+_BACKGROUND_ROLE = int(Qt.ItemDataRole.BackgroundRole)
+_RENDERED_ROLES = {
+    _DISPLAY_ROLE: 0,
+    _FOREGROUND_ROLE: 1,
+    int(Qt.ItemDataRole.FontRole): 2,
+    int(Qt.ItemDataRole.TextAlignmentRole): 3,
+}
+_NEVER_ROLES = frozenset({int(Qt.ItemDataRole.CheckStateRole), int(Qt.ItemDataRole.DecorationRole)})
+# display texts, foreground brushes, fonts, alignments: one value per column each.
+_Rendered = tuple[
+    tuple[str | None, ...], tuple[QBrush | None, ...], tuple[QFont | None, ...], tuple[int, ...]
+]
+
 # Custom roles: the entry object, and what kind of display row this is.
 EntryRole = Qt.ItemDataRole.UserRole + 1
 """The :class:`FoldedEntry` (group row) or :class:`TimelineEntry` (frame row)."""
@@ -70,9 +103,22 @@ def format_size(size: int) -> str:
 
 
 def format_time(wall_time: float) -> str:
-    """Local ``HH:MM:SS.mmm``."""
-    moment = datetime.fromtimestamp(wall_time)
-    return moment.strftime("%H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
+    """Local ``HH:MM:SS.mmm`` (milliseconds truncated, as ``datetime.fromtimestamp``)."""
+    # Every new row shows its time and thousands arrive per second: the local time of
+    # the second is formatted once (as fromtimestamp splits and rounds the fraction).
+    fraction, whole = math.modf(wall_time)
+    micros = round(fraction * 1_000_000)
+    if micros >= 1_000_000:
+        whole += 1
+        micros -= 1_000_000
+    second = int(whole)
+    global _time_prefix
+    if _time_prefix[0] != second:
+        _time_prefix = (second, time.strftime("%H:%M:%S.", time.localtime(second)))
+    return f"{_time_prefix[1]}{micros // 1000:03d}"
+
+
+_time_prefix: tuple[int, str] = (-1, "")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -144,9 +190,12 @@ class TimelineTableModel(QAbstractTableModel):
         self._matched_groups: set[int] = set()
         self._fold_cache: dict[int, FoldedEntry] = {}
         self._changed_groups: set[int] = set()
+        self._rendered: dict[int, _Rendered] = {}
         self._theme: ThemeColors = colors()
+        self._brushes: dict[str, QBrush] = {}
         self._mono = QFont()
         self._mono.setStyleHint(QFont.StyleHint.Monospace)
+        self._fonts = tuple(self._mono if c in (TIME, SIZE) else None for c in range(len(COLUMNS)))
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(BATCH_INTERVAL_MS)
@@ -184,6 +233,8 @@ class TimelineTableModel(QAbstractTableModel):
     def set_theme(self, theme: ThemeColors) -> None:
         """Use the colours of ``theme`` (light/dark switch)."""
         self._theme = theme
+        self._brushes.clear()
+        self._rendered.clear()
         if self._rows:
             self.dataChanged.emit(
                 self.index(0, 0), self.index(len(self._rows) - 1, len(COLUMNS) - 1)
@@ -281,38 +332,30 @@ class TimelineTableModel(QAbstractTableModel):
         return None
 
     def flags(self, index: _MODEL_INDEX) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (
-            Qt.ItemFlag.ItemIsEnabled
-            | Qt.ItemFlag.ItemIsSelectable
-            | Qt.ItemFlag.ItemNeverHasChildren
-        )
+        return _ITEM_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
 
     def data(self, index: _MODEL_INDEX, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        # Called for seven roles of every visible cell on every repaint: the painted roles
+        # come from the row's rendered tuple, the two this model never has return at once.
+        slot = _RENDERED_ROLES.get(role)
+        if slot is None and role in _NEVER_ROLES:
             return None
-        row = index.row()
-        if row >= len(self._rows):
+        row = index.row()  # -1 for an invalid index
+        if not 0 <= row < len(self._rows):
             return None
         value = self._rows[row]
+        if slot is not None:
+            rendered = self._rendered.get(value)
+            if rendered is None:
+                rendered = self._render(value)
+            return rendered[slot][index.column()]
         column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(value, column)
-        if role == Qt.ItemDataRole.ForegroundRole:
-            return self._foreground(value, column)
-        if role == Qt.ItemDataRole.BackgroundRole:
+        if role == _BACKGROUND_ROLE:
             if self._filter.highlight and self._group(value) in self._matched_groups:
-                return QBrush(QColor(self._theme.match_background))
+                return self._brush(self._theme.match_background)
             return None
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            if column == SIZE:
-                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(value, column)
-        if role == Qt.ItemDataRole.FontRole and column in (TIME, SIZE):
-            return self._mono
         if role == EntryRole:
             return self._folded(value) if value >= 0 else self._timeline[-value - 1]
         if role == PhysicalRowsRole:
@@ -321,7 +364,51 @@ class TimelineTableModel(QAbstractTableModel):
             return self._group(value) in self._matched_groups
         return None
 
+    def multiData(self, index: _MODEL_INDEX, roleDataSpan: Any) -> None:  # noqa: N802, N803
+        # The delegate asks for all seven roles of a cell at once; Qt's default answers
+        # with one data() call per role, each a separate entry into Python (and with the
+        # session on the engine thread, a separate wait for the GIL). One entry per cell.
+        row = index.row()
+        if not 0 <= row < len(self._rows):
+            for role_data in roleDataSpan:
+                role_data.clearData()
+            return
+        value = self._rows[row]
+        rendered = self._rendered.get(value)
+        if rendered is None:
+            rendered = self._render(value)
+        column = index.column()
+        for role_data in roleDataSpan:
+            role = role_data.role()
+            slot = _RENDERED_ROLES.get(role)
+            if slot is not None:
+                role_data.setData(rendered[slot][column])
+            elif role in _NEVER_ROLES:
+                role_data.clearData()
+            else:
+                role_data.setData(self.data(index, role))
+
     # ------------------------------------------------------------------ rendering
+    def _render(self, value: int) -> _Rendered:
+        """Display texts and colours of display row ``value``, computed once and kept."""
+        if len(self._rendered) >= RENDER_CACHE_ROWS:
+            self._rendered.clear()
+        columns = range(len(COLUMNS))
+        rendered = (
+            tuple(self._display(value, column) for column in columns),
+            tuple(self._foreground(value, column) for column in columns),
+            self._fonts,
+            _ALIGNMENTS,
+        )
+        self._rendered[value] = rendered
+        return rendered
+
+    def _brush(self, color: str) -> QBrush:
+        brush = self._brushes.get(color)
+        if brush is None:
+            brush = self._brushes[color] = QBrush(QColor(color))
+        return brush
+
     def _group(self, value: int) -> int:
         return value if value >= 0 else self._timeline.group_of(-value - 1)
 
@@ -379,18 +466,18 @@ class TimelineTableModel(QAbstractTableModel):
         theme = self._theme
         entry = self._timeline[-value - 1] if value < 0 else self._timeline[self._first_row(value)]
         if entry.error and column in (TYPE, SUMMARY):
-            return QBrush(QColor(theme.error))
+            return self._brush(theme.error)
         if column == DIRECTION:
             color = {
                 Direction.IN: theme.inbound,
                 Direction.OUT: theme.outbound,
                 Direction.LOCAL: theme.local,
             }.get(entry.direction, theme.text)
-            return QBrush(QColor(color))
+            return self._brush(color)
         if value < 0 or column in (TIME, SIZE):
-            return QBrush(QColor(theme.muted_text))
+            return self._brush(theme.muted_text)
         if column == TYPE and entry.direction is Direction.LOCAL:
-            return QBrush(QColor(theme.local))
+            return self._brush(theme.local)
         return None
 
     def _first_row(self, group: int) -> int:
@@ -470,6 +557,7 @@ class TimelineTableModel(QAbstractTableModel):
         self._seen_groups = total_groups
         for group in changed:
             self._fold_cache.pop(group, None)
+            self._rendered.pop(group, None)
         self._matched_groups |= matched_new
         # Groups to append at the end.
         if self._filter.active and not self._filter.highlight:
@@ -547,6 +635,7 @@ class TimelineTableModel(QAbstractTableModel):
         self.beginInsertRows(QModelIndex(), row + 1, row + len(members))
         self._rows[row + 1 : row + 1] = array("q", (-(r + 1) for r in members))
         self._expanded.add(group)
+        self._rendered.pop(group, None)  # the ▸ of its Type turns into ▾
         self.endInsertRows()
         self.dataChanged.emit(self.index(row, TYPE), self.index(row, TYPE))
 
@@ -560,6 +649,7 @@ class TimelineTableModel(QAbstractTableModel):
             self._expanded.discard(group)
             self.endRemoveRows()
         self._expanded.discard(group)
+        self._rendered.pop(group, None)
         self.dataChanged.emit(self.index(row, TYPE), self.index(row, TYPE))
 
     def _rebuild(self) -> None:
@@ -569,6 +659,7 @@ class TimelineTableModel(QAbstractTableModel):
         self._timer.stop()
         self._pending = False
         self._fold_cache.clear()
+        self._rendered.clear()
         self._changed_groups.clear()
         self._seen_rows = len(timeline)
         self._seen_groups = timeline.logical_count()

@@ -54,6 +54,7 @@ from navtalk_desktop.ui.session_bridge import SessionBridge
 from navtalk_desktop.ui.tasks import TaskRunner
 from navtalk_desktop.ui.test_call_box import TestCallBox
 from navtalk_desktop.ui.theme import colors
+from navtalk_desktop.ui.throttle import Throttle
 from navtalk_desktop.ui.tool_form import ToolForm
 
 TAB_DEFINITION, TAB_JSON, TAB_RESPONDERS = range(3)
@@ -317,6 +318,7 @@ class ToolsPanel(QWidget):
         self._listener = self._on_editor_event
         editor.add_listener(self._listener)
         self.destroyed.connect(partial(_remove_listener, editor, self._listener))
+        self._preview_throttle = Throttle(self._preview_last_call, parent=self)
         if bridge is not None:
             bridge.call_received.connect(self._on_bridge_call_received)
             bridge.profile_changed.connect(self.run_lint)
@@ -1013,6 +1015,13 @@ class ToolsPanel(QWidget):
             return
         call = self._bridge.calls.get(call_id)
         if call is not None and call.name == entry.name:
+            # Under load calls arrive hundreds of times a second, and each new preview
+            # context scans the call book: the preview follows a few times a second.
+            self._preview_throttle.request()
+
+    def _preview_last_call(self) -> None:
+        entry = self.current_entry()
+        if entry is not None:
             self._update_preview(entry, reset_test_arguments=False)
 
     async def _run_test_call(self, entry: ToolEntry, text: str) -> None:

@@ -119,3 +119,20 @@ def test_unticked_check_boxes_stand_out_from_the_window(
     # The outline must differ clearly from the window (it was ~0.05 apart in dark mode).
     assert abs(edge.lightnessF() - window.lightnessF()) > 0.2, (edge.name(), window.name())
     manager.deleteLater()
+
+
+def test_toasts_follow_the_host_while_shown(qtbot: Any) -> None:
+    host = QMainWindow()
+    qtbot.addWidget(host)
+    host.resize(800, 600)
+    host.show()
+    center = NotificationCenter(host)
+    center.notify("could not connect", "error")
+    toast = center.visible_toasts[0]
+    assert toast.geometry().right() == 800 - 16 - 1
+    host.resize(1000, 700)
+    qtbot.waitUntil(lambda: toast.geometry().right() == 1000 - 16 - 1, timeout=2000)
+    center.dismiss_all()
+    host.resize(900, 650)  # nothing shown, nothing to move (and nothing breaks)
+    center.notify("again", "warning")
+    assert center.visible_toasts[0].geometry().right() == 900 - 16 - 1

@@ -260,7 +260,12 @@ def test_auto_mode_and_run_responders(qtbot: Any, live: Live) -> None:
         timeout=WAIT_MS,
     )
     auto = next(c for c in live.bridge.calls if c.name == "control_device")
-    qtbot.waitUntil(lambda: live.desk.history_item(auto.key) is not None, timeout=WAIT_MS)
+    # Rows are written in batches by the desk itself (history_item() would write them
+    # on the spot): both answered calls show, the newest on top.
+    history = live.desk.history
+    qtbot.waitUntil(lambda: history.topLevelItemCount() == 2, timeout=WAIT_MS)
+    assert [history.topLevelItem(i).text(1) for i in range(2)] == ["control_device", "get_weather"]
+    assert live.desk.history_item(auto.key) is history.topLevelItem(0)
     assert live.desk.history_item(auto.key).text(3) == "template"
     assert not live.desk.cards
 

@@ -17,6 +17,7 @@ from navtalk_desktop.simulator import SimulatorConfig, SimulatorServer
 from navtalk_desktop.ui.conversation_panel import ConversationPanel, TranscriptView
 from navtalk_desktop.ui.session_bridge import SessionBridge
 from navtalk_desktop.ui.tasks import TaskRunner
+from navtalk_desktop.ui.theme import DARK, LIGHT, build_palette
 
 WAIT_MS = 5000
 
@@ -152,6 +153,7 @@ def test_transcript_view_appends_incrementally(qtbot: Any) -> None:
         < text.index("Tomorrow: light rain.")
     )
     assert "Tomorrow: rain" not in text
+    assert text.count("Avatar  ") == 2  # the replaced body kept its header line
     assert view.bubble_text("avatar", "resp_1") is None  # closed
     assert view.message_count == 3
     view.clear_transcript()
@@ -165,3 +167,21 @@ def test_many_deltas_stay_cheap(qtbot: Any) -> None:
     for index in range(2000):
         view.append_delta("avatar", f"resp_{index // 200}", "word ")
     assert json.dumps(view.bubble_text("avatar", "resp_9")) == json.dumps("word " * 200)
+
+
+def test_bubbles_after_a_theme_switch_take_its_colours(qtbot: Any) -> None:
+    view = TranscriptView()
+    qtbot.addWidget(view)
+    view.setPalette(build_palette(LIGHT))
+    view.add_message("avatar", "in the light")
+    view.setPalette(build_palette(DARK))
+    view.add_message("avatar", "in the dark")
+    view.add_message("avatar", "still dark")
+    backgrounds = []
+    block = view.document().begin()
+    while block.isValid():
+        if block.text().endswith(("in the light", "in the dark", "still dark")):
+            backgrounds.append(block.blockFormat().background().color().name())
+        block = block.next()
+    # Each role's formats are built once per theme and reused for every bubble after.
+    assert backgrounds == ["#eef0f3", "#262a31", "#262a31"]

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from navtalk_desktop.core.calls import CallState
+from navtalk_desktop.core.engine_thread import Engine, EngineThread, InlineEngine
 from navtalk_desktop.core.profile import default_profiles
 from navtalk_desktop.core.timeline import Direction, Timeline
 from navtalk_desktop.infra.ws_transport import WebSocketTransport
@@ -27,8 +28,26 @@ def simulator(qloop: Any, await_in_qt: Callable[..., Any]) -> Iterator[Simulator
     await_in_qt(server.stop())
 
 
+@pytest.fixture(params=["thread", "inline"])
+def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """The app's engine thread, and the inline engine the bridge uses by default."""
+    if request.param == "inline":
+        yield InlineEngine()
+        return
+    engine = EngineThread()
+    try:
+        yield engine
+    finally:
+        # The bridge was closed before (fixture order): nothing may be left running.
+        leftovers = engine.stop()
+        assert not engine.thread.is_alive()
+        assert leftovers == []
+
+
 @pytest.fixture
-def bridge(simulator: SimulatorServer, await_in_qt: Callable[..., Any]) -> Iterator[SessionBridge]:
+def bridge(
+    engine: Engine, simulator: SimulatorServer, await_in_qt: Callable[..., Any]
+) -> Iterator[SessionBridge]:
     from navtalk_desktop.core.tool_templates import FUNCTION_CALL_JUDGE
 
     tasks = TaskRunner()
@@ -39,6 +58,7 @@ def bridge(simulator: SimulatorServer, await_in_qt: Callable[..., Any]) -> Itera
         tasks=tasks,
         tools=[FUNCTION_CALL_JUDGE],
         simulator_url=simulator.ws_url,
+        engine=engine,
     )
     yield bridge
     await_in_qt(bridge.close())

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QModelRoleData, QModelRoleDataSpan, Qt
 from PySide6.QtGui import QGuiApplication
 
 from navtalk_desktop.core.timeline import TEXT_FOLD_PREFIX, Direction, Timeline
@@ -20,6 +21,7 @@ from navtalk_desktop.ui.timeline_model import (
     MatchRole,
     TimelineTableModel,
     ViewFilter,
+    format_time,
 )
 
 
@@ -119,6 +121,63 @@ def test_growing_fold_updates_its_row_and_expanded_frames(qtbot: Any) -> None:
     model.toggle_expanded(3)  # toggling a frame row collapses its group
     assert model.rowCount() == 1
     assert not model.is_expanded(0)
+
+
+def test_painted_roles_in_one_call_match_data_and_follow_changes(qtbot: Any) -> None:
+    timeline = _manual_timeline()
+    _populate(timeline)
+    model = TimelineTableModel(timeline)
+    model.set_filter(ViewFilter(text="sunny", highlight=True))
+    # The roles a delegate asks for when it paints a cell, answered in one call.
+    roles = [
+        Qt.ItemDataRole.FontRole,
+        Qt.ItemDataRole.TextAlignmentRole,
+        Qt.ItemDataRole.ForegroundRole,
+        Qt.ItemDataRole.CheckStateRole,
+        Qt.ItemDataRole.DecorationRole,
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.BackgroundRole,
+        Qt.ItemDataRole.ToolTipRole,
+    ]
+
+    def painted(row: int, column: int) -> list[Any]:
+        values = []
+        for role in roles:
+            role_data = QModelRoleData(int(role))
+            model.multiData(model.index(row, column), QModelRoleDataSpan(role_data))
+            values.append(role_data.data())
+        return values
+
+    for row in range(model.rowCount()):
+        for column in range(model.columnCount()):
+            index = model.index(row, column)
+            assert painted(row, column) == [index.data(role) for role in roles]
+    assert painted(2, TYPE)[5] == "▸ 3\u00d7 realtime.response.audio_transcript.delta"
+    assert painted(2, SUMMARY)[6] is not None  # highlighted match
+    # A rendered row follows its group: expanding, then growing, then collapsing.
+    timeline = _manual_timeline()
+    model = TimelineTableModel(timeline)
+    _delta(timeline, "r", "one ")
+    _delta(timeline, "r", "two")
+    timeline.flush()
+    model.process_pending()
+    assert painted(0, TYPE)[5].startswith("▸ 2")
+    model.toggle_expanded(0)
+    assert painted(0, TYPE)[5].startswith("▾ 2")
+    _delta(timeline, "r", " three")
+    timeline.flush()
+    model.process_pending()
+    assert painted(0, TYPE)[5].startswith("▾ 3")
+    assert painted(0, SUMMARY)[5] == "one two three"
+    model.toggle_expanded(0)
+    assert painted(0, TYPE)[5].startswith("▸ 3")
+
+
+def test_time_column_matches_datetime() -> None:
+    for wall in (0.0, 1_700_000_000.0004, 1_700_000_000.9996, 1_700_000_059.999999, 12.5):
+        moment = datetime.fromtimestamp(wall)
+        expected = moment.strftime("%H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
+        assert format_time(wall) == expected
 
 
 def test_filter_hides_then_highlight_keeps_rows(qtbot: Any) -> None:

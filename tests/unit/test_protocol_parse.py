@@ -387,3 +387,64 @@ def test_audio_fast_path_leaves_unusual_frames_to_the_general_parser(raw: str) -
         assert isinstance(parsed, protocol.InvalidFrame)
     else:
         assert parsed == expected
+
+
+@pytest.mark.parametrize("payload", ["QUJD" * 1600, "", "A", "AAAA" * 3 + "=="])
+def test_plain_audio_delta_is_sliced_exactly_as_json_would_read_it(payload: str) -> None:
+    raw = '{"type":"realtime.response.audio.delta","data":{"delta":"' + payload + '"}}'
+    plain = protocol._parse_plain_audio_delta(raw)
+    assert plain is not None
+    assert plain == _slow_parse(raw)
+    assert protocol.parse_frame(raw) == plain
+    assert plain.summary() == _slow_parse(raw).summary()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        # A quote or an escape inside: not a plain payload.
+        '{"type":"realtime.response.audio.delta","data":{"delta":"QU"JD"}}',
+        '{"type":"realtime.response.audio.delta","data":{"delta":"QU\\u0041JD"}}',
+        # More after the payload, or a different ending.
+        '{"type":"realtime.response.audio.delta","data":{"delta":"QUJD","id":"r"}}',
+        '{"type":"realtime.response.audio.delta","data":{"delta":"QUJD"}} ',
+        '{"type":"realtime.response.audio.delta","data":{"delta":"QUJD"}',
+        '{"type":"realtime.response.audio.delta","data":{"delta":"',
+    ],
+)
+def test_plain_audio_path_leaves_anything_else_to_the_parsers(raw: str) -> None:
+    assert protocol._parse_plain_audio_delta(raw) is None
+    parsed = protocol.parse_frame(raw)
+    try:
+        expected: protocol.ParsedFrame | None = _slow_parse(raw)
+    except ValueError:
+        expected = None
+    if expected is None:
+        assert isinstance(parsed, protocol.InvalidFrame)
+    else:
+        assert parsed == expected
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["id", "response_id", "content", "delta", "message", "x"]),
+        st.one_of(st.none(), st.text(max_size=5), st.integers()),
+    ),
+    st.one_of(st.none(), st.text(max_size=5)),
+)
+def test_transcript_delta_shortcut_matches_the_general_rules(
+    data: dict[str, Any], message: str | None
+) -> None:
+    frame: dict[str, Any] = {"type": "realtime.response.audio_transcript.delta", "data": data}
+    if message is not None:
+        frame["message"] = message
+    event = protocol.parse_frame(json.dumps(frame))
+    assert isinstance(event, protocol.TranscriptEvent)
+    text = next((t for k in ("content", "delta") if isinstance(t := data.get(k), str)), "")
+    rid = data.get("id") if isinstance(data.get("id"), str) and data.get("id") else None
+    if rid is None:
+        rid = data.get("response_id") if isinstance(data.get("response_id"), str) else None
+    top = message if message else None
+    inner = data.get("message") if isinstance(data.get("message"), str) else None
+    assert (event.text, event.response_id, event.final, event.role) == (text, rid, False, "avatar")
+    assert event.message == (top or inner)

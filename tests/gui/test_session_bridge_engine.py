@@ -1,0 +1,272 @@
+"""SessionBridge on an engine thread: the session answers on its own thread, the GUI hears in order.
+
+The app runs the session, its transport and the dispatcher on an EngineThread; these tests
+use that same wiring (real simulator, real sockets on 127.0.0.1) and check what the
+threading promises: answers never wait for the GUI thread, signals are emitted on the GUI
+thread only, callbacks arrive in order and in batches, and shutdown leaves no thread behind.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from navtalk_desktop.core.calls import CallState
+from navtalk_desktop.core.dispatcher import Dispatcher
+from navtalk_desktop.core.engine_thread import EngineThread
+from navtalk_desktop.core.profile import default_profiles
+from navtalk_desktop.core.responders.config import ResponderChain, ResponderStep, StaticConfig
+from navtalk_desktop.core.responders.factory import ResponderFactory
+from navtalk_desktop.core.session import Session, SessionListenerBase
+from navtalk_desktop.core.tool_templates import new_entry
+from navtalk_desktop.core.toolset import ToolSet
+from navtalk_desktop.infra.ws_transport import WebSocketTransport
+from navtalk_desktop.simulator.config import SimulatorConfig
+from navtalk_desktop.simulator.server import SimulatorServer
+from navtalk_desktop.ui.session_bridge import SessionBridge
+from navtalk_desktop.ui.tasks import TaskRunner
+from tests.gui.ui_support import workbench_factory
+
+__all__ = ["workbench_factory"]  # the fixture, imported for pytest
+
+QUESTION = "What's the weather in Beijing?"
+STATIC_OUTPUT = '{"forecast": "sunny"}'
+WAIT_MS = 10_000
+
+SIGNALS = (
+    "state_changed",
+    "call_received",
+    "call_updated",
+    "dispatch_changed",
+    "transcript_delta",
+    "transcript_done",
+    "response_started",
+    "response_finished",
+    "error_reported",
+    "warning_reported",
+)
+
+
+class ThreadRecorder:
+    """Every signal of a bridge as (name, args, thread the slot ran on)."""
+
+    def __init__(self, bridge: SessionBridge) -> None:
+        self.events: list[tuple[str, tuple[Any, ...], str]] = []
+        for name in SIGNALS:
+            getattr(bridge, name).connect(
+                lambda *args, n=name: self.events.append((n, args, threading.current_thread().name))
+            )
+
+    def of(self, name: str) -> list[tuple[Any, ...]]:
+        return [args for n, args, _ in self.events if n == name]
+
+
+@dataclass
+class Rig:
+    bridge: SessionBridge
+    engine: EngineThread
+    sim: SimulatorServer
+    seen: ThreadRecorder
+
+    def outputs_received(self) -> list[str]:
+        """``function_call_output`` items the simulator received (read from any thread)."""
+        return [
+            json.dumps(entry.frame)
+            for entry in list(self.sim.session_log.entries)
+            if entry.direction == "in" and "function_call_output" in json.dumps(entry.frame)
+        ]
+
+
+@pytest.fixture
+def sim_engine() -> Iterator[EngineThread]:
+    # The simulator gets its own loop too: while a test blocks the GUI thread, only the
+    # app's engine and the simulator can make progress, which is the point.
+    engine = EngineThread(name="test-simulator")
+    yield engine
+    assert engine.stop() == []
+
+
+@pytest.fixture
+def rig(qloop: Any, qtbot: Any, await_in_qt: Any, sim_engine: EngineThread) -> Iterator[Rig]:
+    sim = SimulatorServer(SimulatorConfig.fast())
+    sim_engine.run(sim.start("127.0.0.1", 0)).result(10)
+    engine = EngineThread()
+    entry = new_entry("function_call_judge").replace(
+        chain=ResponderChain(steps=(ResponderStep(StaticConfig(STATIC_OUTPUT)),))
+    )
+    toolset = ToolSet(name="Static", tools=(entry,))
+
+    def dispatcher(session: Session) -> Dispatcher:
+        return Dispatcher(session, factory=ResponderFactory())
+
+    tasks = TaskRunner()
+    bridge = SessionBridge(
+        profile=default_profiles()[0],
+        transport_factory=WebSocketTransport,
+        secrets=None,
+        tasks=tasks,
+        toolset=toolset,
+        dispatcher_factory=dispatcher,
+        simulator_url=sim.ws_url,
+        engine=engine,
+    )
+    seen = ThreadRecorder(bridge)
+    try:
+        yield Rig(bridge, engine, sim, seen)
+    finally:
+        await_in_qt(bridge.close())
+        await_in_qt(tasks.cancel_all())
+        leftovers = engine.stop()
+        sim_engine.run(sim.stop()).result(10)
+        assert not engine.thread.is_alive()
+        assert leftovers == []  # disconnecting ended every task of the session
+
+
+def _connect(rig: Rig, qtbot: Any) -> None:
+    rig.bridge.connect_session()
+    qtbot.waitUntil(lambda: rig.bridge.state == "ready", timeout=WAIT_MS)
+
+
+def test_session_callbacks_run_on_the_engine_and_signals_on_the_gui_thread(
+    qtbot: Any, rig: Rig
+) -> None:
+    where: list[str] = []
+
+    class Probe(SessionListenerBase):
+        def call_received(self, call: Any) -> None:
+            where.append(threading.current_thread().name)
+
+    rig.engine.call(lambda: rig.bridge.session.add_listener(Probe()))
+    rig.bridge.set_answer_mode("auto")
+    _connect(rig, qtbot)
+    rig.bridge.send_text(QUESTION)
+    qtbot.waitUntil(lambda: bool(rig.seen.of("response_finished")), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "dispatch_changed" in {n for n, *_ in rig.seen.events})
+
+    assert where == [rig.engine.thread.name]
+    assert {thread for *_, thread in rig.seen.events} == {threading.main_thread().name}
+    (key,) = rig.seen.of("call_received")[0]
+    call = rig.bridge.calls.get(key)
+    assert call is not None
+    assert call.state is CallState.ANSWERED
+    assert call.output == STATIC_OUTPUT
+    assert rig.bridge.dispatch_record(key) is not None
+    assert rig.seen.of("error_reported") == []
+
+
+def test_an_automatic_answer_does_not_wait_for_a_busy_gui_thread(qtbot: Any, rig: Rig) -> None:
+    rig.bridge.set_answer_mode("auto")
+    _connect(rig, qtbot)
+    seen_before = len(rig.seen.events)
+    rig.bridge.send_text(QUESTION)
+    # Block the GUI thread (no Qt or asyncio event runs here) until the simulator has the
+    # answer: the question goes out, the call comes in and is answered on the engine.
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while not rig.outputs_received() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert rig.outputs_received(), "the answer waited for the GUI thread"
+    assert STATIC_OUTPUT.replace('"', '\\"') in rig.outputs_received()[0]
+    # Nothing was delivered while the GUI thread was busy…
+    assert len(rig.seen.events) == seen_before
+    # …and everything arrives, in order, once it is free again.
+    qtbot.waitUntil(lambda: bool(rig.seen.of("response_finished")), timeout=WAIT_MS)
+    names = [n for n, *_ in rig.seen.events[seen_before:]]
+    assert names.index("call_received") < names.index("call_updated")
+    (key,) = rig.seen.of("call_received")[0]
+    call = rig.bridge.calls.get(key)
+    assert call is not None
+    assert call.state is CallState.ANSWERED
+
+
+def test_callbacks_queued_while_the_gui_is_busy_arrive_in_order_in_one_wake_up(
+    qtbot: Any, qloop: Any, monkeypatch: pytest.MonkeyPatch, rig: Rig
+) -> None:
+    _connect(rig, qtbot)
+    wakes: list[str] = []
+    original = qloop.call_soon_threadsafe
+
+    def counting(callback: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        wakes.append(getattr(callback, "__name__", repr(callback)))
+        return original(callback, *args, **kwargs)
+
+    monkeypatch.setattr(qloop, "call_soon_threadsafe", counting)
+    rig.bridge.set_answer_mode("auto")
+    rig.bridge.send_text(QUESTION)
+    # Let the call be answered and the whole spoken reply stream in while the GUI thread
+    # is busy (it only polls the timeline, which the engine appends to).
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while time.monotonic() < deadline:
+        if any(e.type.endswith("audio_transcript.done") for e in list(rig.bridge.timeline)):
+            break
+        time.sleep(0.01)
+    wakes_while_busy = wakes.count("deliver")
+    assert rig.seen.of("call_received") == []
+    assert rig.seen.of("transcript_delta") == []
+    qtbot.waitUntil(lambda: bool(rig.seen.of("response_finished")), timeout=WAIT_MS)
+
+    names = [n for n, *_ in rig.seen.events]
+    assert names.index("call_received") < names.index("call_updated")
+    assert names.index("call_updated") < names.index("response_started")
+    assert names.index("response_started") < names.index("transcript_delta")
+    assert names.index("transcript_done") < names.index("response_finished")
+    deltas = rig.seen.of("transcript_delta")
+    assert len(deltas) >= 2
+    assert "".join(text for *_, text in deltas) == rig.seen.of("transcript_done")[-1][2]
+    # One wake-up for the whole burst, not one per event (nor per timeline flush).
+    assert wakes_while_busy == 1 < len(names)
+
+
+def test_callbacks_of_a_replaced_session_are_dropped(qtbot: Any, rig: Rig) -> None:
+    old = rig.bridge.session
+    # Queued on the engine while the GUI thread is inside this test function…
+    rig.engine.call(lambda: old._warn("late news from the old session"))
+    # …and the session is replaced before the GUI thread gets to deliver it.
+    with qtbot.waitSignal(rig.bridge.profile_changed, timeout=1000):
+        rig.bridge.set_profile(rig.bridge.profile.with_changes(voice="cedar"))
+    assert rig.bridge.session is not old
+    rig.engine.call(lambda: None)
+    qtbot.wait(50)
+    assert rig.seen.of("warning_reported") == []
+    # The new session is heard as usual.
+    _connect(rig, qtbot)
+    assert rig.seen.of("state_changed")[-1][0] == "ready"
+
+
+def test_state_is_the_gui_view_and_a_pending_connect_counts_as_active(qtbot: Any, rig: Rig) -> None:
+    assert rig.bridge.state == "idle"
+    assert not rig.bridge.is_active
+    rig.bridge.connect_session()
+    # Before the engine reported anything, a second press must not connect twice.
+    assert rig.bridge.is_active
+    rig.bridge.connect_session()
+    qtbot.waitUntil(lambda: rig.bridge.state == "ready", timeout=WAIT_MS)
+    states = [args[0] for args in rig.seen.of("state_changed")]
+    assert states.count("connecting") == 1
+    assert states[-1] == "ready"  # the state property never runs ahead of the signals
+    assert rig.seen.of("error_reported") == []
+    rig.bridge.disconnect_session()
+    qtbot.waitUntil(lambda: rig.bridge.state == "closed", timeout=WAIT_MS)
+    assert not rig.bridge.is_active
+
+
+def test_the_app_stops_its_engine_thread_when_it_closes(
+    qtbot: Any, tmp_path: Path, workbench_factory: Callable[..., Any], await_in_qt: Any
+) -> None:
+    workbench = workbench_factory("--connect")
+    engine = workbench.engine
+    assert isinstance(engine, EngineThread)
+    assert workbench.bridge.engine is engine
+    qtbot.waitUntil(lambda: workbench.bridge.state == "ready", timeout=WAIT_MS)
+    assert engine.thread.is_alive()
+    await_in_qt(workbench.close(), timeout=20)
+    assert workbench.bridge.state == "closed"  # disconnected first, and the GUI heard it
+    assert not engine.thread.is_alive()
+    assert workbench.engine is None
+    assert not [t for t in threading.enumerate() if t is engine.thread]
