@@ -54,6 +54,7 @@ from navtalk_desktop.infra.toolset_file import ToolSetFileStore
 from navtalk_desktop.ui.call_desk import CallDesk
 from navtalk_desktop.ui.connection_panel import ConnectionPanel
 from navtalk_desktop.ui.conversation_panel import ConversationPanel
+from navtalk_desktop.ui.gc_collector import GuiThreadCollector
 from navtalk_desktop.ui.main_window import MainWindow
 from navtalk_desktop.ui.session_bridge import SessionBridge
 from navtalk_desktop.ui.tasks import TaskRunner
@@ -397,6 +398,7 @@ class Workbench:
         self._simulator_task: asyncio.Task[str | None] | None = None
         self.tasks = TaskRunner()
         self.engine: EngineThread | None = None
+        self._collector: GuiThreadCollector | None = None
         self._engine_http: AiohttpClient | None = None
         self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="navtalk-files")
         self.editor: ToolSetEditor
@@ -477,6 +479,10 @@ class Workbench:
         # The session, its transport and the dispatcher run on their own thread, so GUI
         # work (painting, models, their garbage) never delays an automatic answer.
         self.engine = EngineThread()
+        # With a second Python thread, garbage cycles holding Qt objects must still be
+        # destroyed on the GUI thread: collection runs there only (see GuiThreadCollector).
+        self._collector = GuiThreadCollector()
+        self._collector.start()
         # aiohttp sessions belong to one loop: the dispatcher's responders (engine loop)
         # get their own client; the tool editor's test calls keep self._http (GUI loop).
         engine_http = self._engine_http = AiohttpClient()
@@ -900,6 +906,10 @@ class Workbench:
     async def _release(self) -> None:
         LOG_SECRETS.discard(self._licenses_in_memory)
         await self._stop_engine()
+        collector, self._collector = self._collector, None
+        if collector is not None:
+            collector.stop()
+            collector.deleteLater()
         if self.examples is not None:
             with contextlib.suppress(Exception):
                 await self.examples.close()

@@ -26,7 +26,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from navtalk_desktop.ui.session_bridge import SessionBridge
+from navtalk_desktop.ui.session_bridge import (
+    RESPONSE_FINISHED,
+    RESPONSE_STARTED,
+    TRANSCRIPT_DELTA,
+    TRANSCRIPT_DONE,
+    SessionBridge,
+    TranscriptEvent,
+)
 from navtalk_desktop.ui.text_fit import ElidedLabel
 from navtalk_desktop.ui.theme import colors, use_plain_fusion
 from navtalk_desktop.ui.throttle import Throttle
@@ -294,8 +301,9 @@ class ConversationPanel(QWidget):
         self._active: list[str] = []
         # Under load responses stream and end many times a second: transcript changes
         # and the activity line are applied on the bridge's shared ui_tick, in batches.
-        # Queued transcript changes: (is_delta, role, response_id, text).
-        self._queue: list[tuple[bool, str, str, str]] = []
+        # Queued transcript events, as the bridge sent them (flush_pending applies the
+        # deltas and finished turns; starts and ends were handled on arrival).
+        self._queue: list[TranscriptEvent] = []
         # What the activity line shows now, so unchanged updates cost nothing.
         self._activity_shown: tuple[str, ...] | None = None
         # While the avatar keeps speaking the line's ids change with every response, up
@@ -356,10 +364,7 @@ class ConversationPanel(QWidget):
         self.setFocusProxy(self.input)
 
         bridge.ui_tick.connect(self.flush_pending)
-        bridge.transcript_delta.connect(self._on_bridge_transcript_delta)
-        bridge.transcript_done.connect(self._on_bridge_transcript_done)
-        bridge.response_started.connect(self._on_bridge_response_started)
-        bridge.response_finished.connect(self._on_bridge_response_finished)
+        bridge.transcripts.connect(self._on_bridge_transcripts)
         bridge.state_changed.connect(self._on_bridge_state_changed)
         bridge.profile_changed.connect(self._on_bridge_profile_changed)
         self._update_activity()
@@ -405,17 +410,20 @@ class ConversationPanel(QWidget):
             "Send the typed turn (Enter)" if connected else "Connect first to send typed turns"
         )
 
-    @Slot(str, str, str)
-    def _on_bridge_transcript_delta(self, role: str, response_id: str, text: str) -> None:
-        # Once per delta frame: only the first change since the last flush asks for a tick.
-        queue = self._queue
-        queue.append((True, role, response_id, text))
-        if len(queue) == 1:
-            self._bridge.request_ui_tick()
-
-    @Slot(str, str, str)
-    def _on_bridge_transcript_done(self, role: str, response_id: str, text: str) -> None:
-        self._queue.append((False, role, response_id, text))
+    @Slot(object)
+    def _on_bridge_transcripts(self, events: list[TranscriptEvent]) -> None:
+        # One batch per delivery from the engine: the text waits for the next tick, only
+        # the activity line's idle → speaking shows at once.
+        self._queue.extend(events)
+        active = self._active
+        for kind, _role, response_id, _text in events:
+            if kind == RESPONSE_STARTED:
+                if response_id not in active:
+                    active.append(response_id)
+                if not self._activity_shown:
+                    self._update_activity()  # idle → speaking shows at once
+            elif kind == RESPONSE_FINISHED and response_id in active:
+                active.remove(response_id)
         self._bridge.request_ui_tick()
 
     @Slot()
@@ -431,11 +439,13 @@ class ConversationPanel(QWidget):
         queue, self._queue = self._queue, []
         pending: dict[tuple[str, str], list[str]] = {}
         with self.transcript.batch():
-            for is_delta, role, response_id, text in queue:
+            for kind, role, response_id, text in queue:
                 key = (role, response_id)
-                if is_delta:
+                if kind == TRANSCRIPT_DELTA:
                     pending.setdefault(key, []).append(text)
                     continue
+                if kind != TRANSCRIPT_DONE:
+                    continue  # a start or an end: the activity line's
                 parts = pending.pop(key, None)
                 if parts and self.transcript.bubble_text(role, response_id) is None:
                     # Started and finished within one tick (the rule under load): one
@@ -447,21 +457,6 @@ class ConversationPanel(QWidget):
                 self.transcript.finish(role, response_id, text)
             for (role, response_id), parts in pending.items():
                 self.transcript.append_delta(role, response_id, "".join(parts))
-
-    @Slot(str)
-    def _on_bridge_response_started(self, response_id: str) -> None:
-        if response_id not in self._active:
-            self._active.append(response_id)
-        if self._activity_shown:
-            self._bridge.request_ui_tick()  # already "speaking": the details follow on the tick
-        else:
-            self._update_activity()  # idle → speaking shows at once
-
-    @Slot(str)
-    def _on_bridge_response_finished(self, response_id: str) -> None:
-        if response_id in self._active:
-            self._active.remove(response_id)
-        self._bridge.request_ui_tick()
 
     @Slot(str, str)
     def _on_bridge_state_changed(self, state: str, message: str) -> None:

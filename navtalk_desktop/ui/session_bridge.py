@@ -12,7 +12,7 @@ the only way between the two threads:
   notifications) are queued on the engine thread and delivered on the GUI thread in
   order, one wake-up per batch; only there are the bridge's Qt signals emitted. PySide6
   would call Python slots directly in the emitting thread, so no signal is ever emitted on
-  the engine thread.
+  the engine thread. Transcript events of one batch become one ``transcripts`` signal.
 
 Objects the GUI reads directly (the call book, calls, dispatch records) may be a little
 ahead of the signals already delivered; :attr:`SessionBridge.state` is not: it is the
@@ -24,11 +24,12 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import functools
 import logging
 import weakref
 from collections import deque
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, Final, NamedTuple
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -41,6 +42,7 @@ from navtalk_desktop.core.session import Session, SessionState, StateChange, Tra
 from navtalk_desktop.core.timeline import Timeline
 from navtalk_desktop.core.tools import ToolDefinition
 from navtalk_desktop.core.toolset import ToolSet
+from navtalk_desktop.ui.gc_collector import GuiThreadCollector
 from navtalk_desktop.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,31 @@ UI_TICK_MS = 50
 # through responder chains (core.dispatcher). Injected: its responders need infra ports.
 # It is called on the GUI thread; the dispatcher then runs on the bridge's engine.
 DispatcherFactory = Callable[[Session], Dispatcher]
+
+RESPONSE_STARTED: Final = "started"
+TRANSCRIPT_DELTA: Final = "delta"
+TRANSCRIPT_DONE: Final = "done"
+RESPONSE_FINISHED: Final = "finished"
+
+
+class TranscriptEvent(NamedTuple):
+    """One item of the ``transcripts`` signal.
+
+    Attributes:
+        kind: :data:`RESPONSE_STARTED` (the avatar began a response; text empty),
+            :data:`TRANSCRIPT_DELTA` (a fragment of the avatar's speech),
+            :data:`TRANSCRIPT_DONE` (the full text of a user or avatar turn; typed turns
+            are not echoed: the conversation panel shows them when sent) or
+            :data:`RESPONSE_FINISHED` (the response ended; text empty).
+        role: "avatar" or "user" (only ``done`` events come from the user).
+        response_id: the response (or item) the text belongs to; may be empty.
+        text: the fragment or the full text.
+    """
+
+    kind: str
+    role: str
+    response_id: str
+    text: str
 
 
 class _Source:
@@ -90,8 +117,10 @@ class _GuiQueue:
 
     WAKE_DELAY_S = 0.001
 
-    def __init__(self) -> None:
+    def __init__(self, drained: Callable[[], None] | None = None) -> None:
         self._items: deque[tuple[_Source, Callable[..., None], tuple[Any, ...]]] = deque()
+        # Runs after each delivery (the bridge emits what it collected during the batch).
+        self._drained = drained
         self._wake_pending = False  # a wake-up from another thread is on its way
         self._gui_pending = False  # a delivery was scheduled on the GUI thread itself
         # Weak: the engine keeps this queue alive (through the session's listener and the
@@ -162,6 +191,11 @@ class _GuiQueue:
                 handler(*args)
             except Exception:  # a slot's bug must not stop the rest (as Session._emit)
                 log.exception("session bridge callback %r failed", handler)
+        if self._drained is not None:
+            try:
+                self._drained()
+            except Exception:
+                log.exception("session bridge batch end %r failed", self._drained)
 
 
 class SessionSecrets:
@@ -240,11 +274,13 @@ class SessionBridge(QObject):
         call_received(str): a function call arrived; argument is its key in ``calls``.
         call_updated(str): a call changed state (answering, answered, expired…).
         call_overdue(str): a call passed its answer deadline unanswered.
-        transcript_delta(str, str, str): role ("avatar"), response id, text fragment.
-        transcript_done(str, str, str): role ("user"/"avatar"), response id, the full text.
-            Typed turns are not echoed (the conversation panel shows them when sent).
-        response_started(str): the avatar began a response (response id).
-        response_finished(str): the response with this id ended.
+        transcripts(object): a list of :class:`TranscriptEvent` (shared by every slot:
+            read it, do not change it), in order: responses starting, speech fragments,
+            finished turns, responses ending. Under load the session reports thousands
+            of them a second: they come in batches (one emit per delivery from the
+            engine), each emitted before any other signal that followed it, so ordering
+            across signals holds (a response that a dropped connection ends is
+            ``finished`` before that ``state_changed``).
         error_reported(str): something failed that the user should read.
         warning_reported(str): something the user should know (the session goes on).
         answer_mode_changed(str): "manual", "auto" or "approve".
@@ -261,10 +297,8 @@ class SessionBridge(QObject):
     call_received = Signal(str)
     call_updated = Signal(str)
     call_overdue = Signal(str)
-    transcript_delta = Signal(str, str, str)
-    transcript_done = Signal(str, str, str)
-    response_started = Signal(str)
-    response_finished = Signal(str)
+    # object, not list: PySide converts (copies) a list argument on every emit.
+    transcripts = Signal(object)
     error_reported = Signal(str)
     warning_reported = Signal(str)
     answer_mode_changed = Signal(str)
@@ -290,7 +324,18 @@ class SessionBridge(QObject):
     ) -> None:
         super().__init__(parent)
         self._engine: Engine = engine if engine is not None else InlineEngine()
-        self._queue = _GuiQueue()
+        # A session on another Python thread: garbage cycles that hold Qt objects must
+        # still be destroyed on this thread (see GuiThreadCollector).
+        self._collector: GuiThreadCollector | None = None
+        if not isinstance(self._engine, InlineEngine):
+            self._collector = GuiThreadCollector(parent=self)
+            self._collector.start()
+        # Transcript events of the delivery under way (see _flush_transcripts). The queue
+        # reaches the bridge weakly: the engine holds the queue.
+        self._transcript_batch: list[TranscriptEvent] = []
+        self._queue = _GuiQueue(
+            drained=functools.partial(_to_bridge, weakref.ref(self), "_flush_transcripts")
+        )
         self._remember_gui_loop()
         self._transport_factory = transport_factory
         self._secrets = SessionSecrets(secrets)
@@ -561,7 +606,7 @@ class SessionBridge(QObject):
 
     def _connect_finished(self, task: asyncio.Task[Any]) -> None:
         del task
-        self._connects_pending -= 1
+        self._connects_pending = max(0, self._connects_pending - 1)
 
     def disconnect_session(self) -> None:
         """Disconnect (in the background); open calls become abandoned."""
@@ -620,12 +665,16 @@ class SessionBridge(QObject):
         if listener is not None:
             listener.source.active = False
         try:
-            work = self._engine.run(
-                _close_on_engine(self._session, dispatcher, listener), name="session-close"
-            )
-        except EngineStoppedError:
-            return  # stopping the engine cancelled everything already
-        await asyncio.wrap_future(work)
+            try:
+                work = self._engine.run(
+                    _close_on_engine(self._session, dispatcher, listener), name="session-close"
+                )
+            except EngineStoppedError:
+                return  # stopping the engine cancelled everything already
+            await asyncio.wrap_future(work)
+        finally:
+            if self._collector is not None:
+                self._collector.stop()
 
     # ------------------------------------------------------------------ internals
     def _remember_gui_loop(self) -> None:
@@ -692,6 +741,7 @@ class SessionBridge(QObject):
         self._session = self._build_session()
         self._state = self._session.state
         self._active_responses.clear()
+        self._transcript_batch = []  # the old session's, like its queued callbacks
         self.profile_changed.emit()
 
     def _build_session(self) -> Session:
@@ -734,46 +784,73 @@ class SessionBridge(QObject):
 
     # Listener callbacks, delivered on the GUI thread by the queue.
     def _emit_call_received(self, key: str) -> None:
+        self._flush_transcripts()
         self.call_received.emit(key)
 
     def _emit_call_updated(self, key: str) -> None:
+        self._flush_transcripts()
         self.call_updated.emit(key)
 
     def _emit_call_overdue(self, key: str) -> None:
+        self._flush_transcripts()
         self.call_overdue.emit(key)
 
     def _emit_warning(self, message: str) -> None:
+        self._flush_transcripts()
         self.warning_reported.emit(message)
 
     def _emit_error(self, message: str) -> None:
+        self._flush_transcripts()
         self.error_reported.emit(message)
 
     def _emit_dispatch_changed(self, key: str) -> None:
+        self._flush_transcripts()
         self.dispatch_changed.emit(key)
 
     def _on_state(self, change: StateChange) -> None:
         self._state = change.state
+        # The engine has reported on the connect: from here the state alone says whether
+        # the session is active (a failed connect must read "Connect" when this is emitted).
+        self._connects_pending = 0
         if not change.state.is_live:
+            batch = self._transcript_batch
             for response_id in sorted(self._active_responses):
-                self.response_finished.emit(response_id)
+                batch.append(TranscriptEvent(RESPONSE_FINISHED, "avatar", response_id, ""))
             self._active_responses.clear()
+        self._flush_transcripts()
         self.state_changed.emit(change.state.value, change.message)
 
     def _on_transcript(self, transcript: Transcript) -> None:
+        # Collected, not emitted: one emit per delivery instead of one per event. Under
+        # load an emit costs the GUI thread ~13 µs (PySide hands the GIL over while the
+        # engine thread wants it), and there are thousands of deltas a second.
+        batch = self._transcript_batch
         response_id = transcript.response_id or ""
-        if transcript.role == "user":
+        role = transcript.role
+        if role == "user":
             if not transcript.typed:
-                self.transcript_done.emit("user", response_id, transcript.text)
+                batch.append(TranscriptEvent(TRANSCRIPT_DONE, role, response_id, transcript.text))
             return
         if response_id not in self._active_responses:
             self._active_responses.add(response_id)
-            self.response_started.emit(response_id)
+            batch.append(TranscriptEvent(RESPONSE_STARTED, role, response_id, ""))
         if transcript.final:
-            self.transcript_done.emit(transcript.role, response_id, transcript.text)
+            batch.append(TranscriptEvent(TRANSCRIPT_DONE, role, response_id, transcript.text))
             self._active_responses.discard(response_id)
-            self.response_finished.emit(response_id)
+            batch.append(TranscriptEvent(RESPONSE_FINISHED, role, response_id, ""))
         else:
-            self.transcript_delta.emit(transcript.role, response_id, transcript.text)
+            batch.append(TranscriptEvent(TRANSCRIPT_DELTA, role, response_id, transcript.text))
+
+    def _flush_transcripts(self) -> None:
+        """Emit the transcript events collected so far as one ``transcripts`` batch.
+
+        Runs at the end of every delivery and before any other signal of a delivery.
+        Timeline flushes in the same delivery are not bridge signals and do not split the
+        batch: the timeline and the transcript views do not depend on each other's order.
+        """
+        if self._transcript_batch:
+            batch, self._transcript_batch = self._transcript_batch, []
+            self.transcripts.emit(batch)
 
 
 async def _reject(dispatcher: Dispatcher, key: str) -> None:
@@ -854,9 +931,14 @@ class _DispatchListener:
 
 __all__ = [
     "ANSWER_MODES",
+    "RESPONSE_FINISHED",
+    "RESPONSE_STARTED",
     "SIMULATOR_LICENSE",
+    "TRANSCRIPT_DELTA",
+    "TRANSCRIPT_DONE",
     "CallState",
     "SessionBridge",
     "SessionSecrets",
     "SessionState",
+    "TranscriptEvent",
 ]

@@ -15,7 +15,14 @@ from navtalk_desktop.core.toolset import ToolSet
 from navtalk_desktop.infra.ws_transport import WebSocketTransport
 from navtalk_desktop.simulator import SimulatorConfig, SimulatorServer
 from navtalk_desktop.ui.conversation_panel import ConversationPanel, TranscriptView
-from navtalk_desktop.ui.session_bridge import SessionBridge
+from navtalk_desktop.ui.session_bridge import (
+    RESPONSE_FINISHED,
+    RESPONSE_STARTED,
+    TRANSCRIPT_DELTA,
+    TRANSCRIPT_DONE,
+    SessionBridge,
+    TranscriptEvent,
+)
 from navtalk_desktop.ui.tasks import TaskRunner
 from navtalk_desktop.ui.theme import DARK, LIGHT, build_palette
 
@@ -88,12 +95,18 @@ def test_avatar_reply_streams_into_one_bubble(qtbot: Any, connected: Any) -> Non
     deltas: list[tuple[str, str]] = []
     finals: list[tuple[str, str]] = []
     activity: list[str] = []
-    bridge.transcript_delta.connect(lambda role, rid, text: deltas.append((rid, text)))
-    bridge.transcript_done.connect(
-        lambda role, rid, text: finals.append((rid, text)) if role == "avatar" else None
-    )
-    bridge.response_started.connect(lambda rid: activity.append(panel.activity.text()))
-    bridge.transcript_delta.connect(lambda *args: activity.append(panel.activity.text()))
+
+    def seen(events: list[TranscriptEvent]) -> None:
+        # Connected after the panel: what its activity line shows once it took the batch.
+        for kind, role, rid, text in events:
+            if kind == TRANSCRIPT_DELTA:
+                deltas.append((rid, text))
+            elif kind == TRANSCRIPT_DONE and role == "avatar":
+                finals.append((rid, text))
+            if kind in (RESPONSE_STARTED, TRANSCRIPT_DELTA):
+                activity.append(panel.activity.text())
+
+    bridge.transcripts.connect(seen)
 
     panel.input.setPlainText("Hello, who are you?")
     panel.send_button.click()
@@ -185,3 +198,41 @@ def test_bubbles_after_a_theme_switch_take_its_colours(qtbot: Any) -> None:
         block = block.next()
     # Each role's formats are built once per theme and reused for every bubble after.
     assert backgrounds == ["#eef0f3", "#262a31", "#262a31"]
+
+
+def test_one_batch_of_transcript_events_can_hold_whole_responses(qtbot: Any) -> None:
+    from tests.gui.ui_support import make_bridge as idle_bridge
+
+    bridge = idle_bridge()
+    panel = ConversationPanel(bridge)
+    qtbot.addWidget(panel)
+    panel.resize(500, 600)
+    panel.show()
+    # Under load one delivery from the engine carries several responses at once.
+    bridge.transcripts.emit(
+        [
+            TranscriptEvent(TRANSCRIPT_DONE, "user", "item_1", "Weather today?"),
+            TranscriptEvent(RESPONSE_STARTED, "avatar", "resp_1", ""),
+            TranscriptEvent(TRANSCRIPT_DELTA, "avatar", "resp_1", "Sunny "),
+            TranscriptEvent(TRANSCRIPT_DELTA, "avatar", "resp_1", "toda"),
+            TranscriptEvent(TRANSCRIPT_DONE, "avatar", "resp_1", "Sunny today."),
+            TranscriptEvent(RESPONSE_FINISHED, "avatar", "resp_1", ""),
+            TranscriptEvent(RESPONSE_STARTED, "avatar", "resp_2", ""),
+            TranscriptEvent(TRANSCRIPT_DELTA, "avatar", "resp_2", "Rain "),
+            TranscriptEvent(TRANSCRIPT_DELTA, "avatar", "resp_2", "tomorrow"),
+        ]
+    )
+    # Idle → speaking shows at once; the text waits for the next ui_tick.
+    assert "Avatar speaking" in panel.activity.text()
+    assert panel.active_responses == ["resp_2"]
+    assert panel.transcript.message_count == 0
+    qtbot.waitUntil(lambda: panel.transcript.message_count == 3, timeout=WAIT_MS)
+    text = panel.transcript.toPlainText()
+    assert text.index("Weather today?") < text.index("Sunny today.") < text.index("Rain tomorrow")
+    assert "toda\n" not in text  # the final text replaced the deltas
+    assert panel.transcript.bubble_text("avatar", "resp_2") == "Rain tomorrow"
+    qtbot.waitUntil(lambda: "1 active response (resp_2)" in panel.activity.text(), timeout=WAIT_MS)
+
+    bridge.transcripts.emit([TranscriptEvent(RESPONSE_FINISHED, "avatar", "resp_2", "")])
+    qtbot.waitUntil(lambda: panel.activity.text() == "No active response", timeout=WAIT_MS)
+    assert panel.active_responses == []

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -14,8 +16,10 @@ from navtalk_desktop.core.timeline import Direction, Timeline
 from navtalk_desktop.infra.ws_transport import WebSocketTransport
 from navtalk_desktop.simulator.config import SimulatorConfig
 from navtalk_desktop.simulator.server import SimulatorServer
+from navtalk_desktop.simulator.timings import Timings
 from navtalk_desktop.ui.session_bridge import SessionBridge
 from navtalk_desktop.ui.tasks import TaskRunner
+from tests.gui.ui_support import transcript_items
 
 QUESTION = "What's the weather in Beijing?"
 
@@ -72,18 +76,20 @@ class Recorder:
         "state_changed",
         "call_received",
         "call_updated",
-        "transcript_delta",
-        "transcript_done",
-        "response_started",
-        "response_finished",
         "error_reported",
         "answer_mode_changed",
     )
 
     def __init__(self, bridge: SessionBridge) -> None:
         self.events: list[tuple[str, tuple[Any, ...]]] = []
+        self.batches: list[list[Any]] = []
         for name in self.NAMES:
             getattr(bridge, name).connect(lambda *args, n=name: self.events.append((n, args)))
+        bridge.transcripts.connect(self._transcripts)
+
+    def _transcripts(self, batch: list[Any]) -> None:
+        self.batches.append(list(batch))
+        self.events.extend(transcript_items(batch))
 
     def of(self, name: str) -> list[tuple[Any, ...]]:
         return [args for n, args in self.events if n == name]
@@ -124,6 +130,87 @@ def test_a_whole_turn_arrives_as_signals(qtbot: Any, bridge: SessionBridge) -> N
     # Typed turns are not echoed back (the conversation panel shows them when sent).
     assert all(role != "user" for role, *_ in done)
     assert seen.of("error_reported") == []
+
+
+def _kinds_of(seen: Recorder, response_id: str) -> list[str]:
+    """The transcript items of one response, in the order they were delivered."""
+    return [
+        kind for batch in seen.batches for kind, _role, rid, _text in batch if rid == response_id
+    ]
+
+
+def test_transcript_batches_deliver_start_deltas_done_and_finish_in_order(
+    qtbot: Any, bridge: SessionBridge
+) -> None:
+    seen = Recorder(bridge)
+    bridge.connect_session()
+    qtbot.waitUntil(lambda: bridge.state == "ready", timeout=10_000)
+    bridge.send_text(QUESTION)
+    qtbot.waitUntil(lambda: bool(seen.of("call_received")), timeout=10_000)
+    bridge.answer_call(seen.of("call_received")[0][0], {"forecast": "sunny"})
+    qtbot.waitUntil(lambda: bool(seen.of("response_finished")), timeout=10_000)
+    ((response_id,),) = seen.of("response_started")
+    kinds = _kinds_of(seen, response_id)
+    assert kinds[0] == "started"
+    assert kinds[-2:] == ["done", "finished"]
+    assert set(kinds[1:-2]) == {"delta"}
+    assert len(kinds) >= 5  # it streamed
+    items = [item for batch in seen.batches for item in batch if item.response_id == response_id]
+    assert all(item.role == "avatar" for item in items)
+    assert all(item.text == "" for item in items if item.kind in ("started", "finished"))
+    deltas = "".join(item.text for item in items if item.kind == "delta")
+    assert deltas == next(item.text for item in items if item.kind == "done")
+    # Batches are never empty, and they are batches: the reply took fewer emits than items.
+    assert all(seen.batches)
+    assert len(seen.batches) <= len(seen.events)
+
+
+def test_a_response_cut_by_a_disconnect_finishes_before_the_state_changes(
+    qtbot: Any, engine: Engine, await_in_qt: Callable[..., Any]
+) -> None:
+    # Slow streaming: the disconnect surely comes in the middle of the reply.
+    config = SimulatorConfig(timings=replace(Timings.fast(), delta_interval=0.2), speech="tone")
+    server = SimulatorServer(config)
+    await_in_qt(server.start("127.0.0.1", 0))
+    tasks = TaskRunner()
+    bridge = SessionBridge(
+        profile=default_profiles()[0],
+        transport_factory=WebSocketTransport,
+        secrets=None,
+        tasks=tasks,
+        simulator_url=server.ws_url,
+        engine=engine,
+    )
+    seen = Recorder(bridge)
+    try:
+        bridge.connect_session()
+        qtbot.waitUntil(lambda: bridge.state == "ready", timeout=10_000)
+        bridge.send_text("Hello, who are you?")
+        qtbot.waitUntil(lambda: bool(seen.of("transcript_delta")), timeout=10_000)
+        bridge.disconnect_session()
+        qtbot.waitUntil(lambda: not bridge.is_active, timeout=10_000)
+        ((response_id,),) = seen.of("response_started")
+        assert "done" not in _kinds_of(seen, response_id)  # really cut short
+        names = [name for name, _args in seen.events]
+        ended = names.index("response_finished")
+        assert seen.events[ended][1] == (response_id,)
+        after_start = names.index("response_started")
+        # The connection stopped being live only after the response was finished.
+        states = [
+            i
+            for i, (name, args) in enumerate(seen.events)
+            if name == "state_changed" and i > after_start
+        ]
+        assert states
+        assert ended < states[0]
+    finally:
+        await_in_qt(bridge.close())
+        await_in_qt(tasks.cancel_all())
+        await_in_qt(server.stop())
+        # The simulator was stopped mid-reply: its cancelled sleeps leave garbage cycles
+        # holding qasync timers (Qt objects). Collect them here, on the GUI thread; left
+        # to chance, a later test's engine thread may collect them and crash Qt.
+        gc.collect()
 
 
 def test_failures_become_readable_errors_not_exceptions(qtbot: Any, bridge: SessionBridge) -> None:
@@ -225,3 +312,16 @@ def test_connect_waits_for_a_simulator_that_is_still_starting(
         await_in_qt(bridge.close())
         await_in_qt(tasks.cancel_all())
         await_in_qt(server.stop())
+
+
+def test_a_threaded_engine_moves_garbage_collection_to_the_gui_thread(
+    bridge: SessionBridge, engine: Engine, await_in_qt: Callable[..., Any]
+) -> None:
+    import gc
+
+    threaded = isinstance(engine, EngineThread)
+    # With the session on another thread, that thread must never run a collection
+    # (it could destroy Qt objects there); an inline engine changes nothing.
+    assert gc.isenabled() is not threaded
+    await_in_qt(bridge.close())
+    assert gc.isenabled()

@@ -32,7 +32,7 @@ from navtalk_desktop.simulator.config import SimulatorConfig
 from navtalk_desktop.simulator.server import SimulatorServer
 from navtalk_desktop.ui.session_bridge import SessionBridge
 from navtalk_desktop.ui.tasks import TaskRunner
-from tests.gui.ui_support import workbench_factory
+from tests.gui.ui_support import transcript_items, workbench_factory
 
 __all__ = ["workbench_factory"]  # the fixture, imported for pytest
 
@@ -45,10 +45,6 @@ SIGNALS = (
     "call_received",
     "call_updated",
     "dispatch_changed",
-    "transcript_delta",
-    "transcript_done",
-    "response_started",
-    "response_finished",
     "error_reported",
     "warning_reported",
 )
@@ -59,10 +55,18 @@ class ThreadRecorder:
 
     def __init__(self, bridge: SessionBridge) -> None:
         self.events: list[tuple[str, tuple[Any, ...], str]] = []
+        self.batches: list[list[Any]] = []
         for name in SIGNALS:
             getattr(bridge, name).connect(
                 lambda *args, n=name: self.events.append((n, args, threading.current_thread().name))
             )
+        bridge.transcripts.connect(self._transcripts)
+
+    def _transcripts(self, batch: list[Any]) -> None:
+        # One entry per item, as if each were a signal of its own (with the batch's thread).
+        self.batches.append(list(batch))
+        thread = threading.current_thread().name
+        self.events.extend((name, args, thread) for name, args in transcript_items(batch))
 
     def of(self, name: str) -> list[tuple[Any, ...]]:
         return [args for n, args, _ in self.events if n == name]
@@ -221,6 +225,11 @@ def test_callbacks_queued_while_the_gui_is_busy_arrive_in_order_in_one_wake_up(
     assert "".join(text for *_, text in deltas) == rig.seen.of("transcript_done")[-1][2]
     # One wake-up for the whole burst, not one per event (nor per timeline flush).
     assert wakes_while_busy == 1 < len(names)
+    # The whole reply, queued meanwhile, reached the GUI as ONE transcripts emit, in order
+    # (nothing else was said between its start and its end).
+    (batch,) = rig.seen.batches
+    kinds = [item.kind for item in batch]
+    assert kinds == ["started", *["delta"] * len(deltas), "done", "finished"]
 
 
 def test_callbacks_of_a_replaced_session_are_dropped(qtbot: Any, rig: Rig) -> None:

@@ -97,3 +97,25 @@ def make_bridge() -> SessionBridge:
         secrets=None,
         tasks=TaskRunner(),
     )
+
+
+# What each transcripts item used to be as a signal of its own: recorders list the items
+# under these names, with the arguments those signals had (tests read them one by one).
+TRANSCRIPT_KINDS = {
+    "started": "response_started",
+    "delta": "transcript_delta",
+    "done": "transcript_done",
+    "finished": "response_finished",
+}
+
+
+def transcript_items(batch: list[Any]) -> list[tuple[str, tuple[Any, ...]]]:
+    """The items of one ``transcripts`` batch as ``(name, args)``, in order."""
+    items: list[tuple[str, tuple[Any, ...]]] = []
+    for kind, role, response_id, text in batch:
+        name = TRANSCRIPT_KINDS[kind]
+        if name.startswith("response_"):
+            items.append((name, (response_id,)))
+        else:
+            items.append((name, (role, response_id, text)))
+    return items
