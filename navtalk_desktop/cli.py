@@ -97,5 +97,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     module = _load(chosen)
     sub_parser = sub.add_parser(chosen, help=SUBCOMMANDS[chosen][1])
     module.configure_parser(sub_parser)
-    namespace = parser.parse_args(args)
+    # The chosen command's own parser reads its arguments, intermixed: FILE arguments may
+    # follow options (``a.json --connect b.jsonl``), which the top-level parser's
+    # sub-command handling cannot parse.
+    namespace = sub_parser.parse_intermixed_args(args[1:])
+    namespace.command = chosen
     return module.run(namespace)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -48,3 +50,16 @@ def test_unknown_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> 
         cli.main(["gui", "--no-such-option"])
     assert exit_info.value.code == 2
     assert "unrecognized arguments" in capsys.readouterr().err
+
+
+def test_file_arguments_may_follow_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The desktop entry passes %F last, but people type files anywhere on the line.
+    module = cli._load("gui")
+    seen: list[argparse.Namespace] = []
+    monkeypatch.setattr(module, "run", lambda args: seen.append(args) or 0)
+    assert cli.main(["tools.json", "--connect", "session.jsonl", "--auto"]) == 0
+    (args,) = seen
+    assert args.command == "gui"
+    assert args.files == [Path("tools.json"), Path("session.jsonl")]
+    assert args.connect
+    assert args.auto
