@@ -411,13 +411,12 @@ def _parse_object(frame: dict[str, Any]) -> ParsedFrame:
     if kind == USER_TRANSCRIPT:
         text = _str(data.get("content")) or _str(data.get("transcript")) or ""
         return TranscriptEvent(type_, data, message, role="user", text=text, final=True)
-    if kind in (TRANSCRIPT_DELTA, TRANSCRIPT_DONE):
-        done = kind == TRANSCRIPT_DONE
-        keys = ("content", "transcript") if done else ("content", "delta")
+    if kind == TRANSCRIPT_DONE:  # deltas returned above
+        keys = ("content", "transcript")
         text = next((t for k in keys if (t := _str(data.get(k))) is not None), "")
         rid = _str(data.get("id")) or _str(data.get("response_id"))
         return TranscriptEvent(
-            type_, data, message, role="avatar", text=text, final=done, response_id=rid
+            type_, data, message, role="avatar", text=text, final=True, response_id=rid
         )
     if kind == AUDIO_DELTA:
         payload = _str(data.get("delta")) or _str(data.get("audio")) or ""
