@@ -8,6 +8,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import keyring
 import pytest
@@ -25,6 +26,37 @@ def _require(binary: str, package: str) -> str:
     return path
 
 
+_BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:dir={runtime}</listen>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"""
+
+
+def _default_collection_ready(secretstorage: Any) -> bool:
+    from jeepney.bus_messages import message_bus
+    from jeepney.io.blocking import Proxy
+
+    connection = secretstorage.dbus_init()
+    try:
+        owned = Proxy(message_bus, connection).NameHasOwner("org.freedesktop.secrets")[0] == 1
+        if not owned:
+            return False
+        try:
+            return not secretstorage.Collection(connection).is_locked()
+        except secretstorage.exceptions.SecretStorageException:
+            return False  # the login collection is not there yet
+    finally:
+        connection.close()
+
+
 @pytest.fixture
 def secret_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A private session bus with an unlocked gnome-keyring; keyring uses it explicitly."""
@@ -35,6 +67,11 @@ def secret_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 
     runtime = tmp_path / "run"
     runtime.mkdir(mode=0o700)
+    # A bus with no service directories: nothing is ever D-Bus-activated, so a call that
+    # races our daemon's start-up cannot spawn a second gnome-keyring (which would find
+    # the half-written login keyring and need a GUI prompt to make a new one).
+    config = tmp_path / "bus.conf"
+    config.write_text(_BUS_CONFIG.format(runtime=runtime), encoding="utf-8")
     env = {
         **os.environ,
         "XDG_RUNTIME_DIR": str(runtime),
@@ -42,7 +79,7 @@ def secret_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         "HOME": str(tmp_path / "home"),
     }
     bus = subprocess.Popen(
-        [dbus_daemon, "--session", "--nofork", "--print-address=1"],
+        [dbus_daemon, f"--config-file={config}", "--nofork", "--print-address=1"],
         stdout=subprocess.PIPE,
         env=env,
         text=True,
@@ -64,15 +101,12 @@ def secret_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         daemon.stdin.write(b"test-keyring-password")
         daemon.stdin.close()
         monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
-        # The daemon gives no readiness signal on stdout in --foreground mode: ask the bus.
+        # The daemon gives no readiness signal on stdout in --foreground mode: ask the bus
+        # until it owns the name *and* serves an unlocked default collection.
+        # (secretstorage.check_service_availability is not enough: it also says yes when
+        # the name is merely activatable.)
         deadline = time.monotonic() + 10
-        while True:
-            connection = secretstorage.dbus_init()
-            try:
-                if secretstorage.check_service_availability(connection):
-                    break
-            finally:
-                connection.close()
+        while not _default_collection_ready(secretstorage):
             if time.monotonic() > deadline or daemon.poll() is not None:
                 pytest.fail("gnome-keyring-daemon did not provide the Secret Service")
             time.sleep(0.05)
