@@ -44,6 +44,12 @@ async def _engine_ingest(params: dict[str, Any], stop: asyncio.Event) -> dict[st
     )
 
 
+async def _engine_answer(params: dict[str, Any], stop: asyncio.Event) -> dict[str, Any]:
+    from navtalk_desktop.bench.engine import engine_answer
+
+    return await engine_answer(params["url"], stop, float(params.get("timeout_s", 300)))
+
+
 async def _gui(params: dict[str, Any], stop: asyncio.Event) -> dict[str, Any]:
     from navtalk_desktop.bench.gui import gui_benchmark
 
@@ -61,6 +67,7 @@ SCENARIOS: dict[str, tuple[Scenario, bool]] = {
     "bare-ingest": (_bare_ingest, False),
     "bare-bot": (_bare_bot, False),
     "engine-ingest": (_engine_ingest, False),
+    "engine-answer": (_engine_answer, False),
     "gui": (_gui, True),
     "bare-gui-lag": (_bare_gui_lag, True),
 }

@@ -49,3 +49,40 @@ async def engine_ingest(url: str, frames: int, timeout_s: float) -> dict[str, An
         "calls": len(session.calls),
         "wall_s": time.monotonic() - counter.first,
     }
+
+
+async def engine_answer(url: str, stop: asyncio.Event, timeout_s: float) -> dict[str, Any]:
+    """B3 without a GUI: a real :class:`Session` and :class:`Dispatcher` answer until ``stop``.
+
+    Separates the engine's share of the answer latency from what the GUI process adds.
+
+    Returns:
+        Calls seen and answered, and the in-app latency (call frame read → answer written).
+    """
+    # Imported here: the ingest benchmark (B1) must not pay for the responders' imports.
+    from navtalk_desktop.bench.gui import benchmark_toolset, in_app_answer_latencies
+    from navtalk_desktop.bench.measure import Distribution
+    from navtalk_desktop.core.calls import CallState
+    from navtalk_desktop.core.dispatcher import Dispatcher
+
+    timeline = Timeline()
+    session = Session(
+        bench_profile(url), WebSocketTransport, None, timeline, license=license_from_url(url)
+    )
+    dispatcher = Dispatcher(session, benchmark_toolset(), desk=False)
+    dispatcher.start()
+    await session.connect()
+    try:
+        async with asyncio.timeout(timeout_s):
+            await stop.wait()
+    finally:
+        await session.disconnect()
+        await dispatcher.stop()
+    calls = list(session.calls)
+    in_app = in_app_answer_latencies(timeline)
+    return {
+        "calls": len(calls),
+        "calls_answered": sum(1 for call in calls if call.state is CallState.ANSWERED),
+        "in_app_latency": Distribution.of(in_app).to_json() if in_app else None,
+        "timeline_rows": len(timeline),
+    }

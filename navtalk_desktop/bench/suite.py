@@ -135,7 +135,7 @@ class Suite:
         """The load source for ``key``, started on first use."""
         sim = self._sims.get(key)
         if sim is None:
-            if key == "calls":
+            if key in ("calls", "calls-side"):
                 # ~1,000 audio deltas/s: frames/s = audio/s * 20/12 * (1 + 1/call_every).
                 rate = B3_AUDIO_PER_S / AUDIO_SHARE * (B3_CALL_EVERY + 1) / B3_CALL_EVERY
                 sim = ProbedSimulator(source_config(rate=rate, call_every=B3_CALL_EVERY))
@@ -311,7 +311,13 @@ class Suite:
 
     # ------------------------------------------------------------------ B3
     async def answer_latency(self) -> list[Row]:
-        """B3: automatic answer latency at the simulator, against a bare answering bot."""
+        """B3: automatic answer latency at the simulator, against a bare answering bot.
+
+        Besides the measured GUI run and its baseline, two diagnostic runs locate the
+        difference: the engine alone (Session + Dispatcher, no Qt, no thread) and the bare
+        bot again while the GUI app streams its own load in another process, which shows
+        what sharing the machine's cores with a rendering GUI costs any client.
+        """
         cfg = self.config
         calls = cfg.calls + B3_WARMUP_CALLS
         self.progress(f"B3 answer latency: {calls:,} calls while ~1,000 audio deltas/s stream")
@@ -321,10 +327,15 @@ class Suite:
         details: dict[str, Any] = {"warmup_calls": B3_WARMUP_CALLS}
         for label, scenario, params in (
             ("bare-bot", "bare-bot", {"url": url}),
+            ("engine-answer", "engine-answer", {"url": url}),
             ("gui-answer", "gui", {"url": url, "mode": "answer", "frames": 0}),
+            ("bare-bot-beside-gui", "bare-bot", {"url": url}),
         ):
             sim.probe.reset()
-            result = await self._child(scenario, params, label, until=self._load_answered(sim))
+            if label == "bare-bot-beside-gui":
+                result = await self._beside_busy_gui(scenario, params, label, sim)
+            else:
+                result = await self._child(scenario, params, label, until=self._load_answered(sim))
             latencies = sim.probe.latencies()[B3_WARMUP_CALLS:]
             figures[label] = (
                 Distribution.of(latencies) if latencies and "error" not in result else None
@@ -370,7 +381,73 @@ class Suite:
                 row.passed = row.ratio <= 2.0 and value <= 10.0 and kept_up and all_answered
                 row.notes = notes
             rows.append(row)
+        base99 = None if bot is None else bot.p99 * 1000
+        for label, figure_name, note in (
+            (
+                "engine-answer",
+                "p99, engine alone",
+                "the same Session and Dispatcher on a plain asyncio loop: the engine's share",
+            ),
+            (
+                "bare-bot-beside-gui",
+                "p99, bot beside GUI",
+                "the baseline bot again while the GUI app answers its own stream in another "
+                "process: what sharing the cores with a rendering GUI costs any client",
+            ),
+        ):
+            figure = figures[label]
+            rows.append(
+                Row(
+                    id="B3",
+                    what="Diagnostic: where B3's latency comes from",
+                    figure=figure_name,
+                    unit="ms",
+                    value=None if figure is None else figure.p99 * 1000,
+                    baseline=base99,
+                    baseline_what="bare websockets bot",
+                    target="(diagnostic)",
+                    notes=note,
+                )
+            )
         return rows
+
+    async def _beside_busy_gui(
+        self, scenario: str, params: dict[str, Any], label: str, sim: ProbedSimulator
+    ) -> dict[str, Any]:
+        """Run a child on ``sim`` while the GUI app answers a stream of its own meanwhile."""
+        side = await self._sim("calls-side")
+        side.probe.reset()
+        measured_done = asyncio.Event()
+
+        async def measured_over() -> None:
+            await measured_done.wait()
+
+        # Longer than the measured stream, so the GUI is busy from its first call to its last.
+        side_url = side.load_url(load_frames=3 * (self.config.calls + 100) * (B3_CALL_EVERY + 1))
+        gui = asyncio.ensure_future(
+            self._child(
+                "gui",
+                {"url": side_url, "mode": "answer", "frames": 0},
+                f"{label}-side-gui",
+                until=measured_over,
+            )
+        )
+        result: dict[str, Any]
+        try:
+            # Start measuring once the GUI app streams and answers.
+            deadline = time.monotonic() + self.config.timeout_s
+            while len(side.probe.answered) < B3_WARMUP_CALLS:
+                if gui.done() or time.monotonic() > deadline:
+                    result = {"error": "the GUI app beside the bot did not start answering"}
+                    self.failures += 1
+                    self.progress(f"  {label} FAILED: {result['error']}")
+                    return result
+                await asyncio.sleep(0.05)
+            result = await self._child(scenario, params, label, until=self._load_answered(sim))
+        finally:
+            measured_done.set()
+            await gui
+        return result
 
     def _load_answered(self, sim: ProbedSimulator) -> Callable[[], Awaitable[None]]:
         """Wait until the load stream ended and its calls were answered (5 s grace)."""

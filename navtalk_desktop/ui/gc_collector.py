@@ -12,14 +12,15 @@ from a timer on the GUI thread instead.
 from __future__ import annotations
 
 import gc
-import time
 
 from PySide6.QtCore import QObject, QTimer
 
 DEFAULT_INTERVAL_MS = 100
-# A full collection scans every tracked object; CPython itself defers it while the heap
-# grows (long_lived_pending), which Python code cannot see, so full ones are spaced in time.
-FULL_COLLECTION_SPACING_S = 10.0
+# A full collection scans every tracked object, so CPython runs one only once the objects
+# that survived into the old generation since the last one exceed a quarter of those that
+# were there: the cost stays proportional to growth, however large the heap (a timeline of
+# a million frames). The collector keeps the same two counts itself (CPython's are hidden).
+FULL_COLLECTION_GROWTH = 0.25
 
 
 class _AutomaticCollection:
@@ -47,7 +48,8 @@ class GuiThreadCollector(QObject):
 
     Args:
         interval_ms: how often the allocation counts are checked.
-        full_spacing_s: least time between two full (generation 2) collections.
+        full_growth: a full (generation 2) collection waits until the objects promoted
+            into the old generation since the last one exceed this share of it.
         parent: owning QObject (its thread is the one collections run on).
 
     Attributes:
@@ -57,15 +59,17 @@ class GuiThreadCollector(QObject):
     def __init__(
         self,
         interval_ms: int = DEFAULT_INTERVAL_MS,
-        full_spacing_s: float = FULL_COLLECTION_SPACING_S,
+        full_growth: float = FULL_COLLECTION_GROWTH,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.collect_due)
-        self._full_spacing_s = full_spacing_s
-        self._last_full = time.monotonic()
+        self._full_growth = full_growth
+        # CPython's long_lived_total and long_lived_pending, counted here.
+        self._old_total = len(gc.get_objects(generation=2))
+        self._old_pending = 0
         self.collections = [0, 0, 0]
 
     @property
@@ -104,14 +108,21 @@ class GuiThreadCollector(QObject):
         if threshold0 == 0 or count0 < threshold0:
             return None
         # The same choice CPython makes: the oldest generation whose count is past its
-        # threshold (a collection of generation n also collects the younger ones).
+        # threshold (a collection of generation n also collects the younger ones), and a
+        # full one only once the old generation grew enough.
         generation = 0
         if count1 >= threshold1:
             generation = 1
-            now = time.monotonic()
-            if count2 >= threshold2 and now - self._last_full >= self._full_spacing_s:
+            if count2 >= threshold2 and self._old_pending > self._full_growth * self._old_total:
                 generation = 2
-                self._last_full = now
-        gc.collect(generation)
+        if generation == 1:
+            # What survives a middle collection moves into the old generation.
+            young = len(gc.get_objects(generation=0)) + len(gc.get_objects(generation=1))
+            self._old_pending += max(0, young - gc.collect(1))
+        else:
+            gc.collect(generation)
+        if generation == 2:
+            self._old_total = len(gc.get_objects(generation=2))
+            self._old_pending = 0
         self.collections[generation] += 1
         return generation

@@ -20,6 +20,8 @@ EXPECTED_ROWS = {
     ("B2", "frames/s, small frames"),
     ("B3", "p50"),
     ("B3", "p99"),
+    ("B3", "p99, engine alone"),
+    ("B3", "p99, bot beside GUI"),
     ("B4", None),  # after N mixed frames
     ("B5", "seconds (median)"),
     ("B6", None),  # p99 at N frames/s
