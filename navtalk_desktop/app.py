@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import sys
@@ -406,6 +407,10 @@ class Workbench:
         self.settings = AppSettings()
         self.settings_file: SettingsFile
         self._settings_writable = True
+        # One writer at a time, always writing the newest settings: two writes on the
+        # two-worker executor could finish out of order and leave the older file behind.
+        self._settings_pending: AppSettings | None = None
+        self._settings_writer: asyncio.Task[None] | None = None
         self._transient_profiles: set[str] = set()
         self._layout: QSettings
         self._secrets = KeyringSecretStore()
@@ -871,13 +876,18 @@ class Workbench:
             # profile_changed. Do not rewrite the file for that.
             return
         self.settings = settings
-        self.tasks.start(self._write_settings(settings), name="save-settings")
+        self._settings_pending = settings
+        if self._settings_writer is None or self._settings_writer.done():
+            self._settings_writer = self.tasks.start(self._write_settings(), name="save-settings")
 
-    async def _write_settings(self, settings: AppSettings) -> None:
-        try:
-            await self.run_blocking(lambda: self.settings_file.save(settings))
-        except OSError as error:
-            self.window.notifications.notify(f"Could not save the settings: {error}", "error")
+    async def _write_settings(self) -> None:
+        """Write the pending settings until none are left (changes meanwhile are merged)."""
+        while (settings := self._settings_pending) is not None:
+            self._settings_pending = None
+            try:
+                await self.run_blocking(functools.partial(self.settings_file.save, settings))
+            except OSError as error:
+                self.window.notifications.notify(f"Could not save the settings: {error}", "error")
 
     # ------------------------------------------------------------------ shutdown
     async def close(self) -> None:
@@ -897,6 +907,12 @@ class Workbench:
         with contextlib.suppress(Exception):
             if self.editor.dirty and self.editor.path is not None:
                 self.editor.save()
+        writer = self._settings_writer
+        if writer is not None and not writer.done():
+            # The last change must reach the file before the app goes.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(SHUTDOWN_TIMEOUT_S):
+                    await asyncio.shield(writer)
         await self.tasks.cancel_all()
         self.window.shutdown()
         self.window.hide()

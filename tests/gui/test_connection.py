@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -185,6 +186,38 @@ def test_profiles_can_be_added_and_deleted(
         timeout=5000,
     )
     assert "Local simulator" in names
+
+
+def test_settings_writes_never_finish_out_of_order(
+    qtbot: Any, workbench_factory: Factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workbench = workbench_factory()
+    panel = workbench.panels["connection"]
+    save = workbench.settings_file.save
+    calls: list[str] = []
+    finished: list[str] = []
+
+    def slow_first_save(settings: Any) -> None:
+        # A slow disk on the first write: a second write started meanwhile would finish
+        # first and then be overwritten by the older settings.
+        calls.append(settings.active_profile)
+        if settings.active_profile == "First":
+            time.sleep(0.3)
+        save(settings)
+        finished.append(settings.active_profile)
+
+    monkeypatch.setattr(workbench.settings_file, "save", slow_first_save)
+    base = workbench.bridge.profile.with_changes(local_simulator=False, url="wss://x.invalid/ws")
+    panel.add_profile(base.with_changes(name="First"))
+    qtbot.waitUntil(lambda: "First" in calls, timeout=5000)  # the slow write is under way
+    panel.add_profile(base.with_changes(name="Second"))
+    panel.add_profile(base.with_changes(name="Third"))
+    qtbot.waitUntil(lambda: "Third" in finished and len(finished) == len(calls), timeout=5000)
+    document = json.loads((tmp_path / "settings.json").read_text())
+    assert document["active_profile"] == "Third"
+    assert {"First", "Second", "Third"} <= {p["name"] for p in document["profiles"]}
+    assert calls[-1] == "Third"
+    assert "Second" not in calls  # changes made during a write are merged into one
 
 
 @pytest.mark.parametrize("wrong_profile", ["No such profile"])
