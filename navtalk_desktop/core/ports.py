@@ -65,7 +65,6 @@ class Transport(Protocol):
         Reading in batches saves a wake-up per frame at high frame rates. Frames returned by
         :meth:`receive` are not returned again, and the two may be mixed. Raises
         :class:`TransportClosed` once every frame received before the close was returned.
-        (The session falls back to :meth:`receive` for a transport without this method.)
         """
         ...
 

@@ -588,15 +588,10 @@ class Session:
     async def _read_until_closed(self) -> _End:
         transport = self._transport
         assert transport is not None  # set by _open before the reader starts
-        # Frames are read in batches (all that arrived since the last read) where the
-        # transport can; a transport with only receive() gives batches of one.
-        receive_many = getattr(transport, "receive_many", None)
+        # Frames are read in batches: all that arrived since the last read.
         while True:
             try:
-                if receive_many is not None:
-                    frames = await receive_many()
-                else:
-                    frames = [await transport.receive()]
+                frames = await transport.receive_many()
             except TransportClosed as closed:
                 if self._end is not None:
                     return self._end

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple, Protocol
 from navtalk_desktop.core.ports import Clock, SystemClock
 from navtalk_desktop.core.redact import redact
 from navtalk_desktop.core.spill import DEFAULT_SPILL_LIMIT, SpillStore
+from navtalk_desktop.core.untrack import untrack_record
 
 EXPORT_FORMAT = "navtalk-desktop-timeline"
 EXPORT_VERSION = 1
@@ -363,7 +364,9 @@ class Timeline:
                 call_id,
                 error,
             )
-            self._entries.append(_new_entry(TimelineEntry, entry))
+            record = _new_entry(TimelineEntry, entry)
+            untrack_record(record)  # kept for the session: full collections skip it
+            self._entries.append(record)
             # _mark() inlined: this runs for every frame.
             if not self._listeners:
                 return row  # a listener added later reads len() itself
@@ -732,6 +735,7 @@ class Timeline:
             self._next_seq = max(self._next_seq, entry.seq + 1)
             self._fold_keys.append(key)
             grown = self._fold(row, direction, key)
+            untrack_record(entry)
             self._entries.append(entry)  # published last, as in append()
             schedule = self._mark(row, grown)
         if schedule:

@@ -293,6 +293,9 @@ class _ListTransport:
             return frame
         raise TransportClosed(1000, "done")
 
+    async def receive_many(self) -> list[str | bytes]:
+        return [await self.receive()]  # batches of one: the engine's per-frame behaviour
+
     async def close(self) -> None:
         self.closed = True
 

@@ -54,6 +54,9 @@ class QueueTransport:
             raise TransportClosed(1000, "")
         return frame
 
+    async def receive_many(self) -> list[str | bytes]:
+        return [await self.receive()]  # batches of one: the engine's per-frame behaviour
+
     async def close(self) -> None:
         self.inbox.put_nowait(None)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 from pathlib import Path
 
@@ -78,6 +79,23 @@ def test_append_and_read() -> None:
     assert timeline[0].mono_time <= timeline[6].mono_time
     assert timeline.append(Direction.IN, "x", "é") == 7
     assert timeline[7].size == 2
+
+
+def test_entries_are_kept_out_of_the_cycle_collectors_scans(tmp_path: Path) -> None:
+    # One entry per frame for a whole session: full collections must not walk them all.
+    timeline = Timeline()
+    fill(timeline)
+    timeline.append(Direction.IN, "binary", b"\x00\xffpcm")
+    assert not any(gc.is_tracked(entry) for entry in timeline)
+    tracked = {id(obj) for obj in gc.get_objects()}
+    assert not any(id(entry) in tracked for entry in timeline)
+    out = tmp_path / "t.jsonl"
+    timeline.export_jsonl(out)
+    copy = Timeline()
+    copy.import_jsonl(out)
+    assert not any(gc.is_tracked(entry) for entry in copy)
+    gc.collect()
+    assert list(copy) == list(timeline)  # collections leave them whole
 
 
 def test_notifications_are_batched_per_loop_iteration() -> None:
