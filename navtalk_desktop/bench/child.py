@@ -50,6 +50,43 @@ async def _engine_answer(params: dict[str, Any], stop: asyncio.Event) -> dict[st
     return await engine_answer(params["url"], stop, float(params.get("timeout_s", 300)))
 
 
+SIDE_READY = "ready"
+SIDE_ANSWERING = "answering"
+
+
+def _append_line(path: Path, line: str) -> None:
+    with path.open("a", encoding="utf-8") as out:
+        out.write(line + "\n")
+
+
+async def _side_simulator(params: dict[str, Any], stop: asyncio.Event) -> dict[str, Any]:
+    """A load source in a process of its own, for a stream that is not being measured.
+
+    Writes ``ready URL`` to ``status_path`` once it listens, then ``answering`` once
+    ``warmup_calls`` of its calls were answered, and serves until ``stop``.
+    """
+    from navtalk_desktop.bench.source import ProbedSimulator, source_config
+
+    status = Path(params["status_path"])
+    sim = ProbedSimulator(
+        source_config(rate=float(params["rate"]), call_every=int(params["call_every"]))
+    )
+    await sim.start("127.0.0.1", 0)
+    try:
+        url = sim.load_url(load_frames=int(params["load_frames"]))
+        await asyncio.to_thread(_append_line, status, f"{SIDE_READY} {url}")
+        said_answering = False
+        while not stop.is_set():
+            if not said_answering and len(sim.probe.answered) >= int(params["warmup_calls"]):
+                await asyncio.to_thread(_append_line, status, SIDE_ANSWERING)
+                said_answering = True
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.05)
+    finally:
+        await sim.stop()
+    return {"calls_sent": len(sim.probe.sent), "calls_answered": len(sim.probe.answered)}
+
+
 async def _gui(params: dict[str, Any], stop: asyncio.Event) -> dict[str, Any]:
     from navtalk_desktop.bench.gui import gui_benchmark
 
@@ -68,6 +105,7 @@ SCENARIOS: dict[str, tuple[Scenario, bool]] = {
     "bare-bot": (_bare_bot, False),
     "engine-ingest": (_engine_ingest, False),
     "engine-answer": (_engine_answer, False),
+    "side-simulator": (_side_simulator, False),
     "gui": (_gui, True),
     "bare-gui-lag": (_bare_gui_lag, True),
 }

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from navtalk_desktop.bench import startup
+from navtalk_desktop.bench.child import SIDE_ANSWERING, SIDE_READY
 from navtalk_desktop.bench.measure import (
     AUDIO_B64_PER_FRAME,
     AUDIO_FRAME_SECONDS,
@@ -39,6 +40,8 @@ AUDIO_SHARE = 12 / 20
 B3_CALL_EVERY = 25
 B3_AUDIO_PER_S = 1000
 B3_WARMUP_CALLS = 10
+# ~1,000 audio deltas/s: frames/s = audio/s * 20/12 * (1 + 1/call_every).
+B3_RATE = B3_AUDIO_PER_S / AUDIO_SHARE * (B3_CALL_EVERY + 1) / B3_CALL_EVERY
 B6_REGEX = r"function_call|transcript\.done|(fine|today)\b"
 Progress = Callable[[str], None]
 
@@ -135,10 +138,8 @@ class Suite:
         """The load source for ``key``, started on first use."""
         sim = self._sims.get(key)
         if sim is None:
-            if key in ("calls", "calls-side"):
-                # ~1,000 audio deltas/s: frames/s = audio/s * 20/12 * (1 + 1/call_every).
-                rate = B3_AUDIO_PER_S / AUDIO_SHARE * (B3_CALL_EVERY + 1) / B3_CALL_EVERY
-                sim = ProbedSimulator(source_config(rate=rate, call_every=B3_CALL_EVERY))
+            if key == "calls":
+                sim = ProbedSimulator(source_config(rate=B3_RATE, call_every=B3_CALL_EVERY))
             elif key == "paced":
                 sim = ProbedSimulator(source_config(rate=self.config.lag_rate))
             else:
@@ -391,8 +392,9 @@ class Suite:
             (
                 "bare-bot-beside-gui",
                 "p99, bot beside GUI",
-                "the baseline bot again while the GUI app answers its own stream in another "
-                "process: what sharing the cores with a rendering GUI costs any client",
+                "the baseline bot again while the GUI app answers its own stream (from a "
+                "second simulator process): what sharing the cores with a rendering GUI "
+                "costs any client",
             ),
         ):
             figure = figures[label]
@@ -414,40 +416,80 @@ class Suite:
     async def _beside_busy_gui(
         self, scenario: str, params: dict[str, Any], label: str, sim: ProbedSimulator
     ) -> dict[str, Any]:
-        """Run a child on ``sim`` while the GUI app answers a stream of its own meanwhile."""
-        side = await self._sim("calls-side")
-        side.probe.reset()
-        measured_done = asyncio.Event()
+        """Run a child on ``sim`` while the GUI app answers a stream of its own meanwhile.
 
-        async def measured_over() -> None:
-            await measured_done.wait()
+        That stream comes from a second simulator in a process of its own, so this
+        process's loop serves the measured stream alone, as in the other B3 runs.
+        """
+        status_path = self.workdir / f"{label}-side-status.txt"
+        gui_over, sim_over = asyncio.Event(), asyncio.Event()
 
-        # Longer than the measured stream, so the GUI is busy from its first call to its last.
-        side_url = side.load_url(load_frames=3 * (self.config.calls + 100) * (B3_CALL_EVERY + 1))
-        gui = asyncio.ensure_future(
+        def when(event: asyncio.Event) -> Callable[[], Awaitable[None]]:
+            async def wait() -> None:
+                await event.wait()
+
+            return wait
+
+        side_sim = asyncio.ensure_future(
             self._child(
-                "gui",
-                {"url": side_url, "mode": "answer", "frames": 0},
-                f"{label}-side-gui",
-                until=measured_over,
+                "side-simulator",
+                {
+                    "status_path": str(status_path),
+                    "rate": B3_RATE,
+                    "call_every": B3_CALL_EVERY,
+                    # Longer than the measured stream: the GUI is busy from start to end.
+                    "load_frames": 3 * (self.config.calls + 100) * (B3_CALL_EVERY + 1),
+                    "warmup_calls": B3_WARMUP_CALLS,
+                },
+                f"{label}-side-simulator",
+                until=when(sim_over),
             )
         )
-        result: dict[str, Any]
+        gui: asyncio.Future[dict[str, Any]] | None = None
         try:
-            # Start measuring once the GUI app streams and answers.
-            deadline = time.monotonic() + self.config.timeout_s
-            while len(side.probe.answered) < B3_WARMUP_CALLS:
-                if gui.done() or time.monotonic() > deadline:
-                    result = {"error": "the GUI app beside the bot did not start answering"}
-                    self.failures += 1
-                    self.progress(f"  {label} FAILED: {result['error']}")
-                    return result
-                await asyncio.sleep(0.05)
-            result = await self._child(scenario, params, label, until=self._load_answered(sim))
+            url = await self._side_status(status_path, SIDE_READY, side_sim)
+            if url is not None:
+                gui = asyncio.ensure_future(
+                    self._child(
+                        "gui",
+                        {"url": url, "mode": "answer", "frames": 0},
+                        f"{label}-side-gui",
+                        until=when(gui_over),
+                    )
+                )
+                # Measure once the GUI app streams and answers.
+                if await self._side_status(status_path, SIDE_ANSWERING, gui) is not None:
+                    return await self._child(
+                        scenario, params, label, until=self._load_answered(sim)
+                    )
+            error = {"error": "the GUI app beside the bot did not start answering"}
+            self.failures += 1
+            self.progress(f"  {label} FAILED: {error['error']}")
+            return error
         finally:
-            measured_done.set()
-            await gui
-        return result
+            gui_over.set()
+            if gui is not None:
+                await gui
+            sim_over.set()
+            await side_sim
+
+    async def _side_status(
+        self, path: Path, word: str, child: asyncio.Future[dict[str, Any]]
+    ) -> str | None:
+        """Wait for a line starting with ``word`` in the side simulator's status file.
+
+        Returns:
+            The rest of the line, or None when ``child`` ended or time ran out first.
+        """
+        deadline = time.monotonic() + self.config.timeout_s
+        while not child.done() and time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                text = await asyncio.to_thread(path.read_text, encoding="utf-8")
+                for line in text.splitlines():
+                    if line.split(" ", 1)[0] == word:
+                        return line[len(word) :].strip()
+            await asyncio.sleep(0.05)
+        return None
 
     def _load_answered(self, sim: ProbedSimulator) -> Callable[[], Awaitable[None]]:
         """Wait until the load stream ended and its calls were answered (5 s grace)."""
