@@ -23,13 +23,13 @@ from navtalk_desktop.core.tool_templates import new_entry
 from navtalk_desktop.core.toolset import ToolSet
 from navtalk_desktop.core.toolset_editor import EditorEvent, EditorEventKind, ToolSetEditor
 from navtalk_desktop.infra.toolset_file import ToolSetFileStore
-from navtalk_desktop.infra.ws_transport import WebSocketTransport
 from navtalk_desktop.simulator import SimulatorConfig, SimulatorServer
 from navtalk_desktop.ui.call_card import CallCard, urgency
 from navtalk_desktop.ui.call_desk import CallDesk
 from navtalk_desktop.ui.session_bridge import SessionBridge
 from navtalk_desktop.ui.tasks import TaskRunner
 from navtalk_desktop.ui.tools_panel import TAB_RESPONDERS, ToolsPanel
+from tests.gui.ui_support import make_bridge
 
 WAIT_MS = 5000
 WEATHER_TEXT = "What's the weather in Beijing?"
@@ -72,11 +72,9 @@ def _live(
     def dispatcher(session: Session) -> Dispatcher:
         return Dispatcher(session, factory=ResponderFactory())
 
-    bridge = SessionBridge(
+    bridge = make_bridge(
+        tasks,
         profile=profile,
-        transport_factory=WebSocketTransport,
-        secrets=None,
-        tasks=tasks,
         toolset=toolset,
         dispatcher_factory=dispatcher,
         simulator_url=sim.ws_url,

@@ -9,10 +9,8 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
-from navtalk_desktop.core.profile import default_profiles
 from navtalk_desktop.core.tool_templates import new_entry
 from navtalk_desktop.core.toolset import ToolSet
-from navtalk_desktop.infra.ws_transport import WebSocketTransport
 from navtalk_desktop.simulator import SimulatorConfig, SimulatorServer
 from navtalk_desktop.ui.conversation_panel import ConversationPanel, TranscriptView
 from navtalk_desktop.ui.session_bridge import (
@@ -25,18 +23,14 @@ from navtalk_desktop.ui.session_bridge import (
 )
 from navtalk_desktop.ui.tasks import TaskRunner
 from navtalk_desktop.ui.theme import DARK, LIGHT, build_palette
+from tests.gui.ui_support import make_bridge
 
 WAIT_MS = 5000
 
 
-def make_bridge(tasks: TaskRunner, simulator_url: str) -> SessionBridge:
-    return SessionBridge(
-        profile=default_profiles()[0],
-        transport_factory=WebSocketTransport,
-        secrets=None,
-        tasks=tasks,
-        toolset=ToolSet(tools=(new_entry("weather"),)),
-        simulator_url=simulator_url,
+def weather_bridge(tasks: TaskRunner, simulator_url: str) -> SessionBridge:
+    return make_bridge(
+        tasks, toolset=ToolSet(tools=(new_entry("weather"),)), simulator_url=simulator_url
     )
 
 
@@ -47,7 +41,7 @@ def connected(
     sim = SimulatorServer(SimulatorConfig.fast())
     await_in_qt(sim.start())
     tasks = TaskRunner()
-    bridge = make_bridge(tasks, sim.ws_url)
+    bridge = weather_bridge(tasks, sim.ws_url)
     panel = ConversationPanel(bridge)
     qtbot.addWidget(panel)
     panel.resize(500, 600)
@@ -130,7 +124,7 @@ def test_avatar_reply_streams_into_one_bubble(qtbot: Any, connected: Any) -> Non
 
 def test_sending_is_disabled_until_connected(qtbot: Any, qloop: Any) -> None:
     tasks = TaskRunner()
-    bridge = make_bridge(tasks, "ws://127.0.0.1:9/unused")
+    bridge = weather_bridge(tasks, "ws://127.0.0.1:9/unused")
     panel = ConversationPanel(bridge)
     qtbot.addWidget(panel)
     panel.show()
@@ -201,9 +195,7 @@ def test_bubbles_after_a_theme_switch_take_its_colours(qtbot: Any) -> None:
 
 
 def test_one_batch_of_transcript_events_can_hold_whole_responses(qtbot: Any) -> None:
-    from tests.gui.ui_support import make_bridge as idle_bridge
-
-    bridge = idle_bridge()
+    bridge = make_bridge()
     panel = ConversationPanel(bridge)
     qtbot.addWidget(panel)
     panel.resize(500, 600)

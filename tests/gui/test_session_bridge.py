@@ -13,13 +13,12 @@ from navtalk_desktop.core.calls import CallState
 from navtalk_desktop.core.engine_thread import Engine, EngineThread, InlineEngine
 from navtalk_desktop.core.profile import default_profiles
 from navtalk_desktop.core.timeline import Direction, Timeline
-from navtalk_desktop.infra.ws_transport import WebSocketTransport
 from navtalk_desktop.simulator.config import SimulatorConfig
 from navtalk_desktop.simulator.server import SimulatorServer
 from navtalk_desktop.simulator.timings import Timings
 from navtalk_desktop.ui.session_bridge import SessionBridge
 from navtalk_desktop.ui.tasks import TaskRunner
-from tests.gui.ui_support import transcript_items
+from tests.gui.ui_support import make_bridge, transcript_items
 
 QUESTION = "What's the weather in Beijing?"
 
@@ -55,14 +54,8 @@ def bridge(
     from navtalk_desktop.core.tool_templates import FUNCTION_CALL_JUDGE
 
     tasks = TaskRunner()
-    bridge = SessionBridge(
-        profile=default_profiles()[0],
-        transport_factory=WebSocketTransport,
-        secrets=None,
-        tasks=tasks,
-        tools=[FUNCTION_CALL_JUDGE],
-        simulator_url=simulator.ws_url,
-        engine=engine,
+    bridge = make_bridge(
+        tasks, tools=[FUNCTION_CALL_JUDGE], simulator_url=simulator.ws_url, engine=engine
     )
     yield bridge
     await_in_qt(bridge.close())
@@ -173,14 +166,7 @@ def test_a_response_cut_by_a_disconnect_finishes_before_the_state_changes(
     server = SimulatorServer(config)
     await_in_qt(server.start("127.0.0.1", 0))
     tasks = TaskRunner()
-    bridge = SessionBridge(
-        profile=default_profiles()[0],
-        transport_factory=WebSocketTransport,
-        secrets=None,
-        tasks=tasks,
-        simulator_url=server.ws_url,
-        engine=engine,
-    )
+    bridge = make_bridge(tasks, simulator_url=server.ws_url, engine=engine)
     seen = Recorder(bridge)
     try:
         bridge.connect_session()
@@ -286,12 +272,7 @@ def test_connect_waits_for_a_simulator_that_is_still_starting(
     # The app shows its window before the simulator listens: a connect requested in
     # between must open the simulator's real URL, not the profile's placeholder.
     tasks = TaskRunner()
-    bridge = SessionBridge(
-        profile=default_profiles()[0],
-        transport_factory=WebSocketTransport,
-        secrets=None,
-        tasks=tasks,
-    )
+    bridge = make_bridge(tasks)
     assert bridge.profile.local_simulator
     ready = qloop.create_future()
     bridge.expect_simulator(ready)

@@ -21,18 +21,16 @@ import pytest
 from navtalk_desktop.core.calls import CallState
 from navtalk_desktop.core.dispatcher import Dispatcher
 from navtalk_desktop.core.engine_thread import EngineThread
-from navtalk_desktop.core.profile import default_profiles
 from navtalk_desktop.core.responders.config import ResponderChain, ResponderStep, StaticConfig
 from navtalk_desktop.core.responders.factory import ResponderFactory
 from navtalk_desktop.core.session import Session, SessionListenerBase
 from navtalk_desktop.core.tool_templates import new_entry
 from navtalk_desktop.core.toolset import ToolSet
-from navtalk_desktop.infra.ws_transport import WebSocketTransport
 from navtalk_desktop.simulator.config import SimulatorConfig
 from navtalk_desktop.simulator.server import SimulatorServer
 from navtalk_desktop.ui.session_bridge import SessionBridge
 from navtalk_desktop.ui.tasks import TaskRunner
-from tests.gui.ui_support import transcript_items, workbench_factory
+from tests.gui.ui_support import make_bridge, transcript_items, workbench_factory
 
 __all__ = ["workbench_factory"]  # the fixture, imported for pytest
 
@@ -111,11 +109,8 @@ def rig(qloop: Any, qtbot: Any, await_in_qt: Any, sim_engine: EngineThread) -> I
         return Dispatcher(session, factory=ResponderFactory())
 
     tasks = TaskRunner()
-    bridge = SessionBridge(
-        profile=default_profiles()[0],
-        transport_factory=WebSocketTransport,
-        secrets=None,
-        tasks=tasks,
+    bridge = make_bridge(
+        tasks,
         toolset=toolset,
         dispatcher_factory=dispatcher,
         simulator_url=sim.ws_url,

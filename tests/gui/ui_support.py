@@ -86,16 +86,24 @@ def static_toolset_file(path: Path, output: str) -> Path:
     return path
 
 
-def make_bridge() -> SessionBridge:
-    """A bridge on the Local simulator profile that is never connected (panel tests)."""
+def make_bridge(tasks: TaskRunner | None = None, **options: Any) -> SessionBridge:
+    """A bridge with the real WebSocket transport and no keychain.
+
+    Args:
+        tasks: owns the bridge's coroutines (a new runner when None: a bridge that is
+            never connected, as panel tests use).
+        options: further :class:`SessionBridge` arguments (``simulator_url``, ``engine``,
+            ``toolset`` …); ``profile`` defaults to the Local simulator profile.
+    """
     from navtalk_desktop.core.profile import default_profiles
     from navtalk_desktop.infra.ws_transport import WebSocketTransport
 
+    options.setdefault("profile", default_profiles()[0])
     return SessionBridge(
-        profile=default_profiles()[0],
         transport_factory=WebSocketTransport,
         secrets=None,
-        tasks=TaskRunner(),
+        tasks=tasks if tasks is not None else TaskRunner(),
+        **options,
     )
 
 
