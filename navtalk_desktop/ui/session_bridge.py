@@ -783,29 +783,10 @@ class SessionBridge(QObject):
             self._start(_stop_dispatcher(dispatcher, listener), "Stopping", "dispatcher-stop")
 
     # Listener callbacks, delivered on the GUI thread by the queue.
-    def _emit_call_received(self, key: str) -> None:
+    def _emit(self, signal: str, *args: Any) -> None:
+        """Emit the bridge signal named ``signal``, after the transcripts collected so far."""
         self._flush_transcripts()
-        self.call_received.emit(key)
-
-    def _emit_call_updated(self, key: str) -> None:
-        self._flush_transcripts()
-        self.call_updated.emit(key)
-
-    def _emit_call_overdue(self, key: str) -> None:
-        self._flush_transcripts()
-        self.call_overdue.emit(key)
-
-    def _emit_warning(self, message: str) -> None:
-        self._flush_transcripts()
-        self.warning_reported.emit(message)
-
-    def _emit_error(self, message: str) -> None:
-        self._flush_transcripts()
-        self.error_reported.emit(message)
-
-    def _emit_dispatch_changed(self, key: str) -> None:
-        self._flush_transcripts()
-        self.dispatch_changed.emit(key)
+        getattr(self, signal).emit(*args)
 
     def _on_state(self, change: StateChange) -> None:
         self._state = change.state
@@ -899,22 +880,22 @@ class _SessionListener:
         self._send("_on_state", change)
 
     def call_received(self, call: FunctionCall) -> None:
-        self._send("_emit_call_received", call.key)
+        self._send("_emit", "call_received", call.key)
 
     def call_updated(self, call: FunctionCall) -> None:
-        self._send("_emit_call_updated", call.key)
+        self._send("_emit", "call_updated", call.key)
 
     def call_overdue(self, call: FunctionCall) -> None:
-        self._send("_emit_call_overdue", call.key)
+        self._send("_emit", "call_overdue", call.key)
 
     def transcript_received(self, transcript: Transcript) -> None:
         self._send("_on_transcript", transcript)
 
     def session_warning(self, message: str) -> None:
-        self._send("_emit_warning", message)
+        self._send("_emit", "warning_reported", message)
 
     def session_error(self, message: str) -> None:
-        self._send("_emit_error", message)
+        self._send("_emit", "error_reported", message)
 
 
 class _DispatchListener:
@@ -926,7 +907,7 @@ class _DispatchListener:
         self._bridge = weakref.ref(bridge)
 
     def dispatch_changed(self, record: DispatchRecord) -> None:
-        self._post(self.source, _to_bridge, self._bridge, "_emit_dispatch_changed", record.key)
+        self._post(self.source, _to_bridge, self._bridge, "_emit", "dispatch_changed", record.key)
 
 
 __all__ = [
