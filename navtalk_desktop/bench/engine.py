@@ -60,7 +60,7 @@ async def engine_answer(url: str, stop: asyncio.Event, timeout_s: float) -> dict
         Calls seen and answered, and the in-app latency (call frame read → answer written).
     """
     # Imported here: the ingest benchmark (B1) must not pay for the responders' imports.
-    from navtalk_desktop.bench.gui import benchmark_toolset, in_app_answer_latencies
+    from navtalk_desktop.bench.answers import benchmark_toolset, in_app_answer_latencies
     from navtalk_desktop.bench.measure import Distribution
     from navtalk_desktop.core.calls import CallState
     from navtalk_desktop.core.dispatcher import Dispatcher

@@ -20,37 +20,19 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 from websockets.asyncio.client import connect
 
-from navtalk_desktop.bench.baselines import MAX_FRAME_BYTES, STATIC_OUTPUT
+from navtalk_desktop.bench.answers import benchmark_toolset, in_app_answer_latencies
+from navtalk_desktop.bench.baselines import MAX_FRAME_BYTES
 from navtalk_desktop.bench.counting import LoadFrameCounter
 from navtalk_desktop.bench.measure import (
-    CALL_TYPE,
     LOAD_TYPE_PREFIX,
     Distribution,
     peak_rss_bytes,
     rss_bytes,
 )
 from navtalk_desktop.core.calls import CallState
-from navtalk_desktop.core.responders.config import ResponderChain, ResponderStep, StaticConfig
-from navtalk_desktop.core.timeline import Direction, Timeline
-from navtalk_desktop.core.tools import ToolDefinition
-from navtalk_desktop.core.toolset import ToolEntry, ToolSet, toolset_to_json
+from navtalk_desktop.core.toolset import toolset_to_json
 
 LAG_INTERVAL_MS = 10
-
-
-def benchmark_toolset() -> ToolSet:
-    """The tool the load mode calls, answered by a static responder."""
-    tool = ToolDefinition(
-        name="function_call_judge",
-        description="Judge the user's input (benchmark tool).",
-        parameters={
-            "type": "object",
-            "properties": {"userInput": {"type": "string", "description": "What the user said"}},
-            "required": ["userInput"],
-        },
-    )
-    chain = ResponderChain(steps=(ResponderStep(StaticConfig(output=json.loads(STATIC_OUTPUT))),))
-    return ToolSet(name="Benchmark", tools=(ToolEntry(tool=tool, chain=chain),))
 
 
 class LagProbe(QObject):
@@ -218,24 +200,6 @@ async def _gui_run(
         await workbench.close()
     result["peak_rss"] = peak_rss_bytes()
     return result
-
-
-def in_app_answer_latencies(timeline: Timeline) -> list[float]:
-    """Per call: from reading its ``arguments.done`` frame to writing its first answer frame.
-
-    Both times are the timeline's own (``mono_time``), so this is the app's share of B3's
-    latency; the rest is the sockets and the simulator.
-    """
-    received: dict[str, float] = {}
-    latencies: list[float] = []
-    for entry in timeline:
-        if entry.call_id is None:
-            continue
-        if entry.direction is Direction.IN and entry.type == CALL_TYPE:
-            received.setdefault(entry.call_id, entry.mono_time)
-        elif entry.direction is Direction.OUT and entry.call_id in received:
-            latencies.append(entry.mono_time - received.pop(entry.call_id))
-    return latencies
 
 
 def _summary(
