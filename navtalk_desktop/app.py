@@ -407,9 +407,10 @@ class Workbench:
         self.settings = AppSettings()
         self.settings_file: SettingsFile
         self._settings_writable = True
-        # One writer at a time, always writing the newest settings: two writes on the
-        # two-worker executor could finish out of order and leave the older file behind.
-        self._settings_pending: AppSettings | None = None
+        # One writer at a time, always writing the newest settings (self.settings): two
+        # writes on the two-worker executor could finish out of order and leave the older
+        # file behind.
+        self._settings_unsaved = False
         self._settings_writer: asyncio.Task[None] | None = None
         self._transient_profiles: set[str] = set()
         self._layout: QSettings
@@ -876,14 +877,15 @@ class Workbench:
             # profile_changed. Do not rewrite the file for that.
             return
         self.settings = settings
-        self._settings_pending = settings
+        self._settings_unsaved = True
         if self._settings_writer is None or self._settings_writer.done():
             self._settings_writer = self.tasks.start(self._write_settings(), name="save-settings")
 
     async def _write_settings(self) -> None:
-        """Write the pending settings until none are left (changes meanwhile are merged)."""
-        while (settings := self._settings_pending) is not None:
-            self._settings_pending = None
+        """Write ``self.settings`` until it is saved (changes meanwhile are merged)."""
+        while self._settings_unsaved:
+            self._settings_unsaved = False
+            settings = self.settings
             try:
                 await self.run_blocking(functools.partial(self.settings_file.save, settings))
             except OSError as error:
