@@ -4,6 +4,13 @@ User code never runs inside the app: a crash, a hang, a ``sys.exit`` or a print 
 affects the child. The child reads one request from stdin and writes one JSON reply to
 the stdout it started with (the script's own prints are redirected to stderr). On
 timeout or cancellation the whole process group is killed.
+
+The child is isolated (``python -I``): no ``PYTHON*`` variables, no user site folder, and
+neither the working folder nor the script's folder ahead of the standard library. A file
+next to a trusted script (say ``sqlite3.py``) can therefore never stand in for a module
+the script imports: sibling modules are found only by a finder placed *after* every other
+one, and never for a name of the standard library. The environment is a short allow-list
+(locale, home, temporary folder, path), so licenses and other secrets never reach a script.
 """
 
 from __future__ import annotations
@@ -23,19 +30,32 @@ from navtalk_desktop.core.responders.ports import ScriptRunError
 
 # The child program. Self-contained (only stdlib), so it does not import the app.
 RUNNER_SOURCE = r"""
-import asyncio, importlib.util, inspect, json, os, sys, traceback
+import asyncio, importlib.machinery, importlib.util, inspect, json, os, sys, traceback
 out = sys.stdout
 sys.stdout = sys.stderr
 def reply(obj):
     out.write(json.dumps(obj))
     out.flush()
+class SiblingFinder:
+    # Last on sys.meta_path: only names no other finder (stdlib, site-packages) knows, and
+    # never a standard-library name, come from the script's folder.
+    def __init__(self, folder):
+        self.folder = folder
+    def find_spec(self, name, path=None, target=None):
+        if path is not None or name in sys.stdlib_module_names or name in sys.builtin_module_names:
+            return None
+        return importlib.machinery.PathFinder.find_spec(name, [self.folder])
+def install_sibling_finder(folder):
+    sys.meta_path.append(SiblingFinder(folder))
 def main():
     request = json.loads(sys.stdin.read())
     path = request["path"]
     if not os.path.isfile(path):
         return reply({"ok": False, "error": "script file " + path + " does not exist"})
     folder = os.path.dirname(os.path.abspath(path))
-    sys.path.insert(0, folder)
+    install_sibling_finder(folder)
+    # The working folder is the script's (relative data files keep working); with -I it
+    # is not on sys.path, so it cannot shadow anything.
     os.chdir(folder)
     spec = importlib.util.spec_from_file_location("navtalk_script", path)
     if spec is None or spec.loader is None:
@@ -74,9 +94,51 @@ except BaseException as exc:
     reply({"ok": False, "error": type(exc).__name__ + ": " + str(exc), "traceback": "".join(lines[-6:])})
 """
 
-# Environment variables the child must not inherit (the license may be in the environment
-# for headless runs; scripts never need it).
-_HIDDEN_ENV = ("NAVTALK_LICENSE",)
+# The only variables a script inherits: what the interpreter, locale and temporary files
+# need. Everything else (the license of a headless run, tokens, proxies' credentials) stays
+# in the app. ``LC_*`` is matched by prefix.
+_PASSED_ENV = (
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "LANG",
+    "LANGUAGE",
+    "TZ",
+    "TMPDIR",
+    "TEMP",
+    "TMP",
+    # Windows: the interpreter and the C runtime need these to start at all.
+    "SYSTEMROOT",
+    "SYSTEMDRIVE",
+    "WINDIR",
+    "USERPROFILE",
+    "APPDATA",
+    "LOCALAPPDATA",
+    "COMSPEC",
+    "PATHEXT",
+)
+# Never passed, even if a future allow-list entry matched them.
+_HIDDEN_ENV = frozenset({"NAVTALK_LICENSE"})
+# -I: isolated (no PYTHON* variables, no user site, no script or working folder on
+# sys.path); -X utf8: text I/O is UTF-8 whatever the locale (PYTHONIOENCODING is ignored
+# under -I).
+_INTERPRETER_FLAGS = ("-I", "-X", "utf8")
+
+
+def script_environment(source: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The minimal environment a script runs with (from ``source``, default ``os.environ``)."""
+    source = os.environ if source is None else source
+    env = {
+        key: value
+        for key, value in source.items()
+        if (key.upper() in _PASSED_ENV or key.upper().startswith("LC_"))
+        and key.upper() not in _HIDDEN_ENV
+    }
+    env["PYTHONIOENCODING"] = "utf-8"
+    return env
+
+
 _STDERR_TAIL = 600
 
 
@@ -113,10 +175,10 @@ class SubprocessScriptRunner:
                 "context": dict(context),
             }
         ).encode("utf-8")
-        env = {key: value for key, value in os.environ.items() if key not in _HIDDEN_ENV}
-        env["PYTHONIOENCODING"] = "utf-8"
+        env = script_environment()
         process = await asyncio.create_subprocess_exec(
             self.python,
+            *_INTERPRETER_FLAGS,
             "-c",
             RUNNER_SOURCE,
             stdin=asyncio.subprocess.PIPE,
