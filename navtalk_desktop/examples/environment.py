@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from navtalk_desktop.core.toolset import ToolSet
-from navtalk_desktop.examples.install import ExamplePaths, bundled_script_hashes, install_examples
+from navtalk_desktop.examples.install import ExamplePaths, bundled_script_trust, install_examples
 from navtalk_desktop.infra.toolset_file import ScriptTrustFile, ToolSetFileStore
 
 # The services pull in aiohttp's server (~110 ms to import): the app imports this
@@ -62,6 +62,15 @@ async def open_examples(root: Path | None = None) -> ExampleEnvironment:
     return ExampleEnvironment(paths, services)
 
 
-def default_script_trust(path: Path | None = None) -> ScriptTrustFile:
-    """The app's script trust: the user's trusted files plus the bundled example scripts."""
-    return ScriptTrustFile(path, also_trusted=bundled_script_hashes())
+def default_script_trust(
+    path: Path | None = None, examples: ExamplePaths | None = None
+) -> ScriptTrustFile:
+    """The app's script trust: the user's trusted files plus the bundled example scripts.
+
+    Args:
+        path: the trust file (default ``<config>/trusted-scripts.json``).
+        examples: the installed examples whose scripts are trusted where they are
+            (default: the default installation).
+    """
+    roots = (examples.root,) if examples is not None else ()
+    return ScriptTrustFile(path, also_trusted=bundled_script_trust(roots))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
 
 from navtalk_desktop.core.toolset import toolset_from_json, toolset_to_json
@@ -81,9 +82,26 @@ class ExamplePaths:
         }
 
 
-def bundled_script_hashes() -> set[str]:
-    """SHA-256 of every bundled script: the app trusts exactly these contents."""
-    return {sha256_of(path) for path in sorted((BUNDLED / "scripts").glob("*.py"))}
+def default_examples_root() -> Path:
+    """Where :func:`install_examples` puts the examples unless told otherwise."""
+    return paths.data_dir() / "examples"
+
+
+def bundled_script_trust(roots: Iterable[Path] = ()) -> set[tuple[Path, str]]:
+    """``(path, sha256)`` of every bundled script where the app itself put it.
+
+    The app trusts exactly these contents at exactly these places: in the package and in
+    each examples folder of ``roots`` (default: the default installation). A copy of a
+    bundled script anywhere else is an ordinary, untrusted file: its folder could hold a
+    planted module or data of someone else's.
+    """
+    folders = [BUNDLED / "scripts"]
+    folders += [ExamplePaths(root).scripts for root in (roots or (default_examples_root(),))]
+    pairs: set[tuple[Path, str]] = set()
+    for bundled in sorted((BUNDLED / "scripts").glob("*.py")):
+        digest = sha256_of(bundled)
+        pairs.update((folder / bundled.name, digest) for folder in folders)
+    return pairs
 
 
 def _bundled_files() -> dict[str, bytes]:
@@ -110,7 +128,7 @@ def install_examples(root: Path | None = None) -> ExamplePaths:
         The installed paths. Databases missing on disk are built now; the CRM database is
         never rebuilt once it exists, so updates made through the examples persist.
     """
-    examples = ExamplePaths(root or paths.data_dir() / "examples")
+    examples = ExamplePaths(root or default_examples_root())
     examples.root.mkdir(parents=True, exist_ok=True)
     manifest_path = examples.root / _MANIFEST
     try:

@@ -149,20 +149,30 @@ def sha256_of(path: Path) -> str:
 
 
 class ScriptTrustFile:
-    """Which script files the user trusted, by content hash, kept in the settings folder.
+    """Which script files the user trusted, by real path *and* content, kept in the config folder.
 
-    Trust is for one exact content: editing a trusted script (or receiving a different
-    file under the same name) makes it untrusted again.
+    Trust is for one exact content at one place: editing a trusted script, receiving a
+    different file under the same name, or a copy of a trusted file somewhere else (next
+    to files of its own) makes it untrusted. Paths are compared resolved (symlinks
+    followed), so a link to a trusted file is the trusted file itself.
+
+    The file keeps ``{"sha256", "path", "trusted_at"}`` entries, as it always did; an entry
+    without a path (never written by any version, but possible by hand) trusts nothing.
 
     Args:
         path: the JSON file (default ``<config>/trusted-scripts.json``).
-        also_trusted: extra hashes trusted for this process only (bundled examples,
-            ``respond --trust-scripts``); never written to disk.
+        also_trusted: ``(path, sha256)`` pairs trusted for this process only (bundled
+            examples at their installed location, ``respond --trust-scripts``); never
+            written to disk.
     """
 
-    def __init__(self, path: Path | None = None, also_trusted: Iterable[str] = ()) -> None:
+    def __init__(
+        self, path: Path | None = None, also_trusted: Iterable[tuple[Path, str]] = ()
+    ) -> None:
         self.path = path or paths.config_dir() / "trusted-scripts.json"
-        self._session_hashes = set(also_trusted)
+        self._session: set[tuple[str, str]] = {
+            (_real_path(where), digest) for where, digest in also_trusted
+        }
 
     def _entries(self) -> list[dict[str, Any]]:
         try:
@@ -173,45 +183,54 @@ class ScriptTrustFile:
             # A damaged trust file means "nothing trusted": the safe direction.
             return []
         entries = data.get("trusted", []) if isinstance(data, dict) else []
-        return [e for e in entries if isinstance(e, dict) and isinstance(e.get("sha256"), str)]
+        return [
+            e
+            for e in entries
+            if isinstance(e, dict)
+            and isinstance(e.get("sha256"), str)
+            and isinstance(e.get("path"), str)
+        ]
 
     def is_trusted(self, path: Path) -> bool:
-        """Whether the file's current content was trusted."""
+        """Whether this file, at its real path, with its current content, was trusted."""
         try:
-            digest = sha256_of(path)
+            real = _real_path(path)
+            digest = sha256_of(Path(real))
         except OSError:
             return False
-        return digest in self._session_hashes or any(e["sha256"] == digest for e in self._entries())
+        if (real, digest) in self._session:
+            return True
+        return any(e["sha256"] == digest and e["path"] == real for e in self._entries())
 
     def trust(self, path: Path) -> str:
-        """Trust the file's current content permanently; returns its hash."""
-        digest = sha256_of(path)
-        entries = [e for e in self._entries() if e["sha256"] != digest]
-        entries.append(
-            {"sha256": digest, "path": str(Path(path).resolve()), "trusted_at": time.time()}
-        )
-        atomic_write_text(
-            self.path, json.dumps({"schema_version": 1, "trusted": entries}, indent=2) + "\n"
-        )
+        """Trust the file's current content at its real path permanently; returns its hash."""
+        real = _real_path(path)
+        digest = sha256_of(Path(real))
+        # One entry per path: trusting new content replaces the old content's trust.
+        entries = [e for e in self._entries() if e["path"] != real]
+        entries.append({"sha256": digest, "path": real, "trusted_at": time.time()})
+        self._write(entries)
         return digest
 
     def trust_for_session(self, path: Path) -> str:
-        """Trust the file's current content until the process ends; returns its hash."""
-        digest = sha256_of(path)
-        self._session_hashes.add(digest)
+        """Trust the file's current content at its real path until the process ends."""
+        real = _real_path(path)
+        digest = sha256_of(Path(real))
+        self._session.add((real, digest))
         return digest
 
     def revoke(self, path: Path) -> None:
-        """Forget trust for the file's current content (and for its path)."""
-        resolved = str(Path(path).resolve())
-        try:
-            digest = sha256_of(path)
-        except OSError:
-            digest = ""
-        self._session_hashes.discard(digest)
-        entries = [
-            e for e in self._entries() if e["sha256"] != digest and e.get("path") != resolved
-        ]
+        """Forget any trust given to the file at this real path."""
+        real = _real_path(path)
+        self._session = {pair for pair in self._session if pair[0] != real}
+        self._write([e for e in self._entries() if e["path"] != real])
+
+    def _write(self, entries: list[dict[str, Any]]) -> None:
         atomic_write_text(
             self.path, json.dumps({"schema_version": 1, "trusted": entries}, indent=2) + "\n"
         )
+
+
+def _real_path(path: Path) -> str:
+    """The absolute path with every symlink followed (what trust is tied to)."""
+    return str(Path(path).expanduser().resolve())

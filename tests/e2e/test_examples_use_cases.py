@@ -39,7 +39,7 @@ async def examples_session(
         factory = ResponderFactory(
             http=http,
             scripts=SubprocessScriptRunner(),
-            trust=default_script_trust(tmp_path / "trust.json"),
+            trust=default_script_trust(tmp_path / "trust.json", env.paths),
             base_dir=env.paths.root,
         )
         async with live_session(toolset, factory=factory) as live:

@@ -52,9 +52,15 @@ def test_install_builds_everything_and_is_lint_clean(tmp_path: Path) -> None:
         "control_device",
         "update_customer_status",
     ]
-    trust = default_script_trust(tmp_path / "trust.json")
+    trust = default_script_trust(tmp_path / "trust.json", paths)
     for script in paths.scripts.glob("*.py"):
         assert trust.is_trusted(script)
+        # Trusted where the app installed it, not wherever an exact copy sits.
+        elsewhere = tmp_path / "elsewhere" / script.name
+        elsewhere.parent.mkdir(exist_ok=True)
+        elsewhere.write_bytes(script.read_bytes())
+        assert not trust.is_trusted(elsewhere)
+        assert not default_script_trust(tmp_path / "trust.json").is_trusted(script)
 
 
 def test_reinstall_keeps_user_edits_and_data(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from navtalk_desktop.infra.toolset_file import (
     ToolSetFileStore,
     atomic_write_text,
     is_toolset_file,
+    sha256_of,
 )
 
 STORE = ToolSetFileStore()
@@ -165,7 +166,7 @@ def test_import_and_export_files(tmp_path: Path) -> None:
     assert exported.dropped  # the template responders do not fit the Realtime format
 
 
-def test_script_trust_is_by_content(tmp_path: Path) -> None:
+def test_script_trust_is_by_path_and_content(tmp_path: Path) -> None:
     script = tmp_path / "s.py"
     script.write_text("def respond(a):\n    return 1\n")
     trust = ScriptTrustFile(tmp_path / "config" / "trusted-scripts.json")
@@ -177,12 +178,49 @@ def test_script_trust_is_by_content(tmp_path: Path) -> None:
     assert digest in trust.path.read_text()
     script.write_text("def respond(a):\n    return 2\n")
     assert not trust.is_trusted(script)  # edited after trusting
-    copy = tmp_path / "copy.py"
+    script.write_text("def respond(a):\n    return 1\n")
+    assert trust.is_trusted(script)  # the trusted content is back
+    copy = tmp_path / "elsewhere" / "s.py"
+    copy.parent.mkdir()
     copy.write_text("def respond(a):\n    return 1\n")
-    assert trust.is_trusted(copy)  # same content, same trust
-    trust.revoke(copy)
-    assert not trust.is_trusted(copy)
+    assert not trust.is_trusted(copy)  # same content at another path asks again
+    assert not ScriptTrustFile(trust.path).is_trusted(copy)
+    link = tmp_path / "link.py"
+    link.symlink_to(script)
+    assert trust.is_trusted(link)  # a link is the trusted file itself
+    trust.revoke(link)
+    assert not trust.is_trusted(script)
     assert not trust.is_trusted(tmp_path / "missing.py")
+
+
+def test_session_trust_of_a_copy_does_not_trust_the_original_folder(tmp_path: Path) -> None:
+    script = tmp_path / "a" / "s.py"
+    script.parent.mkdir()
+    script.write_text("x = 1\n")
+    copy = tmp_path / "b" / "s.py"
+    copy.parent.mkdir()
+    copy.write_bytes(script.read_bytes())
+    trust = ScriptTrustFile(tmp_path / "trust.json", also_trusted=[(script, sha256_of(script))])
+    assert trust.is_trusted(script)
+    assert not trust.is_trusted(copy)
+
+
+def test_trust_file_of_older_versions_still_reads(tmp_path: Path) -> None:
+    script = tmp_path / "s.py"
+    script.write_text("x = 1\n")
+    path = tmp_path / "trust.json"
+    old_entries = [
+        {"sha256": sha256_of(script), "path": str(script.resolve()), "trusted_at": 1.0},
+        # Another file with this content, trusted at its own place: trusts only that place.
+        {"sha256": sha256_of(script), "path": str(tmp_path / "other.py"), "trusted_at": 2.0},
+        {"sha256": "f" * 64},  # no path: trusts nothing
+    ]
+    path.write_text(json.dumps({"schema_version": 1, "trusted": old_entries}))
+    assert ScriptTrustFile(path).is_trusted(script)
+    stray = tmp_path / "stray" / "s.py"
+    stray.parent.mkdir()
+    stray.write_bytes(script.read_bytes())
+    assert not ScriptTrustFile(path).is_trusted(stray)
 
 
 def test_session_trust_is_not_written(tmp_path: Path) -> None:

@@ -74,10 +74,10 @@ class ScriptRunner(Protocol):
 
 
 class ScriptTrust(Protocol):
-    """Whether the person trusted this exact script file (by content hash)."""
+    """Whether the person trusted this exact script file (real path and content hash)."""
 
     def is_trusted(self, path: Path) -> bool:
-        """``True`` only when the file's current content was explicitly trusted."""
+        """``True`` only when the file's current content at its real path was trusted."""
         ...
 
 

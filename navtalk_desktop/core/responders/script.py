@@ -49,6 +49,9 @@ class ScriptResponder:
                 f"script {path} is not trusted: it came with a tool set or changed since it "
                 "was trusted. Review it and trust it in the tool editor to run it"
             )
+        # Run the file that was checked, at its real place: its folder (working folder,
+        # sibling modules) is the trusted script's, not a symlink's.
+        path = path.resolve()
         context = {
             "call_id": request.call_id,
             "name": request.name,
