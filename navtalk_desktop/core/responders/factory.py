@@ -15,6 +15,7 @@ from navtalk_desktop.core.responders.config import (
     WebhookConfig,
 )
 from navtalk_desktop.core.responders.ports import (
+    HostPolicy,
     HttpClient,
     ManualAnswers,
     ScriptRunner,
@@ -35,6 +36,7 @@ class ResponderFactory:
 
     Args:
         http: used by webhook responders (without it they fail with a clear message).
+        hosts: which hosts webhooks may contact (default: loopback only).
         scripts: runs script responders.
         trust: decides which script files may run.
         manual: where manual steps wait; ``None`` makes them pass at once.
@@ -45,12 +47,14 @@ class ResponderFactory:
         self,
         *,
         http: HttpClient | None = None,
+        hosts: HostPolicy | None = None,
         scripts: ScriptRunner | None = None,
         trust: ScriptTrust | None = None,
         manual: ManualAnswers | None = None,
         base_dir: Path | None = None,
     ) -> None:
         self.http = http
+        self.hosts = hosts
         self.scripts = scripts
         self.trust = trust
         self.manual = manual
@@ -68,7 +72,7 @@ class ResponderFactory:
             case RulesConfig():
                 return RulesResponder(config)
             case WebhookConfig():
-                return WebhookResponder(config, self.http)
+                return WebhookResponder(config, self.http, self.hosts)
             case ScriptConfig():
                 return ScriptResponder(config, self.scripts, self.trust, self.base_dir)
         raise AssertionError(config)  # pragma: no cover

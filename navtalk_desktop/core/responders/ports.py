@@ -1,4 +1,4 @@
-"""What responders need from the outside world: HTTP, running scripts, script trust, people."""
+"""What responders need from the outside world: HTTP and its host policy, scripts, trust, people."""
 
 from __future__ import annotations
 
@@ -42,6 +42,17 @@ class HttpClient(Protocol):
         verify_tls: bool = True,
     ) -> HttpReply:
         """Send the request. Raises :class:`HttpRequestError` when no response arrives."""
+        ...
+
+
+class HostPolicy(Protocol):
+    """Whether a webhook may contact the host of a URL (``core.toolset_consent``).
+
+    Asked with the rendered URL before any connection (and before any DNS look-up).
+    """
+
+    def refusal(self, url: str) -> str | None:
+        """None to go ahead; otherwise the reason, naming the host and how to allow it."""
         ...
 
 

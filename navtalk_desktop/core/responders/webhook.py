@@ -9,11 +9,13 @@ from navtalk_desktop.core.redact import mask_url
 from navtalk_desktop.core.responders.base import Answer, CallRequest, Pass, ResponderError
 from navtalk_desktop.core.responders.config import ResponderKind, WebhookConfig
 from navtalk_desktop.core.responders.json_path import JsonPathError, parse_json_path
-from navtalk_desktop.core.responders.ports import HttpClient, HttpRequestError
+from navtalk_desktop.core.responders.ports import HostPolicy, HttpClient, HttpRequestError
 from navtalk_desktop.core.responders.templating import TemplateError, render, template_context
+from navtalk_desktop.core.toolset_consent import HostAllowList
 
 # How much of an error response body is quoted back in the Error: message.
 _SNIPPET = 200
+_LOOPBACK_ONLY = HostAllowList(how_to_allow="run it where hosts can be allowed")
 
 
 class WebhookResponder:
@@ -21,9 +23,13 @@ class WebhookResponder:
 
     kind = ResponderKind.WEBHOOK
 
-    def __init__(self, config: WebhookConfig, http: HttpClient | None) -> None:
+    def __init__(
+        self, config: WebhookConfig, http: HttpClient | None, hosts: HostPolicy | None = None
+    ) -> None:
         self._config = config
         self._http = http
+        # Without a policy only loopback hosts may be contacted: consent is never implied.
+        self._hosts: HostPolicy = hosts if hosts is not None else _LOOPBACK_ONLY
 
     async def respond(self, request: CallRequest) -> Answer | Pass:
         """The response text (or the value at ``output_path``).
@@ -55,6 +61,10 @@ class WebhookResponder:
             raise ResponderError(
                 f"webhook URL must start with http:// or https:// (got {mask_url(url)!r})"
             )
+        # Before any connection (or DNS look-up): call data goes only where it may.
+        refused = self._hosts.refusal(url)
+        if refused is not None:
+            raise ResponderError(refused)
         body = None if config.method == "GET" else body_text.encode("utf-8")
         if body is not None and not any(name.lower() == "content-type" for name in headers):
             headers["Content-Type"] = (
