@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
+from navtalk_desktop import headless_consent
 from navtalk_desktop.core.calls import FunctionCall
 from navtalk_desktop.core.dispatcher import (
     Dispatcher,
@@ -41,9 +42,7 @@ from navtalk_desktop.core.profile import (
 )
 from navtalk_desktop.core.reconnect import ReconnectPolicy
 from navtalk_desktop.core.redact import redact
-from navtalk_desktop.core.responders.config import ScriptConfig
 from navtalk_desktop.core.responders.factory import ResponderFactory
-from navtalk_desktop.core.responders.ports import HttpClient
 from navtalk_desktop.core.session import (
     Session,
     SessionError,
@@ -136,11 +135,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="start the bundled example services and fill in their variables",
     )
-    parser.add_argument(
-        "--trust-scripts",
-        action="store_true",
-        help="run the script responders of this tool file for this run (you trust these files)",
-    )
+    headless_consent.add_arguments(parser)  # --trust-scripts, --allow-host, --allow-any-host
     parser.add_argument(
         "--turn-timeout",
         type=_positive_float,
@@ -293,10 +288,11 @@ class _Responder:
                 examples = await open_examples()
                 toolset = examples.fill_variables(toolset)
             toolset = toolset.with_variables(**parse_variables(self.args.var))
+            factory = self._factory(toolset)
             from navtalk_desktop.infra.http_client import AiohttpClient
 
-            http = AiohttpClient()
-            return await self._run(toolset, profile, http)
+            http = factory.http = AiohttpClient()
+            return await self._run(toolset, profile, factory)
         except UsageError as exc:
             _err(str(exc))
             return EXIT_USAGE
@@ -411,22 +407,34 @@ class _Responder:
             f"no license: set ${LICENSE_ENV} or pass --profile NAME with a license in the keychain"
         )
 
-    def _factory(self, toolset: ToolSet, http: HttpClient) -> ResponderFactory:
+    def _factory(self, toolset: ToolSet) -> ResponderFactory:
+        """Responders with this run's consent; refuses to start when a flag is missing.
+
+        Raises:
+            UsageError: a script or webhook host needs a flag it was not given (each
+                listed with the flag), or an ``--allow-host`` value is not a host.
+        """
         from navtalk_desktop.examples.environment import default_script_trust
         from navtalk_desktop.infra.script_runner import SubprocessScriptRunner
 
         base_dir = self.args.tools.resolve().parent
         trust: ScriptTrustFile = default_script_trust()
-        if self.args.trust_scripts:
-            for entry in toolset.tools:
-                for step in entry.chain.steps:
-                    if isinstance(step.config, ScriptConfig):
-                        path = Path(step.config.path).expanduser()
-                        path = path if path.is_absolute() else base_dir / path
-                        with contextlib.suppress(OSError):
-                            trust.trust_for_session(path)
+        try:
+            hosts = headless_consent.host_policy(self.args)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        missing, notes = headless_consent.check(
+            toolset, base_dir, trust, hosts, trust_scripts=self.args.trust_scripts
+        )
+        for note in notes:
+            _err(f"note: {note}")
+        if missing:
+            raise UsageError(
+                f"{self.args.tools} would run code or send call data without consent; "
+                "nothing was started:\n  " + "\n  ".join(missing)
+            )
         return ResponderFactory(
-            http=http,
+            hosts=hosts,
             scripts=SubprocessScriptRunner(),
             trust=trust,
             base_dir=base_dir,
@@ -434,7 +442,9 @@ class _Responder:
 
     # ------------------------------------------------------------------ run
 
-    async def _run(self, toolset: ToolSet, profile: ConnectionProfile, http: HttpClient) -> int:
+    async def _run(
+        self, toolset: ToolSet, profile: ConnectionProfile, factory: ResponderFactory
+    ) -> int:
         from navtalk_desktop.infra.ws_transport import WebSocketTransport
 
         args = self.args
@@ -453,7 +463,7 @@ class _Responder:
         dispatcher = Dispatcher(
             session,
             toolset,
-            factory=self._factory(toolset, http),
+            factory=factory,
             unanswered_error=True,
             desk=False,
         )

@@ -199,18 +199,26 @@ class ToolSetReach:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def reach_of(toolset: ToolSet, base_dir: Path | None) -> ToolSetReach:
-    """The scripts and webhooks of every tool (enabled or not: enabling is one click).
+def reach_of(
+    toolset: ToolSet, base_dir: Path | None, *, enabled_only: bool = False
+) -> ToolSetReach:
+    """The scripts and webhooks of the tools.
 
     Args:
         toolset: the tool set.
         base_dir: the folder relative script paths resolve against (the tool set file's);
             None leaves them relative.
+        enabled_only: only enabled steps of enabled tools (``respond``, where nothing can
+            be enabled later); the GUI asks about all (enabling is one click).
     """
     scripts: list[ScriptUse] = []
     webhooks: list[WebhookUse] = []
     for entry in toolset.tools:
+        if enabled_only and not entry.enabled:
+            continue
         for step in entry.chain.steps:
+            if enabled_only and not step.enabled:
+                continue
             config = step.config
             if isinstance(config, ScriptConfig):
                 path = Path(config.path).expanduser()

@@ -12,6 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from navtalk_desktop.core.responders.config import (
+    ResponderChain,
+    ResponderStep,
+    ScriptConfig,
+    WebhookConfig,
+)
 from navtalk_desktop.core.tool_templates import new_entry
 from navtalk_desktop.core.tools import ToolDefinition
 from navtalk_desktop.core.toolset import ToolEntry, ToolSet
@@ -271,3 +277,101 @@ def test_protocol_and_connection_errors_exit_non_zero(
     assert result.returncode == 1, result.stderr
     assert message in result.stderr
     assert LICENSE not in result.stderr + result.stdout
+
+
+def _foreign_tool_file(tmp_path: Path) -> tuple[Path, Path]:
+    """A tool set from someone else: a script for get_weather, a remote webhook for another tool."""
+    folder = tmp_path / "from-someone"
+    folder.mkdir()
+    marker = tmp_path / "script-ran"
+    (folder / "weather.py").write_text(
+        "def respond(arguments, context):\n"
+        f"    open({str(marker)!r}, 'w').close()\n"
+        "    return 'Sunny in ' + arguments['city']\n",
+        encoding="utf-8",
+    )
+    weather = new_entry("weather")
+    remote = new_entry("iot")
+    tools = folder / "shared.navtools.json"
+    ToolSetFileStore().save(
+        tools,
+        ToolSet(
+            tools=(
+                weather.replace(
+                    chain=ResponderChain(
+                        steps=(ResponderStep(ScriptConfig("weather.py", "respond")),)
+                    )
+                ),
+                remote.replace(
+                    chain=ResponderChain(
+                        steps=(
+                            ResponderStep(WebhookConfig(url="https://api.example.invalid/hook")),
+                        )
+                    )
+                ),
+            )
+        ),
+    )
+    return tools, marker
+
+
+def test_untrusted_scripts_and_remote_hosts_need_flags_listed_at_start(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    tools, marker = _foreign_tool_file(tmp_path)
+    result = respond(
+        tmp_path / "home",
+        "--url",
+        simulator.url,
+        "--tools",
+        str(tools),
+        "--say",
+        "What's the weather in Oslo?",
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    assert "would run code or send call data without consent; nothing was started" in (
+        result.stderr
+    )
+    script = tools.parent.resolve() / "weather.py"
+    assert (
+        f"tool get_weather: script {script}:respond runs code on this machine — pass --trust-scripts"
+        in result.stderr
+    )
+    assert (
+        "tool control_device: webhook POST https://api.example.invalid/hook sends call data to "
+        "https://api.example.invalid:443 — pass --allow-host api.example.invalid (or --allow-any-host)"
+    ) in result.stderr
+    assert not marker.exists()
+    only_scripts = respond(
+        tmp_path / "home", "--url", simulator.url, "--tools", str(tools), "--trust-scripts"
+    )
+    assert only_scripts.returncode == 2
+    assert "--trust-scripts" not in only_scripts.stderr.split("nothing was started")[1]
+    assert "pass --allow-host api.example.invalid" in only_scripts.stderr
+
+
+def test_with_the_flags_the_foreign_tool_set_runs(simulator: Simulator, tmp_path: Path) -> None:
+    tools, marker = _foreign_tool_file(tmp_path)
+    for hosts in (("--allow-host", "api.example.invalid"), ("--allow-any-host",)):
+        result = respond(
+            tmp_path / "home",
+            "--url",
+            simulator.url,
+            "--tools",
+            str(tools),
+            "--trust-scripts",
+            *hosts,
+            "--say",
+            "What's the weather in Oslo?",
+        )
+        assert result.returncode == 0, result.stderr
+        (line,) = result.stdout.splitlines()
+        assert line.startswith('call get_weather {"city":"Oslo"} -> "Sunny in Oslo" [ok, script, ')
+        assert marker.exists()
+        marker.unlink()
+    bad = respond(
+        tmp_path / "home", "--url", simulator.url, "--tools", str(tools), "--allow-host", "a/b"
+    )
+    assert bad.returncode == 2
+    assert "--allow-host 'a/b': 'a/b' is not a host[:port]" in bad.stderr
