@@ -45,8 +45,10 @@ from navtalk_desktop.core.session import Session
 from navtalk_desktop.core.settings import AppSettings
 from navtalk_desktop.core.tool_templates import new_entry
 from navtalk_desktop.core.toolset import ToolSet
-from navtalk_desktop.core.toolset_editor import ToolSetEditor
+from navtalk_desktop.core.toolset_consent import HostAllowList
+from navtalk_desktop.core.toolset_editor import EditorEvent, EditorEventKind, ToolSetEditor
 from navtalk_desktop.infra import paths
+from navtalk_desktop.infra.consent_file import ConsentFile
 from navtalk_desktop.infra.http_client import AiohttpClient
 from navtalk_desktop.infra.keyring_store import KeyringSecretStore
 from navtalk_desktop.infra.script_runner import SubprocessScriptRunner
@@ -54,6 +56,7 @@ from navtalk_desktop.infra.settings_file import SettingsFile, SettingsFileError
 from navtalk_desktop.infra.toolset_file import ToolSetFileStore
 from navtalk_desktop.ui.call_desk import CallDesk
 from navtalk_desktop.ui.connection_panel import ConnectionPanel
+from navtalk_desktop.ui.consent_dialog import ConsentPrompter
 from navtalk_desktop.ui.conversation_panel import ConversationPanel
 from navtalk_desktop.ui.gc_collector import GuiThreadCollector
 from navtalk_desktop.ui.main_window import MainWindow
@@ -421,6 +424,12 @@ class Workbench:
         self.examples: ExampleEnvironment | None = None
         # The user's trusted scripts plus the bundled example scripts (exact contents).
         self._trust = _LazyScriptTrust()
+        # Hosts webhooks may send call data to: loopback, plus what the user agreed to.
+        self.hosts = HostAllowList(
+            how_to_allow="reopen the tool set and allow it, or use Review trust… in the "
+            "webhook step of the Tools panel"
+        )
+        self.consent: ConsentPrompter
         self._examples_lock = asyncio.Lock()
         self._first_paint = asyncio.Event()
         self._after_paint: list[Callable[[], object]] = []
@@ -525,6 +534,8 @@ class Workbench:
         if theme is not None:
             window.set_theme_manager(theme)
         window.set_examples([(e.key, e.title, e.description) for e in EXAMPLES])
+        self.consent = ConsentPrompter(window, self._trust, self.hosts, ConsentFile())
+        self.consent.notification_requested.connect(window.notifications.notify)
         window.example_requested.connect(self.open_example)
         connection = ConnectionPanel(self.bridge, profiles)
         timeline = TimelinePanel(self.bridge, self.executor)
@@ -571,7 +582,32 @@ class Workbench:
         # reaches the running dispatcher, not only changes to what is registered.
         tools.toolset_changed.connect(self.bridge.set_toolset)
         tools.set_example_actions(self.window.example_actions)
+        tools.tools_imported.connect(
+            lambda toolset, path: self.consent.review(
+                toolset, Path(path), self._document_folder() or Path(path).parent
+            )
+        )
+        tools.trust_review_requested.connect(lambda: self.review_trust(always=True))
         return tools
+
+    def review_trust(self, *, always: bool = False) -> None:
+        """Ask for consent to the open tool set's scripts and remote hosts, if needed.
+
+        Args:
+            always: show what it runs and calls even when everything is allowed already.
+        """
+        editor = self.editor
+        self.consent.review(editor.toolset, editor.path, self._document_folder(), always=always)
+
+    def _watch_saves(self, editor: ToolSetEditor) -> None:
+        # The user's own edits, saved: keep the consent for the file's new contents, as
+        # long as everything in it is allowed already (an unallowed import still asks).
+        def on_event(event: EditorEvent) -> None:
+            if event.kind is EditorEventKind.SAVED and editor is self.editor and editor.path:
+                with contextlib.suppress(OSError):
+                    self.consent.refresh(editor.toolset, editor.path, editor.path.parent)
+
+        editor.add_listener(on_event)
 
     def after_first_paint(self, callback: Callable[[], object]) -> None:
         """Call ``callback`` once the window has been painted after :meth:`start`.
@@ -610,6 +646,7 @@ class Workbench:
         return _DocumentResponderFactory(
             self._document_folder,
             http=http or self._http,
+            hosts=self.hosts,
             scripts=SubprocessScriptRunner(),
             trust=self._trust,
         )
@@ -742,12 +779,14 @@ class Workbench:
                 description="Tools registered with NavTalk when you connect.",
                 tools=(new_entry("function_call_judge"),),
             )
-        return ToolSetEditor(
+        editor = ToolSetEditor(
             toolset,
             path=target,
             store=store,
             recovery_path=paths.data_dir() / "tools.recovered.json",
         )
+        self._watch_saves(editor)
+        return editor
 
     # ------------------------------------------------------------------ running
     def start(self, args: argparse.Namespace) -> None:
@@ -767,6 +806,9 @@ class Workbench:
         for level, text in self._startup_notes:
             self.window.notifications.notify(text, level)
         self._startup_notes.clear()
+        # The tool set of the command line (or the last one) is data until the user
+        # agrees to its scripts and remote hosts; a connect waits for the answer.
+        asking = self.consent.review(self.editor.toolset, self.editor.path, self._document_folder())
         if args.auto:
             self.bridge.set_answer_mode("auto")
         if self._recording is not None:
@@ -779,7 +821,12 @@ class Workbench:
                 )
             return
         if args.connect:
-            self.panels["connection"].toggle_connection()
+            if asking is None:
+                self.panels["connection"].toggle_connection()
+            else:
+                asking.finished.connect(
+                    lambda _result: self.panels["connection"].toggle_connection()
+                )
 
     # ------------------------------------------------------------------ examples
     def open_example(self, key: str) -> asyncio.Task[Any]:
@@ -798,6 +845,9 @@ class Workbench:
                 toolset = await self.run_blocking(lambda: environment.load_toolset(path))
                 if not self.open_document(toolset, path):
                     return
+                # Bundled scripts (where the app installed them) and loopback services
+                # need no consent: this asks only if the user's edits added something.
+                self.consent.review(toolset, path, path.parent)
         except Exception as error:  # noqa: BLE001  (shown to the user; nothing changed)
             log.warning("opening the example %s failed: %s", key, error)
             self.window.notifications.notify(
@@ -847,6 +897,7 @@ class Workbench:
             recovery_path=paths.data_dir() / "tools.recovered.json",
         )
         self.editor = editor
+        self._watch_saves(editor)
         self.panels["tools"].set_editor(editor)
         self.panels["call_desk"].set_editor(editor)
         self.bridge.set_toolset(editor.toolset)

@@ -147,12 +147,19 @@ class ToolsPanel(QWidget):
         lint_changed(object): a new :class:`LintReport` for the tool set.
         notification_requested(str, str): message and level ("info", "success", "warning",
             "error") for the window's notification centre.
+        tools_imported(object, str): tools were imported (a :class:`ToolSet` of them, with
+            the set's variables) from a file: they are data until the user agrees to their
+            scripts and webhook hosts.
+        trust_review_requested(): the user asked to review (and allow) what the tool set
+            runs and which hosts it calls.
     """
 
     tools_changed = Signal(list)
     toolset_changed = Signal(object)
     lint_changed = Signal(object)
     notification_requested = Signal(str, str)
+    tools_imported = Signal(object, str)
+    trust_review_requested = Signal()
 
     def __init__(
         self,
@@ -207,6 +214,18 @@ class ToolsPanel(QWidget):
         script_layout = self.chain_editor.script_page.layout()
         assert script_layout is not None
         script_layout.addWidget(self.trust_button)
+        # Webhooks send call data: a host gets it only once allowed (see consent_dialog).
+        self.review_trust_button = QToolButton(self)
+        self.review_trust_button.setObjectName("review_trust")
+        self.review_trust_button.setText("Review trust…")
+        self.review_trust_button.setToolTip(
+            "Show the scripts this tool set runs and the hosts its webhooks call, and allow "
+            "them. Loopback hosts (this computer) need no consent."
+        )
+        self.review_trust_button.clicked.connect(self.trust_review_requested)
+        webhook_layout = self.chain_editor.pages[ResponderKind.WEBHOOK].layout()
+        assert webhook_layout is not None
+        webhook_layout.addWidget(self.review_trust_button)
         self.test_box = TestCallBox(self)
         self.test_box.fire_requested.connect(self.fire_test_call)
         self.test_box.reset_requested.connect(self._reset_test_arguments)
@@ -603,6 +622,11 @@ class ToolsPanel(QWidget):
             )
             added += len(result.entries)
             self._select_after_change(first)
+            # The imported tools are data until the user agrees to what they run.
+            self.tools_imported.emit(
+                ToolSet(name=path.name, tools=tuple(result.entries), variables=variables),
+                str(path),
+            )
             count = len(result.entries)
             message = f"Imported {count} tool{'s' * (count != 1)} from {path.name} ({result.format.label})"
             if result.dropped:
