@@ -25,6 +25,7 @@ from navtalk_desktop.core.responders.chain import ChainRunner
 from navtalk_desktop.core.responders.config import ResponderChain, ResponderStep, WebhookConfig
 from navtalk_desktop.core.responders.factory import ResponderFactory
 from navtalk_desktop.core.responders.ports import HttpRequestError
+from navtalk_desktop.core.toolset_consent import HostAllowList
 from navtalk_desktop.infra.http_client import AiohttpClient
 
 
@@ -243,3 +244,20 @@ async def test_client_reports_invalid_urls_and_reuses_one_session(http: AiohttpC
         await http.request("GET", "http://[::1", headers={}, body=None, timeout_s=1)
     await http.close()
     await http.close()  # idempotent
+
+
+@pytest.mark.asyncio
+async def test_loopback_hosts_need_no_consent(
+    backend: tuple[Backend, str], http: AiohttpClient
+) -> None:
+    server, url = backend
+    port = url.rsplit(":", 1)[1]
+    nothing_allowed = HostAllowList()
+    runner = ChainRunner(ResponderFactory(http=http, hosts=nothing_allowed))
+    request = CallRequest("call_1", "function_call_judge", {"q": 1}, '{"q": 1}', {})
+    for base in (url, f"http://localhost:{port}"):
+        chain = ResponderChain(steps=(ResponderStep(WebhookConfig(url=f"{base}/hook")),))
+        result = await runner.run(chain, request)
+        assert not result.is_error, result.output
+        assert result.output == 'echo POST {"q": 1}'
+    assert len(server.requests) == 2
