@@ -422,7 +422,8 @@ class Workbench:
         self._startup_notes: list[tuple[str, str]] = []
         self._recording: Path | None = None
         self.examples: ExampleEnvironment | None = None
-        # The user's trusted scripts plus the bundled example scripts (exact contents).
+        # The user's trusted scripts plus the bundled example scripts where the app
+        # installed them (real path and exact content).
         self._trust = _LazyScriptTrust()
         # Hosts webhooks may send call data to: loopback, plus what the user agreed to.
         self.hosts = HostAllowList(
@@ -1018,7 +1019,8 @@ def websocket_transport() -> Transport:
 class _LazyScriptTrust:
     """The app's script trust, read the first time a script's trust is asked or given.
 
-    It is the user's trust file plus the hashes of the bundled example scripts: reading
+    It is the user's trust file plus the bundled example scripts at their installed
+    place (path and content): reading
     and hashing those files (and importing the examples package) is work the first screen
     does not need, while the session's dispatcher, built with the bridge, holds the trust
     from the start. Safe to use from the engine thread as well as the GUI thread.

@@ -82,11 +82,11 @@ class ScriptTrustStore(Protocol):
     """Which script files may run (``infra.toolset_file.ScriptTrustFile``)."""
 
     def is_trusted(self, path: Path) -> bool:
-        """Whether the file's current content was trusted."""
+        """Whether the file, at its real path, with its current content, was trusted."""
         ...
 
     def trust(self, path: Path) -> str:
-        """Trust the file's current content; returns its hash. Raises OSError."""
+        """Trust the file's current content at its real path; returns its hash. Raises OSError."""
         ...
 
 
@@ -208,7 +208,8 @@ class ToolsPanel(QWidget):
         self.trust_button.setObjectName("trust_script")
         self.trust_button.setText("Trust this script")
         self.trust_button.setToolTip(
-            "Allow this exact file content to run. Editing the file makes it untrusted again."
+            "Allow this exact file content to run from this folder. Editing the file (or a "
+            "copy elsewhere) makes it untrusted again."
         )
         self.trust_button.clicked.connect(self.trust_selected_script)
         script_layout = self.chain_editor.script_page.layout()
@@ -1100,7 +1101,9 @@ class ToolsPanel(QWidget):
             return
         trusted = self._script_trust is not None and self._script_trust.is_trusted(path)
         if trusted:
-            page.show_trust(True, f"Trusted: {path.name} may run (this exact content).")
+            page.show_trust(
+                True, f"Trusted: {path.name} may run (this exact content, in this folder)."
+            )
         else:
             page.show_trust(
                 False,
