@@ -191,3 +191,17 @@ def test_review_trust_shows_what_runs_even_when_allowed(
     assert any("(already trusted)" in row for row in _rows(dialog.scripts))
     dialog.reject()
     qtbot.waitUntil(lambda: workbench.consent.dialog is None, timeout=5000)
+
+
+def test_connect_at_start_up_waits_for_the_answer(
+    qtbot: Any, workbench_factory: Factory, tmp_path: Path
+) -> None:
+    tools = _shared_tool_set(tmp_path / "shared", tmp_path / "marker")
+    workbench = workbench_factory("--tools", str(tools), "--connect", "--auto")
+    dialog = _dialog(qtbot, workbench)
+    # No connect was even requested (not deferred until the simulator is up: not asked).
+    assert not workbench.bridge._connect_deferred
+    assert not workbench.bridge.is_active
+    assert workbench.bridge.state == "idle"
+    qtbot.mouseClick(dialog.allow_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: workbench.bridge.state == "ready", timeout=10_000)
