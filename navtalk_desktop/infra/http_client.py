@@ -57,6 +57,9 @@ class AiohttpClient:
                 data=body,
                 timeout=timeout,
                 ssl=verify_tls,  # True = default verification, False = none
+                # A redirect would take call data to a host nobody allowed (the host
+                # policy checks the URL before the request, not where a reply points).
+                allow_redirects=False,
             ) as response:
                 raw = await response.content.read(MAX_RESPONSE_BYTES + 1)
                 if len(raw) > MAX_RESPONSE_BYTES:

@@ -53,6 +53,8 @@ class Backend:
                 return web.Response(status=500, text="database is locked\n")
             if request.path == "/json":
                 return web.json_response({"reply": {"text": "from json"}, "n": 1})
+            if request.path == "/redirect":
+                raise web.HTTPTemporaryRedirect("/json")
             if request.path == "/empty":
                 return web.Response(status=204)
             return web.Response(text=f"echo {request.method} {body}", charset="utf-8")
@@ -261,3 +263,17 @@ async def test_loopback_hosts_need_no_consent(
         assert not result.is_error, result.output
         assert result.output == 'echo POST {"q": 1}'
     assert len(server.requests) == 2
+
+
+@pytest.mark.asyncio
+async def test_redirects_are_not_followed(
+    backend: tuple[Backend, str], http: AiohttpClient
+) -> None:
+    server, url = backend
+    result = await _call(http, WebhookConfig(url=f"{url}/redirect"), {"secret": "data"})
+    assert result.is_error
+    assert result.output == (
+        f"Error: webhook POST {url}/redirect answered with a redirect (HTTP 307); redirects "
+        "are not followed, so call data only goes to allowed hosts: use the final URL"
+    )
+    assert [r["path"] for r in server.requests] == ["/redirect"]

@@ -82,6 +82,12 @@ class WebhookResponder:
             )
         except HttpRequestError as exc:
             raise ResponderError(f"webhook {config.method} {shown} failed: {exc.message}") from None
+        if 300 <= reply.status < 400:
+            raise ResponderError(
+                f"webhook {config.method} {shown} answered with a redirect (HTTP {reply.status}); "
+                "redirects are not followed, so call data only goes to allowed hosts: use the "
+                "final URL"
+            )
         if not 200 <= reply.status < 300:
             snippet = reply.text.strip()[:_SNIPPET]
             raise ResponderError(
