@@ -31,6 +31,9 @@ from navtalk_desktop.core.responders.ports import ScriptRunError
 # The child program. Self-contained (only stdlib), so it does not import the app.
 RUNNER_SOURCE = r"""
 import asyncio, importlib.machinery, importlib.util, inspect, json, os, sys, traceback
+# Without -I (the packaged app's "-c"), '' (the working folder, which becomes the script's
+# folder below) must not be on the import path either.
+sys.path[:] = [p for p in sys.path if p not in ("", ".", os.getcwd())]
 out = sys.stdout
 sys.stdout = sys.stderr
 def reply(obj):
@@ -152,6 +155,18 @@ class SubprocessScriptRunner:
     def __init__(self, python: str | None = None) -> None:
         self.python = python or sys.executable
 
+    def command(self) -> list[str]:
+        """The child's command line.
+
+        The packaged app's executable is not a Python interpreter: it answers only
+        ``-c CODE`` (``packaging/navtalk_desktop_main.py``), and its frozen interpreter
+        reads no ``PYTHON*`` variables and has no user site; the runner itself drops the
+        working folder from ``sys.path`` there.
+        """
+        frozen = bool(getattr(sys, "frozen", False)) and self.python == sys.executable
+        flags = () if frozen else _INTERPRETER_FLAGS
+        return [self.python, *flags, "-c", RUNNER_SOURCE]
+
     async def run(
         self,
         path: Path,
@@ -177,10 +192,7 @@ class SubprocessScriptRunner:
         ).encode("utf-8")
         env = script_environment()
         process = await asyncio.create_subprocess_exec(
-            self.python,
-            *_INTERPRETER_FLAGS,
-            "-c",
-            RUNNER_SOURCE,
+            *self.command(),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,

@@ -8,6 +8,7 @@ so the planted module ran on the first call.
 from __future__ import annotations
 
 import shutil
+import sys
 import textwrap
 from pathlib import Path
 
@@ -109,3 +110,32 @@ async def test_environment_is_a_short_allow_list(
     assert "PYTHONPATH" not in seen
     assert seen.get("PATH")
     assert set(seen) <= set(script_environment()) | {"LC_CTYPE"}
+
+
+def test_the_packaged_app_gets_only_dash_c(monkeypatch: pytest.MonkeyPatch) -> None:
+    runner = SubprocessScriptRunner()
+    assert runner.command()[1:4] == ["-I", "-X", "utf8"]
+    # The bundle's executable answers only "-c CODE" (packaging/navtalk_desktop_main.py).
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    assert runner.command()[1:2] == ["-c"]
+    assert SubprocessScriptRunner("/usr/bin/python3").command()[1] == "-I"
+
+
+@pytest.mark.asyncio
+async def test_without_isolation_flags_stdlib_names_are_still_not_shadowed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As in the bundle: "-c" only, so the runner itself keeps '' (the script's folder
+    # once it changed into it) off the import path.
+    marker = tmp_path / "pwned"
+    _plant(tmp_path, "csv", marker)
+    script = tmp_path / "handler.py"
+    script.write_text(
+        "import csv\n\ndef respond(arguments, context):\n    return csv.__file__\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    found = await SubprocessScriptRunner().run(script, "respond", {}, {}, 30.0)
+    assert not marker.exists()
+    assert isinstance(found, str)
+    assert Path(found).parent != tmp_path
