@@ -32,6 +32,7 @@ import navtalk_desktop
 from navtalk_desktop import resource_paths
 from navtalk_desktop.core.dispatcher import Dispatcher, DispatchMode
 from navtalk_desktop.core.engine_thread import EngineThread
+from navtalk_desktop.core.licenses import LicenseNotice
 from navtalk_desktop.core.profile import (
     LOCAL_SIMULATOR,
     ConnectionProfile,
@@ -177,6 +178,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         help="save a screenshot of the main window once it is shown (docs and tests)",
     )
     parser.add_argument(
+        "--from-menu",
+        action="store_true",
+        help="started from the desktop menu: only warnings and errors go to standard error "
+        "(the session journal); the log file keeps everything",
+    )
+    parser.add_argument(
         "--quit-after",
         type=float,
         metavar="SECONDS",
@@ -293,22 +300,41 @@ class StartupLog(logging.Handler):
         super().close()
 
 
-def configure_logging(level: str | int = "INFO") -> StartupLog:
+def configure_logging(level: str | int = "INFO", console_level: str | int = 0) -> StartupLog:
     """Console and file logging for the app, every handler redacting licenses.
 
     The file log opens when :meth:`StartupLog.open` is called (once the window is on
     screen); records until then are kept for it.
+
+    Args:
+        level: what is logged at all (the file gets every record of this level and up).
+        console_level: the console (standard error) shows only records of this level and
+            up, besides ``level``; started from the menu that is WARNING, so the session
+            journal is not filled with every connection's INFO lines.
     """
     logging.basicConfig(level=level, format=LOG_FORMAT)
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, RedactingFilter) for f in handler.filters):
             handler.addFilter(RedactingFilter(LOG_SECRETS))
+        if console_level and getattr(handler, "stream", None) is sys.stderr:
+            handler.setLevel(console_level)
     return StartupLog()
+
+
+async def load_license_notices() -> list[LicenseNotice]:
+    """Help → Licenses: the bundle's collected notices, or the installed distributions'."""
+    # Imported when asked: importlib.metadata is start-up time the first screen does not need.
+    from navtalk_desktop.infra import licenses
+
+    return await asyncio.to_thread(licenses.available_notices)
 
 
 def run(args: argparse.Namespace) -> int:
     """Start the app and block until it quits; return the process exit code."""
-    file_log = configure_logging(os.environ.get("NAVTALK_LOG_LEVEL", "INFO"))
+    file_log = configure_logging(
+        os.environ.get("NAVTALK_LOG_LEVEL", "INFO"),
+        logging.WARNING if getattr(args, "from_menu", False) else 0,
+    )
     try:
         return _run_app(args, file_log.open)
     finally:
@@ -537,6 +563,7 @@ class Workbench:
         window.set_examples([(e.key, e.title, e.description) for e in EXAMPLES])
         self.consent = ConsentPrompter(window, self._trust, self.hosts, ConsentFile())
         self.consent.notification_requested.connect(window.notifications.notify)
+        window.set_license_loader(load_license_notices)
         window.example_requested.connect(self.open_example)
         connection = ConnectionPanel(self.bridge, profiles)
         timeline = TimelinePanel(self.bridge, self.executor)

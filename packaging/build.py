@@ -3,27 +3,39 @@
 
 Run through ``python3 dev.py bundle`` (which sets up ``.venv`` first). Steps:
 
-1. install the ``bundle`` extra (PyInstaller) into the running environment when missing;
+1. install the locked dependencies (``packaging/bundle-requirements.txt``, every file checked
+   against its hash) and the project into the running environment when they differ;
 2. run PyInstaller on ``packaging/navtalk-desktop.spec`` -> ``dist/navtalk-desktop/``;
-3. add the desktop-integration files next to the executable (``share/``, ``install.sh``);
-4. verify the bundle: required Qt plugins present, trimmed files absent, and no shared
-   library needing something the trimming removed;
+3. add the desktop-integration files next to the executable (``share/``, ``install.sh``)
+   and the license notices (``LICENSE``, ``licenses/``, collected from the bundled
+   distributions' metadata; a distribution without a license text fails the build);
+4. verify the bundle: required Qt plugins present, trimmed files and system libraries
+   absent, no dangling symbolic link, no shared library needing something the trimming
+   removed, and no ELF file needing a glibc/libstdc++ above the floor (printed);
 5. write ``dist/navtalk-desktop-<version>-linux-<arch>.tar.gz`` and its ``.sha256``;
 6. extract that archive to a temporary folder and smoke-test it there (``smoke.py``):
    ``--version``, the bundled simulator, and the bundled GUI offscreen completing one
    function-call round trip. A failed smoke check fails the build (exit code 1).
 
 Options: ``--untrimmed`` builds without trimming into ``dist/untrimmed/`` (to measure what
-trimming saves; no archive, no smoke check); ``--skip-smoke`` for quick iterations.
+trimming saves; no archive, no smoke check); ``--skip-smoke`` for quick iterations;
+``--glibc-floor 2.34`` checks against another floor than ``bundle_config.DEFAULT_GLIBC_FLOOR``
+(also ``NAVTALK_GLIBC_FLOOR``).
+
+The lock file is refreshed with pip-tools (``pip install pip-tools``), from the repository root:
+
+    pip-compile --generate-hashes --allow-unsafe --strip-extras --extra bundle \\
+        --no-emit-index-url --no-emit-find-links \\
+        --output-file packaging/bundle-requirements.txt pyproject.toml
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
-import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -37,40 +49,65 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import bundle_config as cfg  # noqa: E402  (sibling module, found through the line above)
+import glibc_floor  # noqa: E402
 import smoke  # noqa: E402
 
 ROOT = cfg.ROOT
 DIST = ROOT / "dist"
 WORK = ROOT / "build" / "pyinstaller"
 SPEC = HERE / "navtalk-desktop.spec"
+LOCK = HERE / "bundle-requirements.txt"
 
 
 def say(message: str) -> None:
     print(f"[bundle] {message}", flush=True)
 
 
+def locked_versions(lock: Path = LOCK) -> dict[str, str]:
+    """``name -> version`` of every ``name==version`` pin in the lock file (names normalised)."""
+    pins = {}
+    for line in lock.read_text(encoding="utf-8").splitlines():
+        requirement = line.split("#", 1)[0].split(";", 1)[0].strip().rstrip("\\").strip()
+        if "==" in requirement:
+            name, version = requirement.split("==", 1)
+            pins[canonical(name)] = version.strip()
+    return pins
+
+
+def canonical(name: str) -> str:
+    """PEP 503 normalised distribution name."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def lock_differences(pins: dict[str, str]) -> list[str]:
+    """Pinned distributions that are missing or installed at another version."""
+    wrong = []
+    for name, version in sorted(pins.items()):
+        try:
+            installed = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            installed = None
+        if installed != version:
+            wrong.append(f"{name} {installed or 'missing'} (locked {version})")
+    return wrong
+
+
 def ensure_build_requirements(version: str) -> None:
-    """Install the ``bundle`` extra (and refresh the install's version) when needed."""
+    """Install the locked bundle dependencies (hash-checked) and the project when needed."""
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    wrong = lock_differences(locked_versions())
+    if wrong:
+        say(f"installing {LOCK.name} into {sys.prefix}: " + ", ".join(wrong))
+        # --require-hashes: every downloaded file must match a hash in the lock, so two builds
+        # ship the same dependencies; --no-deps: the lock already lists every one.
+        subprocess.run([*pip, "--require-hashes", "--no-deps", "-r", str(LOCK)], check=True)
     try:
         installed = metadata.version(cfg.DISTRIBUTION)
     except metadata.PackageNotFoundError:
         installed = None
-    if importlib.util.find_spec("PyInstaller") is not None and installed == version:
-        return
-    say(f"installing the bundle extra into {sys.prefix} (PyInstaller)")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "-e",
-            f"{ROOT}[bundle]",
-        ],
-        check=True,
-    )
+    if installed != version:
+        say(f"installing {cfg.DISTRIBUTION} {version} into {sys.prefix}")
+        subprocess.run([*pip, "--no-deps", "-e", str(ROOT)], check=True)
 
 
 # Programs PyInstaller runs on Linux (dependency scan, binary checks, strip) and ldd for
@@ -133,10 +170,70 @@ def add_desktop_files(bundle: Path) -> None:
     shutil.copytree(ROOT / "resources" / "icons" / "hicolor", share / "icons" / "hicolor")
     (share / "applications").mkdir(parents=True)
     (share / "metainfo").mkdir(parents=True)
+    (share / "mime" / "packages").mkdir(parents=True)
     shutil.copy2(ROOT / "resources" / f"{cfg.APP_ID}.desktop", share / "applications")
     shutil.copy2(ROOT / "resources" / f"{cfg.APP_ID}.metainfo.xml", share / "metainfo")
+    shutil.copy2(
+        ROOT / "resources" / f"{cfg.APP_ID}.mime.xml",
+        share / "mime" / "packages" / f"{cfg.APP_ID}.xml",
+    )
     shutil.copy2(HERE / "install.sh", bundle / "install.sh")
     (bundle / "install.sh").chmod(0o755)
+
+
+def collect_licenses(bundle: Path, distributions: list[str]) -> list[str]:
+    """Write ``LICENSE`` and ``licenses/`` into the bundle; problems (empty when complete).
+
+    The notices come from the installed distributions' metadata (their License-File entries
+    and license expression), Python's from the interpreter's installation, and the project's
+    from the repository's LICENSE. A distribution whose metadata holds no license text gets
+    the texts :data:`bundle_config.LICENSE_SUPPLEMENTS` names, or is reported.
+    """
+    from navtalk_desktop.core.licenses import LicenseNotice, LicenseText
+    from navtalk_desktop.infra import licenses
+
+    problems = []
+    project_text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    shutil.copy2(ROOT / "LICENSE", bundle / "LICENSE")
+    notices = [
+        LicenseNotice(
+            cfg.DISTRIBUTION,
+            cfg.project_version(),
+            str(cfg.project_metadata()["license"]),
+            (LicenseText("LICENSE", project_text),),
+        ),
+        licenses.python_notice(),
+    ]
+    if not notices[1].texts:
+        problems.append(f"Python's license text was not found under {sys.base_prefix}")
+    for name in distributions:
+        if canonical(name) == canonical(cfg.DISTRIBUTION):
+            continue
+        notice = licenses.distribution_notice(name)
+        extra = tuple(
+            LicenseText(file, (cfg.LICENSE_TEXTS_DIR / file).read_text(encoding="utf-8"))
+            for file in cfg.LICENSE_SUPPLEMENTS.get(notice.name, ())
+        )
+        if extra:
+            notice = LicenseNotice(
+                notice.name, notice.version, notice.license, notice.texts + extra
+            )
+        if not notice.texts:
+            problems.append(
+                f"no license text found for the bundled distribution {notice.name} "
+                f"{notice.version} (license {notice.license or 'unknown'}): add its text to "
+                "packaging/licenses/ and bundle_config.LICENSE_SUPPLEMENTS"
+            )
+        notices.append(notice)
+    target = bundle / licenses.BUNDLE_LICENSES_DIR
+    if target.exists():
+        shutil.rmtree(target)
+    licenses.write_notices(target, notices)
+    say(f"licenses: {len(notices)} notices in {target.relative_to(bundle.parent)}/:")
+    for notice in notices:
+        files = ", ".join(text.name for text in notice.texts) or "NO TEXT"
+        say(f"  {notice.name} {notice.version}: {notice.license or '?'} ({files})")
+    return problems
 
 
 def _elf_files(bundle: Path) -> list[Path]:
@@ -199,6 +296,12 @@ def verify_bundle(bundle: Path, trim_report: dict[str, object]) -> list[str]:
     for dest in trimmed:
         if (bundle / "_internal" / str(dest)).exists():
             problems.append(f"trimmed file {dest} is still in the bundle")
+    for path in sorted(bundle.rglob("*")):
+        relative = path.relative_to(bundle).as_posix()
+        if path.is_symlink() and not path.exists():
+            problems.append(f"dangling symbolic link {relative} -> {os.readlink(path)}")
+        elif path.is_file() and cfg.is_system_library(relative):
+            problems.append(f"system library {relative} is in the bundle (SYSTEM_LIBRARIES)")
     missing = missing_libraries(bundle) if shutil.which("ldd") else {}
     for name, needers in sorted(missing.items()):
         if name in trimmed_names:
@@ -212,6 +315,26 @@ def verify_bundle(bundle: Path, trim_report: dict[str, object]) -> list[str]:
             + " ".join(system)
         )
     return problems
+
+
+def check_glibc_floor(bundle: Path, floor_name: str) -> list[str]:
+    """Print the newest glibc/libstdc++ symbol versions the bundle needs; problems above the floor."""
+    floor = cfg.glibc_floor(floor_name)
+    report = glibc_floor.scan(bundle)
+    say(
+        f"glibc floor: the bundle's {report.files} ELF files need {report.summary()}; "
+        f"floor {floor_name} allows "
+        + ", ".join(f"{family}_{version}" for family, version in floor.items())
+    )
+    for family in glibc_floor.FAMILIES:
+        if family in report.highest:
+            needers = report.needers[family]
+            say(
+                f"  {family}_{glibc_floor.format_version(report.highest[family])} needed by "
+                + ", ".join(needers[:4])
+                + (f" and {len(needers) - 4} more" if len(needers) > 4 else "")
+            )
+    return report.above(floor)
 
 
 def directory_size(path: Path) -> int:
@@ -271,6 +394,13 @@ def main(argv: list[str] | None = None) -> int:
         default=15.0,
         help="how long the smoke check lets the bundled GUI run (default 15)",
     )
+    parser.add_argument(
+        "--glibc-floor",
+        default=os.environ.get(cfg.GLIBC_FLOOR_ENV, cfg.DEFAULT_GLIBC_FLOOR),
+        choices=sorted(cfg.GLIBC_FLOORS),
+        help="oldest glibc the bundle must run on (default: $NAVTALK_GLIBC_FLOOR or "
+        f"{cfg.DEFAULT_GLIBC_FLOOR}; release builds use {cfg.RELEASE_GLIBC_FLOOR})",
+    )
     args = parser.parse_args(argv)
     if not sys.platform.startswith("linux"):
         say("the bundle build supports Linux only")
@@ -294,16 +424,19 @@ def main(argv: list[str] | None = None) -> int:
     bundle = dist / cfg.BUNDLE_NAME
     add_desktop_files(bundle)
     report = json.loads(report_file.read_text())
+    license_problems = collect_licenses(bundle, list(report.get("distributions", [])))
     size = directory_size(bundle)
     say(f"bundle: {bundle} ({_mb(size)}, {sum(1 for _ in bundle.rglob('*'))} files)")
     if report["trim"]:
         say(f"trimming removed {len(report['trimmed'])} files ({_mb(report['trimmed_bytes'])})")
+        say("left to the target system: " + (" ".join(report["system"]) or "nothing"))
     if args.untrimmed:
         say(f"untrimmed build done in {time.monotonic() - started:.0f} s (no archive, no smoke)")
         return 0
 
     step = time.monotonic()
-    problems = verify_bundle(bundle, report)
+    problems = license_problems + verify_bundle(bundle, report)
+    problems += check_glibc_floor(bundle, args.glibc_floor)
     timings["verify"] = time.monotonic() - step
     if problems:
         for problem in problems:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import fnmatch
 import platform
+import posixpath
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path, PurePosixPath
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -122,20 +123,25 @@ SCRIPT_STDLIB_MODULES: tuple[str, ...] = (
 )
 
 # Qt plugins that must be in the bundle: offscreen (tests, smoke check, headless CI) and
-# xcb (X11 desktops, XWayland), SVG for the icon, and the SVG icon engine for QIcon.
+# xcb (X11 desktops, XWayland), SVG for the icon, and the SVG icon engine for QIcon. The two
+# platform themes give native file dialogs: GTK 3 on GNOME, Xfce, Cinnamon and MATE (Qt
+# loads it there by itself; it uses the system's GTK, which such a desktop always has), and
+# the XDG desktop portal inside Flatpak/Snap or with QT_QPA_PLATFORMTHEME=xdgdesktopportal.
 REQUIRED_QT_PLUGINS: tuple[str, ...] = (
     "platforms/libqoffscreen.so",
     "platforms/libqxcb.so",
     "platforms/libqwayland.so",
     "imageformats/libqsvg.so",
     "iconengines/libqsvgicon.so",
+    "platformthemes/libqgtk3.so",
+    "platformthemes/libqxdgdesktopportal.so",
 )
 
 # Qt plugins PyInstaller's QtGui hook collects wholesale that a desktop app does not use:
 # embedded-Linux platforms (EGLFS, framebuffer, VNC, Vulkan KMS), evdev/tslib input, the
-# virtual keyboard (drags in QtQuick + QtQml, ~17 MB), the PDF image format (libQt6Pdf),
-# and the GTK 3 platform theme, which would copy the system's whole GTK/GLib/cairo stack
-# into the bundle; file dialogs still look native through the xdg-desktop-portal theme.
+# virtual keyboard (drags in QtQuick + QtQml, ~17 MB), the PDF image format (libQt6Pdf).
+# The GTK 3 platform theme stays (native file dialogs); the GTK/GLib/cairo stack it links
+# against is the desktop's own (SYSTEM_LIBRARIES), not copied into the bundle.
 DROPPED_QT_PLUGINS: tuple[str, ...] = (
     "platforms/libqeglfs.so",
     "platforms/libqlinuxfb.so",
@@ -145,7 +151,6 @@ DROPPED_QT_PLUGINS: tuple[str, ...] = (
     "egldeviceintegrations/*",
     "generic/*",
     "platforminputcontexts/libqtvirtualkeyboardplugin.so",
-    "platformthemes/libqgtk3.so",
     "networkinformation/*",
     "imageformats/libqpdf.so",
     "imageformats/libqicns.so",
@@ -162,13 +167,96 @@ DROP_QT_TRANSLATIONS = True
 # Where Qt lives inside the bundle's _internal folder.
 QT_PREFIX = "PySide6/Qt"
 
+# Shared libraries the target desktop provides, never copied into the bundle (file-name
+# patterns). A private copy of these breaks more than it fixes: libX11/libxcb and GL must
+# match the system's display server and drivers, fontconfig/freetype its font configuration,
+# D-Bus and GLib its session, GTK (the file-dialog theme) its desktop; libstdc++/libgcc_s
+# are always there, and the glibc floor below keeps the GLIBCXX need within what the oldest
+# supported system's libstdc++ has. Libraries only these need are dropped with them.
+SYSTEM_LIBRARIES: tuple[str, ...] = (
+    "libstdc++.so*",
+    "libgcc_s.so*",
+    "libX*.so*",
+    "libxcb*.so*",
+    "libxkbcommon*.so*",
+    "libGL*.so*",
+    "libEGL*.so*",
+    "libOpenGL*.so*",
+    "libwayland-*.so*",
+    "libfontconfig.so*",
+    "libfreetype.so*",
+    "libdbus-1.so*",
+    "libglib-2.0.so*",
+    "libgobject-2.0.so*",
+    "libgio-2.0.so*",
+    "libgmodule-2.0.so*",
+    "libgthread-2.0.so*",
+    "libgtk-3.so*",
+    "libgdk-3.so*",
+    "libgdk_pixbuf-2.0.so*",
+    "libpango*.so*",
+    "libcairo*.so*",
+    "libatk*.so*",
+    "libharfbuzz*.so*",
+    "libepoxy.so*",
+)
+
+# The newest symbol versions a bundle may need from the system, per glibc floor. The floor is
+# the oldest glibc the bundle must start on; libstdc++ (GLIBCXX, CXXABI) comes from the same
+# systems. 2.34: RHEL/AlmaLinux 9 (GCC 11), the release target (packaging/Containerfile);
+# 2.35: Ubuntu 22.04 (GCC 12); 2.36: Debian 12 (GCC 12).
+GLIBC_FLOORS: dict[str, dict[str, str]] = {
+    "2.34": {"GLIBC": "2.34", "GLIBCXX": "3.4.29", "CXXABI": "1.3.13"},
+    "2.35": {"GLIBC": "2.35", "GLIBCXX": "3.4.30", "CXXABI": "1.3.13"},
+    "2.36": {"GLIBC": "2.36", "GLIBCXX": "3.4.30", "CXXABI": "1.3.13"},
+}
+# A bundle needs at least the glibc its Python was built against. A local build on this
+# project's Debian 12 machines therefore gets 2.36; the release recipe (packaging/Containerfile
+# on AlmaLinux 9, .github/workflows/bundle.yml) builds with NAVTALK_GLIBC_FLOOR=2.34.
+GLIBC_FLOOR_ENV = "NAVTALK_GLIBC_FLOOR"
+DEFAULT_GLIBC_FLOOR = "2.36"
+RELEASE_GLIBC_FLOOR = "2.34"
+
+# Bundled distributions whose wheels carry no license file, and the texts (files under
+# packaging/licenses/) shipped for them instead. Qt for Python is LGPL-3.0-only (or GPL);
+# the LGPL is a set of additional permissions on top of the GPL-3.0, so both texts ship,
+# plus how to replace the Qt libraries in the bundle (LGPL-3.0 section 4).
+LICENSE_SUPPLEMENTS: dict[str, tuple[str, ...]] = {
+    name: ("LGPL-3.0.txt", "GPL-3.0.txt", "QT-LIBRARIES.txt")
+    for name in ("PySide6", "PySide6_Essentials", "PySide6_Addons", "shiboken6")
+}
+LICENSE_TEXTS_DIR = Path(__file__).resolve().parent / "licenses"
+
+
+def glibc_floor(name: str) -> dict[str, str]:
+    """The symbol-version limits of the glibc floor ``name`` (``"2.34"`` …).
+
+    Raises:
+        SystemExit: ``name`` is not a floor this file knows.
+    """
+    if name not in GLIBC_FLOORS:
+        raise SystemExit(f"unknown glibc floor {name!r}; known: {', '.join(GLIBC_FLOORS)}")
+    return GLIBC_FLOORS[name]
+
+
+def is_system_library(dest: str) -> bool:
+    """Whether a bundle entry is a library the target system provides (by file name)."""
+    name = dest.replace("\\", "/").rsplit("/", 1)[-1]
+    if name.startswith("libQt6"):
+        return False
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in SYSTEM_LIBRARIES)
+
+
+def project_metadata(root: Path = ROOT) -> dict[str, object]:
+    """The ``[project]`` table of ``pyproject.toml``."""
+    with (root / "pyproject.toml").open("rb") as handle:
+        project: dict[str, object] = tomllib.load(handle)["project"]
+    return project
+
 
 def project_version(root: Path = ROOT) -> str:
     """The version in ``pyproject.toml`` (the single source every other copy must match)."""
-    with (root / "pyproject.toml").open("rb") as handle:
-        data = tomllib.load(handle)
-    version: str = data["project"]["version"]
-    return version
+    return str(project_metadata(root)["version"])
 
 
 def arch() -> str:
@@ -222,6 +310,50 @@ def split_trimmed(entries: list[BundleEntry]) -> tuple[list[BundleEntry], list[B
     return kept, trimmed
 
 
+def split_system(entries: list[BundleEntry]) -> tuple[list[BundleEntry], list[BundleEntry]]:
+    """Split entries into (kept, left to the system) by :func:`is_system_library`."""
+    kept: list[BundleEntry] = []
+    system: list[BundleEntry] = []
+    for entry in entries:
+        is_file = entry[2] != "SYMLINK"
+        (system if is_file and is_system_library(entry[0]) else kept).append(entry)
+    return kept, system
+
+
+def drop_dangling_symlinks(
+    entries: list[BundleEntry], elsewhere: Collection[str] = ()
+) -> tuple[list[BundleEntry], list[str]]:
+    """Remove SYMLINK entries whose target is no longer in the bundle (repeatedly, for chains).
+
+    PyInstaller records a symbolic link as ``(dest, target relative to dest's folder,
+    "SYMLINK")``, in ``datas`` even when it points at a binary; trimming the target leaves
+    the link dangling in the bundle.
+
+    Args:
+        entries: the TOC to clean.
+        elsewhere: destinations that stay in the bundle through another TOC.
+
+    Returns:
+        The remaining entries and the destinations of the dropped links.
+    """
+    dropped: list[str] = []
+    while True:
+        present = {PurePosixPath(e[0].replace("\\", "/")).as_posix() for e in entries}
+        present.update(PurePosixPath(d.replace("\\", "/")).as_posix() for d in elsewhere)
+        dangling = set()
+        for dest, target, kind in entries:
+            if kind != "SYMLINK":
+                continue
+            folder = PurePosixPath(dest.replace("\\", "/")).parent
+            resolved = posixpath.normpath((folder / target.replace("\\", "/")).as_posix())
+            if resolved not in present:
+                dangling.add(dest)
+        if not dangling:
+            return entries, sorted(dropped)
+        dropped.extend(dangling)
+        entries = [e for e in entries if e[0] not in dangling]
+
+
 def orphaned_libraries(
     kept: list[BundleEntry],
     trimmed: list[BundleEntry],
@@ -244,12 +376,12 @@ def orphaned_libraries(
 
     def closure(start: list[BundleEntry]) -> set[str]:
         seen: set[str] = set()
-        queue = [entry[1] for entry in start]
+        queue = [entry[1] for entry in start if entry[2] != "SYMLINK"]
         while queue:
             for soname in needed(queue.pop()):
                 if soname in by_name and soname not in seen:
                     seen.add(soname)
-                    queue.extend(entry[1] for entry in by_name[soname])
+                    queue.extend(e[1] for e in by_name[soname] if e[2] != "SYMLINK")
         return seen
 
     candidates = closure(trimmed)

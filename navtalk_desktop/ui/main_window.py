@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from navtalk_desktop.core.calls import CallState
+from navtalk_desktop.core.licenses import NoticeLoader
 from navtalk_desktop.ui.notifications import LEVELS, NotificationCenter
 from navtalk_desktop.ui.shortcuts import SHORTCUTS, overview_html, quick_reply_sequence
 from navtalk_desktop.ui.status_bar import SessionStatusBar, describe_state
@@ -84,6 +85,8 @@ class MainWindow(QMainWindow):
         self.status: SessionStatusBar | None = None
         self._default_state: QByteArray | None = None
         self._help: QDialog | None = None
+        self._licenses: QDialog | None = None
+        self._license_loader: NoticeLoader | None = None
         self._needs_sizing = False
         self._restored = False
         self._painted = False
@@ -133,6 +136,9 @@ class MainWindow(QMainWindow):
         self.about_action = QAction("&About NavTalk Desktop", self)
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         self.about_action.triggered.connect(self.show_about)
+        self.licenses_action = QAction("&Licenses…", self)
+        self.licenses_action.setObjectName("action_licenses")
+        self.licenses_action.triggered.connect(self.show_licenses)
 
     def _create_menus(self) -> None:
         bar = self.menuBar()
@@ -180,6 +186,7 @@ class MainWindow(QMainWindow):
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(a["shortcuts_help"])
         help_menu.addAction(self.about_action)
+        help_menu.addAction(self.licenses_action)
 
     def set_examples(self, examples: list[tuple[str, str, str]]) -> None:
         """Offer bundled example tool sets: ``(key, title, description)`` each.
@@ -574,6 +581,36 @@ class MainWindow(QMainWindow):
             "info",
         )
 
+    def set_license_loader(self, loader: NoticeLoader) -> None:
+        """Where Help → Licenses gets its notices (the app reads them off the GUI thread)."""
+        self._license_loader = loader
+
+    @Slot()
+    def show_licenses(self) -> None:
+        """Show the license notices (non-modal), reading them the first time."""
+        if self._licenses is not None:
+            self._licenses.show()
+            self._licenses.raise_()
+            return
+        if self._license_loader is None:
+            self.notifications.notify("No license information is available.", "warning")
+            return
+        self.licenses_action.setEnabled(False)  # one read at a time
+        self.tasks.start(self._open_licenses(self._license_loader), "licenses")
+
+    async def _open_licenses(self, loader: NoticeLoader) -> None:
+        from navtalk_desktop.ui.licenses_dialog import LicensesDialog
+
+        try:
+            notices = await loader()
+        except (OSError, ValueError) as error:
+            self.notifications.notify(f"Cannot read the license notices: {error}", "error")
+            return
+        finally:
+            self.licenses_action.setEnabled(True)
+        self._licenses = LicensesDialog(notices, self)
+        self._licenses.show()
+
     # ------------------------------------------------------------------ layout
     def restore_layout(self, settings: QSettings) -> None:
         """Restore geometry and dock layout saved by :meth:`save_layout`."""
@@ -610,6 +647,8 @@ class MainWindow(QMainWindow):
         """Close helper windows (the app calls this before deleting the window)."""
         if self._help is not None:
             self._help.close()
+        if self._licenses is not None:
+            self._licenses.close()
         self.notifications.dismiss_all()
         # Floating docks are top-level windows of their own; hiding the window leaves them.
         for dock in self.docks.values():

@@ -383,14 +383,20 @@ def fake_bundle(tmp_path: Path) -> Path:
     return bundle
 
 
-def _install(bundle: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _install(
+    bundle: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["sh", str(bundle / "install.sh"), *args],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
-        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(bundle.parent)},
+        env={
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(bundle.parent),
+            **(env or {}),
+        },
     )
 
 
@@ -415,7 +421,7 @@ def test_install_script_installs_and_uninstalls_for_the_user(
     # Quoted per the Desktop Entry spec: ", ` and $ backslash-escaped, then the string
     # escape doubles each backslash.
     quoted = str(fake_bundle / "navtalk-desktop").replace('"', '\\\\"').replace("$", "\\\\$")
-    assert f'Exec="{quoted}" %F\n' in desktop
+    assert f'Exec="{quoted}" --from-menu %F\n' in desktop
     assert f"TryExec={fake_bundle / 'navtalk-desktop'}\n" in desktop
     if shutil.which("desktop-file-validate"):
         check = subprocess.run(
@@ -429,10 +435,154 @@ def test_install_script_installs_and_uninstalls_for_the_user(
 
     result = _install(fake_bundle, "--prefix", str(prefix), "--uninstall")
     assert result.returncode == 0, result.stderr
-    left = [p for p in prefix.rglob("*") if p.is_file() and "cache" not in p.name]
-    assert left == []
+    # Nothing left: no file, no icon/MIME/desktop cache the install generated, no folder
+    # but the prefix's share/ itself.
+    left = sorted(p.relative_to(prefix).as_posix() for p in prefix.rglob("*"))
+    assert left == ["share"]
     assert not launcher.is_symlink()
     assert (fake_bundle / "navtalk-desktop").is_file(), "uninstall leaves the bundle alone"
+
+
+def test_install_script_honours_xdg_data_home_and_registers_the_file_types(
+    fake_bundle: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "xdg data"
+    home = fake_bundle.parent
+    result = _install(fake_bundle, env={"XDG_DATA_HOME": str(data)})
+    assert result.returncode == 0, result.stderr
+    assert (data / "applications" / f"{cfg.APP_ID}.desktop").is_file()
+    assert (data / "mime" / "packages" / f"{cfg.APP_ID}.xml").is_file()
+    for icon in ("application-x-navtalk-tools+json", "application-x-navtalk-recording"):
+        assert (data / "icons" / "hicolor" / "scalable" / "mimetypes" / f"{icon}.svg").is_file()
+    assert (home / ".local" / "bin" / "navtalk-desktop").is_symlink()
+    assert not (home / ".local" / "share").exists(), "XDG_DATA_HOME, not ~/.local/share"
+    if shutil.which("update-mime-database"):
+        globs = (data / "mime" / "globs2").read_text()
+        assert "application/x-navtalk-tools+json:*.navtools.json" in globs
+    if shutil.which("update-desktop-database"):
+        cache = (data / "applications" / "mimeinfo.cache").read_text()
+        assert f"application/x-navtalk-recording={cfg.APP_ID}.desktop;" in cache
+    if shutil.which("gtk-update-icon-cache"):
+        assert (data / "icons" / "hicolor" / "icon-theme.cache").is_file()
+
+    # Another application's files in the same folders survive, and its caches are rebuilt.
+    other_icon = data / "icons" / "hicolor" / "48x48" / "apps" / "other.png"
+    other_icon.write_bytes(b"png")
+    result = _install(fake_bundle, "--uninstall", env={"XDG_DATA_HOME": str(data)})
+    assert result.returncode == 0, result.stderr
+    assert other_icon.is_file()
+    assert not (data / "mime").exists(), "the MIME database held only our types"
+    assert not (data / "applications").exists()
+    assert not (home / ".local" / "bin" / "navtalk-desktop").exists()
+    if shutil.which("gtk-update-icon-cache"):
+        # Still needed for other.png: rebuilt without our icons, not removed.
+        assert (data / "icons" / "hicolor" / "icon-theme.cache").is_file()
+    other_icon.unlink()
+    result = _install(fake_bundle, "--uninstall", env={"XDG_DATA_HOME": str(data)})
+    assert result.returncode == 0, result.stderr
+    assert sorted(data.rglob("*")) == []
+
+
+# ----------------------------------------------------------------------------- system libraries
+
+
+@pytest.mark.parametrize(
+    ("dest", "system"),
+    [
+        ("libstdc++.so.6", True),
+        ("libgcc_s.so.1", True),
+        ("libX11.so.6", True),
+        ("libxcb-cursor.so.0", True),
+        ("libxkbcommon-x11.so.0", True),
+        ("libfontconfig.so.1", True),
+        ("libfreetype.so.6", True),
+        ("libglib-2.0.so.0", True),
+        ("libgtk-3.so.0", True),
+        ("libdbus-1.so.3", True),
+        ("libEGL.so.1", True),
+        ("PySide6/Qt/lib/libQt6XcbQpa.so.6", False),
+        ("PySide6/Qt/lib/libQt6Gui.so.6", False),
+        ("libpython3.11.so.1.0", False),
+        ("libssl.so.3", False),
+        ("PySide6/Qt/plugins/platformthemes/libqgtk3.so", False),
+    ],
+)
+def test_system_libraries_are_recognised_by_name(dest: str, system: bool) -> None:
+    assert cfg.is_system_library(dest) is system
+
+
+def test_the_gtk_platform_theme_stays_for_native_file_dialogs() -> None:
+    gtk = f"{cfg.QT_PREFIX}/plugins/platformthemes/libqgtk3.so"
+    portal = f"{cfg.QT_PREFIX}/plugins/platformthemes/libqxdgdesktopportal.so"
+    assert not cfg.is_trimmed(gtk)
+    assert not cfg.is_trimmed(portal)
+    assert {"platformthemes/libqgtk3.so", "platformthemes/libqxdgdesktopportal.so"} <= set(
+        cfg.REQUIRED_QT_PLUGINS
+    )
+
+
+def test_split_system_keeps_links_and_qt() -> None:
+    entries = [
+        ("libstdc++.so.6", "/usr/lib/libstdc++.so.6", "BINARY"),
+        ("libQt6Core.so.6", "PySide6/Qt/lib/libQt6Core.so.6", "SYMLINK"),
+        ("PySide6/Qt/lib/libQt6Core.so.6", "/venv/libQt6Core.so.6", "BINARY"),
+        ("libX11.so.6", "/usr/lib/libX11.so.6", "BINARY"),
+    ]
+    kept, system = cfg.split_system(entries)
+    assert [e[0] for e in system] == ["libstdc++.so.6", "libX11.so.6"]
+    assert [e[0] for e in kept] == ["libQt6Core.so.6", "PySide6/Qt/lib/libQt6Core.so.6"]
+
+
+def test_links_to_trimmed_files_are_dropped_with_them() -> None:
+    """The two dangling links of the first bundles: Qt EGLFS libraries trimmed, links kept."""
+    entries = [
+        ("libQt6Core.so.6", "PySide6/Qt/lib/libQt6Core.so.6", "SYMLINK"),
+        ("PySide6/Qt/lib/libQt6Core.so.6", "/venv/libQt6Core.so.6", "BINARY"),
+        ("libQt6EglFsKmsSupport.so.6", "PySide6/Qt/lib/libQt6EglFsKmsSupport.so.6", "SYMLINK"),
+        ("chain.so", "libQt6EglFsKmsSupport.so.6", "SYMLINK"),
+        ("PySide6/Qt/lib/up.so", "../../../libQt6Core.so.6", "SYMLINK"),
+    ]
+    kept, dropped = cfg.drop_dangling_symlinks(entries)
+    assert dropped == ["chain.so", "libQt6EglFsKmsSupport.so.6"]
+    assert [e[0] for e in kept] == [
+        "libQt6Core.so.6",
+        "PySide6/Qt/lib/libQt6Core.so.6",
+        "PySide6/Qt/lib/up.so",
+    ]
+
+
+def test_verify_bundle_reports_system_libraries_and_dangling_links(tmp_path: Path) -> None:
+    bundle = tmp_path / "navtalk-desktop"
+    internal = bundle / "_internal"
+    internal.mkdir(parents=True)
+    (internal / "libX11.so.6").write_bytes(b"not really")
+    (internal / "libQt6EglFsKmsSupport.so.6").symlink_to("PySide6/Qt/lib/gone.so.6")
+    problems = build.verify_bundle(bundle, {"trimmed": []})
+    assert "system library _internal/libX11.so.6 is in the bundle (SYSTEM_LIBRARIES)" in problems
+    assert (
+        "dangling symbolic link _internal/libQt6EglFsKmsSupport.so.6 -> PySide6/Qt/lib/gone.so.6"
+        in problems
+    )
+    assert "required Qt plugin platformthemes/libqgtk3.so is missing" in problems
+
+
+BUILT_BUNDLE = ROOT / "dist" / cfg.BUNDLE_NAME
+
+
+@pytest.mark.skipif(
+    not (BUILT_BUNDLE / "licenses").is_dir(),
+    reason="no bundle built with licenses in dist/ (python3 dev.py bundle builds one)",
+)
+def test_the_built_bundle_file_list() -> None:
+    """What `python3 dev.py bundle` produced last (build.py enforces the same when building)."""
+    files = [p.relative_to(BUILT_BUNDLE).as_posix() for p in BUILT_BUNDLE.rglob("*")]
+    assert not [f for f in files if cfg.is_system_library(f)]
+    assert not [p for p in BUILT_BUNDLE.rglob("*") if p.is_symlink() and not p.exists()]
+    plugins = f"_internal/{cfg.QT_PREFIX}/plugins"
+    assert f"{plugins}/platformthemes/libqgtk3.so" in files
+    assert "LICENSE" in files
+    assert "licenses/THIRD_PARTY_NOTICES.txt" in files
+    assert f"share/mime/packages/{cfg.APP_ID}.xml" in files
 
 
 def test_install_script_refuses_to_run_outside_a_bundle(fake_bundle: Path, tmp_path: Path) -> None:
@@ -447,3 +597,82 @@ def test_install_script_rejects_unknown_options(fake_bundle: Path) -> None:
     result = _install(fake_bundle, "--system")
     assert result.returncode == 2
     assert "unknown option --system" in result.stderr
+
+
+# ----------------------------------------------------------------------------- glibc floor
+
+glibc_floor = _load("glibc_floor")
+
+OBJDUMP_P = """
+/x/libexample.so:     file format elf64-x86-64
+
+Dynamic Section:
+  NEEDED               libstdc++.so.6
+  NEEDED               libc.so.6
+
+Version definitions:
+1 0x01 0x0a4d9d4e libexample.so
+2 0x00 0x0a4d9d4f GLIBCXX_3.4.99
+
+Version References:
+  required from libstdc++.so.6:
+    0x0297f869 0x00 05 GLIBCXX_3.4.29
+    0x0bafd178 0x00 04 CXXABI_1.3.8
+  required from libc.so.6:
+    0x09691a75 0x00 03 GLIBC_2.2.5
+    0x069691b4 0x00 02 GLIBC_2.34
+    0x06969194 0x00 06 GLIBC_2.14
+"""
+
+
+def test_version_references_take_the_highest_need_per_family() -> None:
+    needed = glibc_floor.version_references(OBJDUMP_P)
+    # GLIBCXX_3.4.99 is a version the library defines, not one it needs.
+    assert needed == {"GLIBC": (2, 34), "GLIBCXX": (3, 4, 29), "CXXABI": (1, 3, 8)}
+
+
+def test_floor_report_names_who_needs_too_new_a_glibc() -> None:
+    report = glibc_floor.FloorReport()
+    report.add("a.so", {"GLIBC": (2, 17)})
+    report.add("b.so", {"GLIBC": (2, 36), "GLIBCXX": (3, 4, 29)})
+    report.add("c.so", {"GLIBC": (2, 36)})
+    assert report.summary() == "GLIBC_2.36, GLIBCXX_3.4.29"
+    assert report.above(cfg.glibc_floor("2.36")) == []
+    assert report.above(cfg.glibc_floor("2.34")) == [
+        "GLIBC_2.36 is above the floor GLIBC_2.34 (needed by b.so, c.so)"
+    ]
+
+
+def test_every_floor_is_a_known_profile_and_the_release_floor_is_rhel9() -> None:
+    assert cfg.RELEASE_GLIBC_FLOOR == "2.34"
+    assert cfg.DEFAULT_GLIBC_FLOOR in cfg.GLIBC_FLOORS
+    for name, limits in cfg.GLIBC_FLOORS.items():
+        assert limits["GLIBC"] == name
+        assert set(limits) == set(glibc_floor.FAMILIES)
+    with pytest.raises(SystemExit, match=r"unknown glibc floor '2\.17'"):
+        cfg.glibc_floor("2.17")
+
+
+@pytest.mark.skipif(shutil.which("objdump") is None, reason="objdump (binutils) not installed")
+def test_build_reports_and_enforces_the_floor_on_real_elf_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A copy of PySide6's QtCore library needs glibc and libstdc++ symbol versions."""
+    bundle = tmp_path / "bundle"
+    (bundle / "_internal").mkdir(parents=True)
+    qt_core = _pyside6_dir() / "Qt" / "lib" / "libQt6Core.so.6"
+    shutil.copy(qt_core, bundle / "_internal" / "libQt6Core.so.6")
+    (bundle / "_internal" / "notes.txt").write_text("not an ELF file")
+    report = glibc_floor.scan(bundle)
+    assert report.files == 1
+    assert report.highest["GLIBC"] >= (2, 17)
+    assert report.highest["GLIBCXX"] >= (3, 4)
+    assert build.check_glibc_floor(bundle, "2.36") == []
+    out = capsys.readouterr().out
+    assert "glibc floor: the bundle's 1 ELF files need GLIBC_" in out
+    assert "needed by _internal/libQt6Core.so.6" in out
+    # A floor below what the file needs fails (PySide6 6.11 wheels are manylinux_2_28+).
+    limits = {"GLIBC": "2.2.5", "GLIBCXX": "3.4", "CXXABI": "1.3"}
+    problems = report.above(limits)
+    assert len(problems) == 3
+    assert problems[0].startswith("GLIBC_2.")
