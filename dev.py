@@ -52,7 +52,22 @@ QT_BASE_PACKAGES = ["libegl1", "libgl1", "libxkbcommon0", "libfontconfig1", "lib
 # QtMultimedia (avatar audio) loads PulseAudio's client library at runtime.
 AUDIO_PACKAGES = ["libpulse0"]
 # A real Secret Service for the keychain integration test, and Xvfb for screenshots.
-TEST_PACKAGES = ["gnome-keyring", "dbus-daemon", "xvfb", "xauth"]
+# The official validators and tools the packaging tests run instead of skipping:
+# desktop-file-validate, appstreamcli, xmllint, update-mime-database + gio (file types
+# resolved like a desktop does), gtk-update-icon-cache (install.sh) and objdump (glibc floor).
+TEST_PACKAGES = [
+    "gnome-keyring",
+    "dbus-daemon",
+    "xvfb",
+    "xauth",
+    "desktop-file-utils",
+    "appstream",
+    "libxml2-utils",
+    "shared-mime-info",
+    "libglib2.0-bin",
+    "gtk-update-icon-cache",
+    "binutils",
+]
 
 
 def _say(message: str) -> None:

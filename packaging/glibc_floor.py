@@ -74,6 +74,22 @@ def needed_by(path: Path) -> dict[str, Version]:
     return version_references(result.stdout)
 
 
+_NEEDED = re.compile(r"^\s+NEEDED\s+(\S+)$", re.MULTILINE)
+
+
+def direct_needs(path: str | Path) -> set[str]:
+    """Sonames ``path`` links against itself (its NEEDED entries), not their dependencies.
+
+    PyInstaller's ``get_imports`` resolves through ``ldd``, which lists the whole closure:
+    libQt6Gui would seem to need libexpat because the system's fontconfig does. Trimming
+    decides with direct needs, so a library only system libraries use is left out too.
+    """
+    result = subprocess.run(
+        ["objdump", "-p", str(path)], capture_output=True, text=True, check=False
+    )
+    return set(_NEEDED.findall(result.stdout))
+
+
 @dataclass
 class FloorReport:
     """What a set of ELF files needs: per family the highest version and who needs it.

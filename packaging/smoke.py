@@ -1,4 +1,4 @@
-"""Smoke check of a built bundle: version, ``-c``, simulator, GUI round trip, ``respond``.
+"""Smoke check of a built bundle: version, ``-c``, licenses, simulator, GUI round trip, ``respond``.
 
 ``build.py`` runs it on the extracted release archive, so it tests exactly what users get.
 It can also be run alone on any bundle folder::
@@ -440,6 +440,47 @@ def check_respond_with_scripts(executable: Path, env: dict[str, str], url: str) 
     return answered[0]
 
 
+# Runs inside the bundle: what Help -> Licenses shows (read from the bundle's licenses/).
+LICENSES_PROBE = (
+    "import json\n"
+    "from navtalk_desktop.infra.licenses import available_notices\n"
+    "print(json.dumps([[n.name, n.license, len(n.texts)] for n in available_notices()]))"
+)
+
+
+def check_licenses(executable: Path, env: dict[str, str]) -> int:
+    """The bundled app finds the collected notices: its own MIT first, every one with text.
+
+    Returns:
+        How many notices it found.
+    """
+    result = subprocess.run(
+        [str(executable), "-c", LICENSES_PROBE],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    try:
+        notices = json.loads(result.stdout)
+    except json.JSONDecodeError:
+        notices = []
+    names = [name for name, _license, _texts in notices]
+    if (
+        result.returncode != 0
+        or notices[:1] != [["navtalk-desktop", "MIT", 1]]
+        or "Python" not in names
+        or "PySide6_Essentials" not in names
+        or any(texts == 0 for _name, _license, texts in notices)
+    ):
+        raise SmokeError(
+            f"license notices in the bundle: exit {result.returncode}, output:\n"
+            f"{_tail(result.stdout + result.stderr)}"
+        )
+    return len(notices)
+
+
 def smoke_check(
     bundle: Path, expected_version: str, gui_seconds: float = 15.0, say: Any = print
 ) -> None:
@@ -458,6 +499,7 @@ def smoke_check(
         say(f"smoke: {check_version(executable, env, expected_version)}")
         check_python_c(executable, env)
         say("smoke: -c runs code on the bundled interpreter; packaged icons resolve")
+        say(f"smoke: Help -> Licenses finds {check_licenses(executable, env)} notices")
         log_file = sandbox / "simulator-session.jsonl"
         tools = write_tool_set(sandbox / "smoke-tools.json")
         simulator, reader, url = start_simulator(executable, env, log_file, timeout=60)

@@ -167,6 +167,9 @@ def test_spec_applies_the_shared_configuration() -> None:
         "cfg.EXCLUDED_QT_MODULES",
         "cfg.split_trimmed",
         "cfg.orphaned_libraries",
+        "cfg.split_system",
+        "cfg.drop_dangling_symlinks",
+        "direct_needs",
         "collect_submodules(cfg.PACKAGE)",
         "copy_metadata(cfg.DISTRIBUTION)",
         '"resources"',
@@ -676,3 +679,28 @@ def test_build_reports_and_enforces_the_floor_on_real_elf_files(
     problems = report.above(limits)
     assert len(problems) == 3
     assert problems[0].startswith("GLIBC_2.")
+
+
+@pytest.mark.skipif(shutil.which("objdump") is None, reason="objdump (binutils) not installed")
+def test_trimming_decides_with_direct_needs_not_the_ldd_closure() -> None:
+    """Qt's offscreen plugin links Qt and X11; libX11 links libxcb: that is the system's."""
+    plugin = _pyside6_dir() / "Qt" / "plugins" / "platforms" / "libqoffscreen.so"
+    needs = glibc_floor.direct_needs(plugin)
+    assert {"libQt6Gui.so.6", "libQt6Core.so.6", "libX11.so.6"} <= needs
+    assert "libxcb.so.1" not in needs
+
+
+def test_release_recipe_builds_on_almalinux_9_with_the_release_floor() -> None:
+    """The Containerfile and the CI workflow cannot run here (no container engine): keep them
+    consistent with the floor the build checks."""
+    recipe = (PACKAGING / "Containerfile").read_text(encoding="utf-8")
+    assert "FROM docker.io/library/almalinux:9 AS build" in recipe
+    assert f"NAVTALK_GLIBC_FLOOR={cfg.RELEASE_GLIBC_FLOOR}" in recipe
+    assert "python3.11 dev.py bundle" in recipe
+    assert "FROM scratch AS artefacts" in recipe
+    workflow = (ROOT / ".github" / "workflows" / "bundle.yml").read_text(encoding="utf-8")
+    assert "-f packaging/Containerfile --target artefacts" in workflow
+    for image in ("almalinux:9", "ubuntu:22.04"):
+        assert image in workflow
+    ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
+    assert {".venv", "dist", "build"} <= set(ignored)
