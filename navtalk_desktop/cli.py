@@ -63,7 +63,10 @@ ENVIRONMENT: dict[str, tuple[tuple[str, str], ...]] = {
 
 def environment_help(command: str) -> str:
     """The ``environment variables:`` block of ``command``'s help."""
-    lines = [f"  {name:<22}{text}" for name, text in ENVIRONMENT[command]]
+    lines = [
+        textwrap.fill(text, 79, initial_indent=f"  {name:<22}", subsequent_indent=" " * 24)
+        for name, text in ENVIRONMENT[command]
+    ]
     return "environment variables:\n" + "\n".join(lines)
 
 

@@ -71,6 +71,9 @@ def _targets(share: Path) -> dict[Path, tuple[str, ...]]:
 
 def launch_command() -> list[str]:
     """How the menu starts this installation: its console script, else ``python -m``."""
+    running = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if running is not None and running.name == "navtalk-desktop" and running.is_file():
+        return [str(running.absolute())]  # the script that was run, not another on PATH
     script = shutil.which("navtalk-desktop")
     if script:
         return [str(Path(script).absolute())]

@@ -704,3 +704,46 @@ def test_release_recipe_builds_on_almalinux_9_with_the_release_floor() -> None:
         assert image in workflow
     ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
     assert {".venv", "dist", "build"} <= set(ignored)
+
+
+GTK_PROBE = """
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QFileDialog, QListView
+app = QApplication([])
+dialog = QFileDialog(None, "Open tool set")
+QTimer.singleShot(1500, app.quit)
+dialog.open()
+app.exec()
+maps = open("/proc/self/maps").read()
+print("qgtk3", "libqgtk3.so" in maps)
+print("qt-own-dialog", bool(dialog.findChildren(QListView)))
+"""
+
+
+@pytest.mark.skipif(
+    not (BUILT_BUNDLE / "licenses").is_dir()
+    or shutil.which("xvfb-run") is None
+    or not any(
+        Path(p).exists()
+        for p in ("/usr/lib/x86_64-linux-gnu/libgtk-3.so.0", "/usr/lib64/libgtk-3.so.0")
+    ),
+    reason="needs a bundle built in dist/, xvfb-run and the system's GTK 3",
+)
+def test_the_built_bundle_shows_the_desktops_file_dialog_on_gnome(tmp_path: Path) -> None:
+    """On GNOME, Qt loads the bundled GTK theme plugin, which opens GTK's own file chooser."""
+    result = subprocess.run(
+        ["xvfb-run", "-a", str(BUILT_BUNDLE / cfg.BUNDLE_NAME), "-c", GTK_PROBE],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "XDG_CURRENT_DESKTOP": "GNOME",
+            "QT_QPA_PLATFORM": "xcb",
+        },
+    )
+    assert result.returncode == 0, result.stdout + result.stderr[-2000:]
+    assert "qgtk3 True" in result.stdout, result.stderr[-2000:]
+    assert "qt-own-dialog False" in result.stdout

@@ -309,9 +309,7 @@ def test_appstreamcli_validates_the_metainfo() -> None:
     findings = [
         line
         for line in output.splitlines()
-        if line[:3] in {"E: ", "W: ", "I: ", "P: "}
-        and not line.endswith(tolerated)
-        and not any(tag in line for tag in tolerated)
+        if line[:3] in {"E: ", "W: ", "I: ", "P: "} and not any(tag in line for tag in tolerated)
     ]
     assert not findings, output
 
