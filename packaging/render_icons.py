@@ -91,10 +91,15 @@ def render(renderer: str) -> list[Path]:
 
 
 def mirror_into_package() -> None:
-    """Replace the package's hicolor tree with an exact copy of ``resources/icons/hicolor``."""
+    """Mirror ``resources/icons/hicolor`` and the XDG files into the package data."""
     if PACKAGE_HICOLOR.exists():
         shutil.rmtree(PACKAGE_HICOLOR)
     shutil.copytree(HICOLOR, PACKAGE_HICOLOR)
+    # The desktop entry, metainfo and MIME types too: --install-desktop-entry installs them.
+    desktop = ROOT / "navtalk_desktop" / "resources" / "desktop"
+    desktop.mkdir(exist_ok=True)
+    for suffix in (".desktop", ".metainfo.xml", ".mime.xml"):
+        shutil.copy2(ROOT / "resources" / f"{APP_ID}{suffix}", desktop)
 
 
 def main(argv: list[str] | None = None) -> int:
