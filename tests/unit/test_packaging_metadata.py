@@ -158,7 +158,9 @@ def test_package_copies_of_the_desktop_files_are_identical() -> None:
     """``--install-desktop-entry`` installs these package copies; they must not drift."""
     for name in (DESKTOP_FILE.name, METAINFO_FILE.name, MIME_FILE.name):
         packaged = ROOT / "navtalk_desktop" / "resources" / "desktop" / name
-        assert packaged.read_bytes() == (RESOURCES / name).read_bytes(), f"{name} differs: run packaging/render_icons.py"
+        assert packaged.read_bytes() == (RESOURCES / name).read_bytes(), (
+            f"{name} differs: run packaging/render_icons.py"
+        )
 
 
 def test_package_data_declaration_ships_the_icons() -> None:
