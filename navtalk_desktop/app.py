@@ -52,6 +52,7 @@ from navtalk_desktop.infra import paths
 from navtalk_desktop.infra.consent_file import ConsentFile
 from navtalk_desktop.infra.http_client import AiohttpClient
 from navtalk_desktop.infra.keyring_store import KeyringSecretStore
+from navtalk_desktop.infra.recording import RecordingFileStore
 from navtalk_desktop.infra.script_runner import SubprocessScriptRunner
 from navtalk_desktop.infra.settings_file import SettingsFile, SettingsFileError
 from navtalk_desktop.infra.toolset_file import ToolSetFileStore
@@ -566,7 +567,7 @@ class Workbench:
         window.set_license_loader(load_license_notices)
         window.example_requested.connect(self.open_example)
         connection = ConnectionPanel(self.bridge, profiles)
-        timeline = TimelinePanel(self.bridge, self.executor)
+        timeline = TimelinePanel(self.bridge, self.executor, files=RecordingFileStore())
         call_desk = CallDesk(self.bridge, self.editor)
         conversation = ConversationPanel(self.bridge)
         self.panels = _Panels(window)

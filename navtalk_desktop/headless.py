@@ -52,10 +52,10 @@ from navtalk_desktop.core.session import (
     Transcript,
 )
 from navtalk_desktop.core.timeline import Direction, Timeline
-from navtalk_desktop.core.tool_formats import import_tools
 from navtalk_desktop.core.tool_lint import lint_toolset
 from navtalk_desktop.core.toolset import ToolSet
-from navtalk_desktop.infra.toolset_file import ScriptTrustFile, read_json_file
+from navtalk_desktop.infra.recording import RecordingWriter
+from navtalk_desktop.infra.toolset_file import ScriptTrustFile, open_tool_file
 
 LICENSE_ENV = "NAVTALK_LICENSE"
 # ``--tools example:use-cases`` / ``example:judge`` use the bundled examples (and start their services).
@@ -87,7 +87,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--record",
         type=Path,
         metavar="FILE",
-        help="write the session as JSON Lines (license redacted)",
+        help="write the session as JSON Lines while it runs (license redacted; a crash "
+        "leaves every entry but the last fraction of a second)",
     )
     parser.add_argument(
         "--max-calls", type=_positive_int, metavar="N", help="stop after N calls were handled"
@@ -195,26 +196,25 @@ class UsageError(Exception):
 
 
 def load_tool_file(path: Path) -> ToolSet:
-    """A tool set from a tool set file or any importable tools array.
+    """A tool set from a tool set file or any importable tools array (the app's loader too).
 
     Raises:
         UsageError: unreadable or malformed, with the location.
     """
     try:
-        data = read_json_file(path)
-        result = import_tools(data)
+        opened = open_tool_file(path)
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
     except ConfigError as exc:
         raise UsageError(f"{path}: {exc}") from None
-    if result.toolset is not None:
-        return result.toolset
-    for dropped in result.dropped:
+    if not opened.imported:
+        return opened.toolset
+    for dropped in opened.dropped:
         _err(f"{path}: ignored {dropped}")
     _err(
-        f"{path}: {result.format.label}; no responders in this format, every call gets an error output"
+        f"{path}: {opened.format.label}; no responders in this format, every call gets an error output"
     )
-    return ToolSet(name=path.stem, tools=result.entries)
+    return opened.toolset
 
 
 def parse_variables(items: Sequence[str]) -> dict[str, str]:
@@ -471,6 +471,10 @@ class _Responder:
         dispatcher.start()
         if not any(e.chain.has_automatic for e in toolset.tools if e.enabled):
             _err("warning: no tool has an automatic responder; every call gets an error output")
+        recorder = self._start_recording(timeline, session)
+        if args.record is not None and recorder is None:
+            await dispatcher.stop()
+            return EXIT_ERROR
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, AttributeError, ValueError):
@@ -494,8 +498,8 @@ class _Responder:
             await dispatcher.stop()
             with contextlib.suppress(SessionError):
                 await session.disconnect()
-            if args.record is not None:
-                self._record(timeline, session)
+            if recorder is not None:
+                await self._finish_recording(recorder)
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, AttributeError, ValueError):
                     loop.remove_signal_handler(sig)
@@ -603,16 +607,34 @@ class _Responder:
 
     # ------------------------------------------------------------------ end
 
-    def _record(self, timeline: Timeline, session: Session) -> None:
+    def _start_recording(self, timeline: Timeline, session: Session) -> RecordingWriter | None:
+        """Start streaming the session to ``--record`` (None without it, or when it failed)."""
+        path = self.args.record
+        if path is None:
+            return None
+        recorder = RecordingWriter(
+            path,
+            timeline,
+            # Asked per batch: every license known to the run is redacted as entries are written.
+            secrets=lambda: [self.license, self.pasted_license, *session.secrets_in_use()],
+        )
         try:
-            count = timeline.export_jsonl(
-                self.args.record, secrets=[self.license, *session.secrets_in_use()]
-            )
+            recorder.start()
         except OSError as exc:
-            _err(f"cannot write the recording {self.args.record}: {exc.strerror or exc}")
+            self.failure = f"cannot write the recording {path}: {exc.strerror or exc}"
+            _err(self.failure)
+            return None
+        return recorder
+
+    async def _finish_recording(self, recorder: RecordingWriter) -> None:
+        # The session is over: write what is left and fsync, off the loop.
+        try:
+            count = await asyncio.to_thread(recorder.close)
+        except OSError as exc:
+            _err(f"cannot write the recording {recorder.path}: {exc.strerror or exc}")
             self.failure = self.failure or "recording failed"
             return
-        _err(f"recorded {count} entries to {self.args.record}")
+        _err(f"recorded {count} entries to {recorder.path}")
 
     def _summary(self, timeline: Timeline) -> None:
         invalid = [e for e in timeline if e.direction is Direction.IN and e.error]

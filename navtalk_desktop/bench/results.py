@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from navtalk_desktop.infra.atomic_file import atomic_write_text
+
 RESULTS_FORMAT = "navtalk-desktop.bench"
 RESULTS_VERSION = 1
 
@@ -131,7 +133,4 @@ def write_results(
         "rows": [asdict(row) for row in rows],
         "runs": runs,
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(document, indent=2, default=str))
-    temporary.replace(path)
+    atomic_write_text(path, json.dumps(document, indent=2, default=str))

@@ -1,26 +1,25 @@
-"""The timeline: an append-only record of every frame in and out, with search, folding and JSONL."""
+"""The timeline: an append-only record of every frame in and out, with search and folding."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import re
 import threading
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 from navtalk_desktop.core.ports import Clock, SystemClock
+from navtalk_desktop.core.recording import RECORDING_FORMAT, RECORDING_VERSION, RecordingError
 from navtalk_desktop.core.redact import redact
 from navtalk_desktop.core.spill import DEFAULT_SPILL_LIMIT, SpillStore
 from navtalk_desktop.core.untrack import untrack_record
 
-EXPORT_FORMAT = "navtalk-desktop-timeline"
-EXPORT_VERSION = 1
+EXPORT_FORMAT = RECORDING_FORMAT
+EXPORT_VERSION = RECORDING_VERSION
 # Fold keys starting with this prefix join their summaries into one text (transcripts);
 # other folded groups are summarised by frame count and bytes (audio).
 TEXT_FOLD_PREFIX = "text:"
@@ -140,14 +139,8 @@ class TimelineListener(Protocol):
         """Every row was removed."""
 
 
-class TimelineImportError(ValueError):
-    """A JSONL file could not be imported; nothing was added."""
-
-    def __init__(self, path: Path, line: int, reason: str) -> None:
-        super().__init__(f"{path}: line {line}: {reason}")
-        self.path = path
-        self.line = line
-        self.reason = reason
+# A recording that cannot be read (the name the timeline's callers know it by).
+TimelineImportError = RecordingError
 
 
 @dataclass(slots=True)
@@ -196,10 +189,10 @@ class Timeline:
     notifications are collected and delivered once per event-loop iteration (or immediately
     when no loop runs), as ``timeline_appended(start, count)`` for the whole batch.
 
-    Threads: ONE writer thread may append (:meth:`append`, :meth:`import_jsonl`) while other
+    Threads: ONE writer thread may append (:meth:`append`, :meth:`add_records`) while other
     threads read: ``len``, indexing and iteration, :meth:`raw_frame`, :meth:`is_spilled`,
     :meth:`dropped`, :meth:`fold_key`, :meth:`group_of`, the ``logical_*`` methods,
-    :meth:`search` and :meth:`export_jsonl`, and call :meth:`flush` (which is where listeners
+    :meth:`search` and :meth:`entry_record`, and call :meth:`flush` (which is where listeners
     are called: on the thread that flushes; pass e.g. ``gui_loop.call_soon_threadsafe`` as
     ``schedule`` to deliver on the GUI thread). A row is published (``len`` counts it) only
     once its folding and spill records are in place, and entries never change, so a reader
@@ -586,52 +579,16 @@ class Timeline:
             result.append(row)
         return result
 
-    # ------------------------------------------------------------------ JSONL
-    def export_jsonl(
-        self, path: Path | str, *, secrets: Iterable[str | None] = (), stop: int | None = None
-    ) -> int:
-        """Write the entries as JSON Lines, exact frames included, secrets redacted.
+    # ------------------------------------------------------------------ recordings
+    def entry_record(self, row: int, secrets: Iterable[str | None] = ()) -> dict[str, Any]:
+        """Row ``row`` as a recording record (see :mod:`navtalk_desktop.core.recording`).
 
-        The first line is a header; each further line is one entry. Spilled audio is written
-        in full; audio dropped for lack of spill space is written compact with
-        ``"dropped": true``.
-
-        Args:
-            path: file to write (replaced atomically).
-            secrets: licenses to redact (URL license parameters and ``sk_navtalk_…`` keys are
-                always redacted).
-            stop: write rows ``[0, stop)`` only (default: every row). An export running on
-                a worker thread while frames keep arriving passes the row count of the
-                moment the user chose Export, so the file is an exact snapshot.
-
-        Returns:
-            The number of entries written.
+        The exact frame is included (spilled audio read back; audio dropped for lack of
+        spill space is written compact with ``"dropped": true``), secrets redacted (URL
+        license parameters and ``sk_navtalk_…`` keys always). Safe on a reader thread for
+        published rows.
         """
-        path = Path(path)
-        known = [s for s in secrets if s]
-        # Rows are only ever appended (clear() is not used during an export), so the rows
-        # below ``end`` stay what they were even while another thread appends.
-        end = len(self._entries) if stop is None else max(0, min(stop, len(self._entries)))
-        tmp = path.with_name(path.name + ".part")
-        with tmp.open("w", encoding="utf-8", newline="\n") as out:
-            header = {
-                "format": EXPORT_FORMAT,
-                "version": EXPORT_VERSION,
-                "entries": end,
-                "dropped_frames": self.stats.dropped_frames,
-                "dropped_bytes": self.stats.dropped_bytes,
-            }
-            out.write(json.dumps(header) + "\n")
-            for row in range(end):
-                entry = self._entries[row]
-                record = self._export_record(row, entry, known)
-                try:
-                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
-                except UnicodeEncodeError:
-                    # Lone surrogates cannot be UTF-8; JSON escapes keep them losslessly.
-                    out.write(json.dumps(record) + "\n")
-        tmp.replace(path)
-        return end
+        return self._export_record(row, self._entries[row], [s for s in secrets if s])
 
     def _export_record(self, row: int, entry: TimelineEntry, secrets: list[str]) -> dict[str, Any]:
         record: dict[str, Any] = {
@@ -660,46 +617,16 @@ class Timeline:
             record["fold_key"] = key
         return record
 
-    def import_jsonl(self, path: Path | str) -> int:
-        """Append the entries of a file written by :meth:`export_jsonl`.
+    def add_records(self, records: Iterable[dict[str, Any]]) -> int:
+        """Append entries read from a recording (checked by :func:`~navtalk_desktop.core.recording.check_record`).
 
-        Entries keep their sequence numbers and timestamps. The whole file is checked first:
-        on any malformed line nothing is added.
-
-        Returns:
-            The number of entries added.
-
-        Raises:
-            TimelineImportError: naming the file, line and problem.
-            OSError: when the file cannot be read.
+        Entries keep their sequence numbers and timestamps. Returns how many were added.
         """
-        path = Path(path)
-        records: list[dict[str, Any]] = []
-        with path.open(encoding="utf-8") as source:
-            for number, line in enumerate(source, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as error:
-                    raise TimelineImportError(path, number, f"not JSON ({error.msg})") from None
-                if not isinstance(record, dict):
-                    raise TimelineImportError(path, number, "not a JSON object")
-                if number == 1 and "format" in record:
-                    if record.get("format") != EXPORT_FORMAT:
-                        raise TimelineImportError(path, number, "not a NavTalk Desktop timeline")
-                    if record.get("version") != EXPORT_VERSION:
-                        raise TimelineImportError(
-                            path, number, f"unsupported version {record.get('version')!r}"
-                        )
-                    continue
-                try:
-                    records.append(_check_record(record))
-                except (KeyError, TypeError, ValueError) as error:
-                    raise TimelineImportError(path, number, str(error)) from None
+        count = 0
         for record in records:
             self._append_record(record)
-        return len(records)
+            count += 1
+        return count
 
     def _append_record(self, record: dict[str, Any]) -> None:
         raw = record["raw"]
@@ -756,39 +683,3 @@ def _put_raw(record: dict[str, Any], name: str, raw: str | bytes, secrets: list[
         record[name + "_base64"] = base64.b64encode(raw).decode("ascii")
     else:
         record[name] = redact(raw, secrets)
-
-
-def _check_record(record: dict[str, Any]) -> dict[str, Any]:
-    for name in ("raw", "compact"):
-        if name + "_base64" in record:
-            try:
-                record[name] = base64.b64decode(record.pop(name + "_base64"), validate=True)
-            except (ValueError, TypeError) as error:
-                raise ValueError(f"{name}_base64 is not valid base64 ({error})") from None
-    if "raw" not in record:
-        raise KeyError("missing 'raw'")
-    checks: dict[str, type | tuple[type, ...]] = {
-        "seq": int,
-        "direction": str,
-        "wall_time": (int, float),
-        "mono_time": (int, float),
-        "type": str,
-        "size": int,
-        "raw": (str, bytes),
-        "summary": str,
-        "call_id": (str, type(None)),
-        "error": (str, type(None)),
-        "fold_key": (str, type(None)),
-        "compact": (str, bytes),
-    }
-    for name, expected in checks.items():
-        if name not in record:
-            if name in ("summary", "call_id", "error", "fold_key", "compact"):
-                continue
-            raise KeyError(f"missing {name!r}")
-        if not isinstance(record[name], expected) or (
-            expected is int and isinstance(record[name], bool)
-        ):
-            raise TypeError(f"{name!r} has the wrong type ({type(record[name]).__name__})")
-    Direction(record["direction"])  # ValueError names the bad value
-    return record

@@ -15,7 +15,8 @@ from pathlib import Path
 from navtalk_desktop.core.toolset import toolset_from_json, toolset_to_json
 from navtalk_desktop.examples.databases import build_crm, build_knowledge_base, build_sales
 from navtalk_desktop.infra import paths
-from navtalk_desktop.infra.toolset_file import atomic_write_text, sha256_of
+from navtalk_desktop.infra.atomic_file import atomic_write_text
+from navtalk_desktop.infra.toolset_file import sha256_of
 
 BUNDLED = Path(__file__).resolve().parent / "data"
 USE_CASES_FILE = "seed-use-cases.navtools.json"

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from navtalk_desktop.core.profile import strip_license
 from navtalk_desktop.core.settings import AppSettings
 from navtalk_desktop.infra import paths
+from navtalk_desktop.infra.atomic_file import atomic_write_text
 
 SETTINGS_FILENAME = "settings.json"
 
@@ -69,16 +68,4 @@ class SettingsFile:
         for profile in data["profiles"]:
             profile["url"] = strip_license(profile["url"])
             profile.pop("license", None)
-        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=".settings-", suffix=".tmp", dir=self.path.parent)
-        tmp = Path(tmp_name)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(text)
-                out.flush()
-                os.fsync(out.fileno())
-            tmp.replace(self.path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        atomic_write_text(self.path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")

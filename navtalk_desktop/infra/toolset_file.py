@@ -1,24 +1,24 @@
 """Tool set files on disk: atomic saves, located load errors, import/export, script trust.
 
-A save writes a temporary file next to the target, fsyncs it, and ``os.replace``-s it over
-the target (then fsyncs the folder), so a crash mid-save leaves the old file or the new
-one, never a torn one.
+Saves go through :func:`~navtalk_desktop.infra.atomic_file.atomic_write_text` (temporary
+file + fsync + ``os.replace``), so a crash mid-save leaves the old file or the new one,
+never a torn one. :func:`open_tool_file` is the one loader of ``respond --tools`` and the
+app's ``--tools``: both open the same formats.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
-import tempfile
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from navtalk_desktop.core.json_reader import ConfigError
 from navtalk_desktop.core.tool_formats import (
+    Dropped,
     ExportResult,
     ImportResult,
     ToolFormat,
@@ -33,47 +33,11 @@ from navtalk_desktop.core.toolset import (
     toolset_to_json,
 )
 from navtalk_desktop.infra import paths
+from navtalk_desktop.infra.atomic_file import atomic_write_text
 
 # Tool sets are hand-sized; a bigger file is almost certainly the wrong file.
 MAX_FILE_BYTES = 20 * 1024 * 1024
 TOOLSET_SUFFIX = ".navtools.json"
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` atomically (temp file + fsync + ``os.replace``).
-
-    Raises:
-        OSError: the folder is not writable, the disk is full…; the old file is untouched.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        with contextlib.suppress(OSError):
-            # Keep the permissions of the file being replaced (mkstemp creates 0600).
-            os.chmod(temp_name, path.stat().st_mode & 0o777 if path.exists() else 0o644)
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        raise
-    _fsync_directory(path.parent)
-
-
-def _fsync_directory(folder: Path) -> None:
-    # Makes the rename itself durable on POSIX; not possible (nor needed) on Windows.
-    if os.name != "posix":  # pragma: no cover
-        return
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def read_json_file(path: Path) -> Any:
@@ -95,6 +59,46 @@ def read_json_file(path: Path) -> Any:
     except UnicodeDecodeError as exc:
         raise ConfigError("", f"{path.name} is not UTF-8 text (byte {exc.start})") from None
     return parse_json_text(text)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedToolFile:
+    """A tool file as opened by :func:`open_tool_file`.
+
+    Attributes:
+        toolset: the tools (a whole tool set, or the imported tools with manual responders).
+        format: the format the file was in.
+        dropped: what an import had to leave out, with locations.
+    """
+
+    toolset: ToolSet
+    format: ToolFormat
+    dropped: tuple[Dropped, ...] = ()
+
+    @property
+    def imported(self) -> bool:
+        """Whether the file was another format than a tool set (so it was imported)."""
+        return self.format is not ToolFormat.TOOLSET
+
+
+def open_tool_file(path: Path) -> OpenedToolFile:
+    """Open a tool set file or a tools array in any importable format.
+
+    The one loader behind ``respond --tools`` and the app's ``--tools``, so both accept the
+    same files. A tools array (the seed's bare Realtime array, Chat Completions, MCP, web
+    SDK) becomes a tool set named after the file, every tool with the manual responder.
+
+    Raises:
+        OSError: the file cannot be read.
+        ConfigError: too large, not JSON, or not tools, with the location.
+    """
+    path = Path(path)
+    result = import_tools(read_json_file(path))
+    if result.toolset is not None:
+        return OpenedToolFile(result.toolset, result.format)
+    return OpenedToolFile(
+        ToolSet(name=path.stem, tools=result.entries), result.format, result.dropped
+    )
 
 
 class ToolSetFileStore:

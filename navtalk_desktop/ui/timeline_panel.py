@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from navtalk_desktop.core.recording import RecordingFiles
 from navtalk_desktop.core.timeline import Direction, Timeline
 from navtalk_desktop.ui.json_highlighter import MAX_HIGHLIGHT_CHARS, JsonHighlighter, pretty_json
 from navtalk_desktop.ui.session_bridge import SessionBridge
@@ -295,6 +296,8 @@ class TimelinePanel(QWidget):
     Args:
         bridge: the session bridge (its timeline is shown; replaced when a file is opened).
         executor: where file export/import runs, so the GUI never freezes (owned by the app).
+        files: reads and writes session files (infra, injected by app.py); without it the
+            file actions say they are unavailable.
 
     Signals:
         notification_requested(str, str): level and text for a non-modal notification.
@@ -305,12 +308,18 @@ class TimelinePanel(QWidget):
     busy_changed = Signal(bool)
 
     def __init__(
-        self, bridge: SessionBridge, executor: Executor | None = None, parent: QWidget | None = None
+        self,
+        bridge: SessionBridge,
+        executor: Executor | None = None,
+        parent: QWidget | None = None,
+        *,
+        files: RecordingFiles | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("timeline_panel")
         self.bridge = bridge
         self._executor = executor
+        self._files = files
         self._busy = 0
         self._follow = True
         self._known_types: set[str] = set()
@@ -837,8 +846,9 @@ class TimelinePanel(QWidget):
             secrets = await self.bridge.known_secrets()
             # On a worker thread while frames keep arriving: a snapshot of the rows that
             # existed when the user chose Export.
+            files = self._need_files()
             count = await self._run_blocking(
-                lambda: timeline.export_jsonl(path, secrets=secrets, stop=stop)
+                lambda: files.export(timeline, path, secrets=secrets, stop=stop)
             )
             self.notification_requested.emit("success", f"Saved {count:,} frames to {path.name}")
 
@@ -852,10 +862,11 @@ class TimelinePanel(QWidget):
 
         async def work() -> None:
             secrets = await self.bridge.known_secrets()
+            files = self._need_files()
 
             def write() -> None:
                 text = timeline_markdown(timeline, title=title, secrets=secrets, stop=stop)
-                _atomic_write(path, text)
+                files.write_text(path, text)
 
             await self._run_blocking(write)
             self.notification_requested.emit("success", f"Saved the transcript to {path.name}")
@@ -868,18 +879,27 @@ class TimelinePanel(QWidget):
             return None
 
         async def work() -> None:
-            def load() -> Timeline:
-                fresh = Timeline()
-                fresh.import_jsonl(path)
-                return fresh
-
-            fresh = await self._run_blocking(load)
+            files = self._need_files()
+            opened = await self._run_blocking(lambda: files.open(path))
+            fresh = opened.timeline
             self.bridge.replace_timeline(fresh)
-            self.notification_requested.emit(
-                "success", f"Opened {path.name}: {len(fresh):,} frames"
-            )
+            if opened.note is None:
+                self.notification_requested.emit(
+                    "success", f"Opened {path.name}: {len(fresh):,} frames"
+                )
+            else:
+                # A recording cut off by a crash: everything before the torn line is shown.
+                log.warning("opened %s: %s", path, opened.note)
+                self.notification_requested.emit(
+                    "warning", f"Opened {path.name}: {len(fresh):,} frames; {opened.note}"
+                )
 
         return self._start_file_task(work(), "import-jsonl", f"Could not open {path.name}")
+
+    def _need_files(self) -> RecordingFiles:
+        if self._files is None:
+            raise OSError("session files are not available here")
+        return self._files
 
     def _can_open(self) -> bool:
         if self.bridge.is_active:
@@ -933,12 +953,6 @@ class TimelinePanel(QWidget):
         if event.type() == QEvent.Type.PaletteChange:
             self.model.set_theme(colors(self.palette()))
         super().changeEvent(event)
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 def _escape(text: str) -> str:

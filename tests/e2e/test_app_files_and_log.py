@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from navtalk_desktop.core.timeline import Direction, Timeline
+from navtalk_desktop.infra.recording import export_timeline
 
 LICENSE = "e2e-license-5d1c0f7a"
 
@@ -30,7 +31,7 @@ def test_files_open_and_the_log_file_is_redacted(tmp_path: Path) -> None:
     recording = tmp_path / "yesterday.jsonl"
     timeline = Timeline(schedule=lambda callback: None)
     timeline.append(Direction.IN, "conversation.item.created", '{"type": "x"}')
-    timeline.export_jsonl(recording)
+    export_timeline(timeline, recording)
     timeline.close()
     env = {
         **os.environ,

@@ -20,6 +20,7 @@ from navtalk_desktop.core.calls import CallState
 from navtalk_desktop.core.responders.config import ResponderKind, StaticConfig
 from navtalk_desktop.core.timeline import Direction, Timeline
 from navtalk_desktop.infra import paths
+from navtalk_desktop.infra.recording import export_timeline
 from navtalk_desktop.simulator.config import SimulatorConfig
 from navtalk_desktop.simulator.server import SimulatorServer
 from navtalk_desktop.ui.tools_panel import TAB_RESPONDERS
@@ -160,7 +161,7 @@ def _recording(path: Path, count: int) -> Path:
         timeline.append(
             Direction.IN, "conversation.item.created", json.dumps({"n": n}), summary=f"frame {n}"
         )
-    timeline.export_jsonl(path)
+    export_timeline(timeline, path)
     timeline.close()
     return path
 

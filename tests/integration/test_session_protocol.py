@@ -30,6 +30,7 @@ from navtalk_desktop.core.session import (
 )
 from navtalk_desktop.core.timeline import Direction, Timeline, TimelineFilter
 from navtalk_desktop.core.tools import ToolDefinition
+from navtalk_desktop.infra.recording import export_timeline
 from navtalk_desktop.infra.ws_transport import WebSocketTransport
 from tests.helpers.script_server import ScriptConnection, ScriptServer
 
@@ -666,7 +667,7 @@ async def test_typed_text_and_license_never_in_export_or_logs(
         ]
         assert rec.transcripts[-1] == Transcript("user", "Hello there", True, typed=True)
         out = tmp_path / "session.jsonl"
-        timeline.export_jsonl(out, secrets=session.secrets_in_use())
+        export_timeline(timeline, out, secrets=session.secrets_in_use())
         exported = out.read_text(encoding="utf-8")
         assert "some.echo" in exported
         assert LICENSE not in exported

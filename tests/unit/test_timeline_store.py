@@ -18,6 +18,7 @@ from navtalk_desktop.core.timeline import (
     TimelineFilter,
     TimelineImportError,
 )
+from navtalk_desktop.infra.recording import export_timeline, open_recording
 
 LICENSE = "sk_navtalk_TimelineSecret42"
 
@@ -90,9 +91,9 @@ def test_entries_are_kept_out_of_the_cycle_collectors_scans(tmp_path: Path) -> N
     tracked = {id(obj) for obj in gc.get_objects()}
     assert not any(id(entry) in tracked for entry in timeline)
     out = tmp_path / "t.jsonl"
-    timeline.export_jsonl(out)
+    export_timeline(timeline, out)
     copy = Timeline()
-    copy.import_jsonl(out)
+    open_recording(out, copy)
     assert not any(gc.is_tracked(entry) for entry in copy)
     gc.collect()
     assert list(copy) == list(timeline)  # collections leave them whole
@@ -217,9 +218,9 @@ def test_audio_is_spilled_and_exported_exactly(tmp_path: Path) -> None:
     assert timeline.stats.spilled_frames == 2
 
     out = tmp_path / "t.jsonl"
-    timeline.export_jsonl(out)
+    export_timeline(timeline, out)
     copy = Timeline(spill_threshold=100)
-    assert copy.import_jsonl(out) == 3
+    assert len(open_recording(out, copy).timeline) == 3
     assert list(copy) == list(timeline)
     assert copy.raw_frame(row) == raw
     assert copy.raw_frame(binary) == b"\x01" * 500
@@ -243,12 +244,12 @@ def test_spill_limit_drops_payloads_and_export_says_so(tmp_path: Path) -> None:
     assert timeline.stats.dropped_bytes == 2 * 108
     assert "dropped" in str(timeline[rows[1]].raw)
     out = tmp_path / "t.jsonl"
-    timeline.export_jsonl(out)
+    export_timeline(timeline, out)
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert lines[0]["dropped_frames"] == 2
     assert [line.get("dropped", False) for line in lines[1:]] == [False, True, True]
     copy = Timeline(spill_threshold=10)
-    copy.import_jsonl(out)
+    open_recording(out, copy)
     assert list(copy) == list(timeline)
     assert copy.dropped() == rows[1:]
     copy.close()
@@ -268,11 +269,11 @@ def test_jsonl_round_trip_is_lossless_with_license_redacted(tmp_path: Path) -> N
     timeline.append(Direction.IN, "x", leaky, summary=f"has {LICENSE}")
     timeline.append(Direction.IN, "binary", b"\x00\xffpcm")
     out = tmp_path / "t.jsonl"
-    assert timeline.export_jsonl(out, secrets=[LICENSE]) == 9
+    assert export_timeline(timeline, out, secrets=[LICENSE]) == 9
     text = out.read_text(encoding="utf-8")
     assert LICENSE not in text
     copy = Timeline()
-    copy.import_jsonl(out)
+    open_recording(out, copy)
     assert list(copy)[:7] == list(timeline)[:7]
     assert copy[7].raw == '{"type":"x","data":{"url":"wss://h/p?license=***&name=a","key":"***"}}'
     assert copy[8] == timeline[8]
@@ -281,7 +282,7 @@ def test_jsonl_round_trip_is_lossless_with_license_redacted(tmp_path: Path) -> N
     ]
     # Exporting the imported copy gives the same file: the format is stable.
     again = tmp_path / "again.jsonl"
-    copy.export_jsonl(again)
+    export_timeline(copy, again)
     assert again.read_text(encoding="utf-8") == text
     # New entries continue after the imported sequence numbers.
     copy.append(Direction.LOCAL, "note", "")
@@ -318,7 +319,7 @@ def test_import_rejects_bad_files_and_adds_nothing(
     path.write_text(good + content if not content.startswith('{"format"') else content + good)
     timeline = Timeline()
     with pytest.raises(TimelineImportError, match=reason) as info:
-        timeline.import_jsonl(path)
+        open_recording(path, timeline)
     assert str(path) in str(info.value)
     assert "line" in str(info.value)
     assert len(timeline) == 0
@@ -368,9 +369,9 @@ def test_jsonl_round_trip_property(tmp_path: Path, rows: list[tuple]) -> None:  
             direction, type_, raw, summary=summary, call_id=call_id, fold_key=fold_key, audio=audio
         )
     out = tmp_path / "p.jsonl"
-    timeline.export_jsonl(out)
+    export_timeline(timeline, out)
     copy = Timeline(spill_threshold=30)
-    copy.import_jsonl(out)
+    open_recording(out, copy)
     assert list(copy) == list(timeline)
     assert [copy.raw_frame(r) for r in range(len(copy))] == [
         timeline.raw_frame(r) for r in range(len(timeline))
@@ -387,8 +388,8 @@ def test_lone_surrogates_and_non_ascii_round_trip(tmp_path: Path) -> None:
     timeline.append(Direction.IN, "x", "a\ud800b", summary="\udfff")
     timeline.append(Direction.IN, "y", "中文")
     out = tmp_path / "s.jsonl"
-    timeline.export_jsonl(out)
+    export_timeline(timeline, out)
     assert "中文" in out.read_text(encoding="utf-8")  # readable where UTF-8 allows
     copy = Timeline()
-    copy.import_jsonl(out)
+    open_recording(out, copy)
     assert list(copy) == list(timeline)
