@@ -55,7 +55,7 @@ from navtalk_desktop.infra.keyring_store import KeyringSecretStore
 from navtalk_desktop.infra.recording import RecordingFileStore
 from navtalk_desktop.infra.script_runner import SubprocessScriptRunner
 from navtalk_desktop.infra.settings_file import SettingsFile, SettingsFileError
-from navtalk_desktop.infra.toolset_file import ToolSetFileStore
+from navtalk_desktop.infra.toolset_file import OpenedToolFile, ToolSetFileStore, open_tool_file
 from navtalk_desktop.ui.call_desk import CallDesk
 from navtalk_desktop.ui.connection_panel import ConnectionPanel
 from navtalk_desktop.ui.consent_dialog import ConsentPrompter
@@ -448,6 +448,8 @@ class Workbench:
         self._http = AiohttpClient()
         self._startup_notes: list[tuple[str, str]] = []
         self._recording: Path | None = None
+        # Why the tool set asked for on the command line could not be opened, if it could not.
+        self.tools_failure: str | None = None
         self.examples: ExampleEnvironment | None = None
         # The user's trusted scripts plus the bundled example scripts where the app
         # installed them (real path and exact content).
@@ -789,19 +791,39 @@ class Workbench:
         return profile
 
     async def _open_toolset(self, path: Path | None) -> ToolSetEditor:
+        """The tool editor on ``path`` (``--tools`` / a FILE argument) or the default file.
+
+        ``path`` opens in every format ``respond --tools`` accepts (the same loader): a tool
+        set, or a tools array that is imported (then the editor has no file yet, so a save
+        asks for a name instead of overwriting the array). When it cannot be opened the
+        reason is shown and logged, :attr:`tools_failure` is set (so ``--connect`` does not
+        connect with other tools than asked) and the default tool set opens instead.
+        """
         store = ToolSetFileStore()
         default_path = paths.data_dir() / DEFAULT_TOOLSET_FILE
-        target = path or default_path
+        target: Path | None = default_path
         toolset: ToolSet | None = None
-        if path is not None or default_path.exists():
+        if path is not None:
             try:
-                toolset = await self.run_blocking(lambda: store.load(target))
+                opened = await self.run_blocking(lambda: open_tool_file(path))
+            except Exception as error:  # noqa: BLE001  (reported; the app starts anyway)
+                reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+                self.tools_failure = f"Could not open the tool set {path}: {reason}"
+                log.error("%s", self.tools_failure)
+                self._startup_notes.append(("error", self.tools_failure))
+            else:
+                toolset = opened.toolset
+                target = path
+                if opened.imported:
+                    target = None
+                    self._note_import(path, opened)
+        if toolset is None and default_path.exists():
+            try:
+                toolset = await self.run_blocking(lambda: store.load(default_path))
             except Exception as error:  # noqa: BLE001  (reported; the app starts anyway)
                 self._startup_notes.append(
-                    ("error", f"Could not open the tool set {target}: {error}")
+                    ("error", f"Could not open the tool set {default_path}: {error}")
                 )
-                if path is not None:
-                    target = default_path
         if toolset is None:
             toolset = ToolSet(
                 name="My tools",
@@ -816,6 +838,18 @@ class Workbench:
         )
         self._watch_saves(editor)
         return editor
+
+    def _note_import(self, path: Path, opened: OpenedToolFile) -> None:
+        count = len(opened.toolset.tools)
+        text = (
+            f"Imported {count} tool{'s' * (count != 1)} from {path.name} ({opened.format.label}); "
+            "every call is answered by hand until you add responders. Save stores them as a "
+            "tool set under a new name; the file itself is not changed."
+        )
+        log.info("%s", text)
+        self._startup_notes.append(("info", text))
+        for dropped in opened.dropped:
+            self._startup_notes.append(("warning", f"{path.name}: ignored {dropped}"))
 
     # ------------------------------------------------------------------ running
     def start(self, args: argparse.Namespace) -> None:
@@ -850,6 +884,12 @@ class Workbench:
                 )
             return
         if args.connect:
+            if self.tools_failure is not None:
+                # Connecting would register other tools than the ones asked for.
+                message = f"Not connecting at start-up: {self.tools_failure}"
+                log.error("%s", message)
+                self.window.notifications.notify(message, "error")
+                return
             if asking is None:
                 self.panels["connection"].toggle_connection()
             else:
