@@ -49,8 +49,11 @@ class Transport(Protocol):
     A transport is used for one connection only; reconnecting asks the factory for a new one.
     """
 
-    async def connect(self, url: str) -> None:
-        """Open the socket. Raises :class:`TransportError`."""
+    async def connect(self, url: str, *, open_timeout: float | None = None) -> None:
+        """Open the socket within ``open_timeout`` seconds (``None``: the transport's default).
+
+        Raises :class:`TransportError` (transient when the time ran out).
+        """
 
     async def send(self, text: str) -> None:
         """Send one text frame. Raises :class:`TransportClosed`."""

@@ -350,8 +350,8 @@ def _parse_audio_delta(raw: str) -> AudioEvent | None:
         return None
     try:
         value = json.loads(head + tail)
-    except ValueError:
-        return None
+    except (ValueError, RecursionError):
+        return None  # the normal path reports it as an invalid frame
     if not isinstance(value, dict) or value.get("type") != AUDIO_DELTA:
         return None
     data = value.get("data")

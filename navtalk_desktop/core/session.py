@@ -56,6 +56,9 @@ LOCAL_STATE = "local.state"
 LOCAL_WARNING = "local.warning"
 LOCAL_ERROR = "local.error"
 LOCAL_CALL = "local.call"
+# How much longer than its connect timeout a transport may take before the session gives up
+# on it (a transport handles the timeout itself; see Transport.connect).
+_CONNECT_TIMEOUT_GRACE_S = 1.0
 
 _SERVER_END_TEXT = {
     "fail": "NavTalk refused the connection",
@@ -514,8 +517,13 @@ class Session:
             self._set_state(SessionState.CONNECTING, f"Connecting to {self.profile.masked_url()}")
         transport = self._factory()
         try:
-            async with asyncio.timeout(self._connect_timeout_s):
-                await transport.connect(self.profile.build_url(self._license or ""))
+            # The transport gets the connect timeout itself (and reports it); the outer one
+            # only backs up a transport that would overrun it.
+            async with asyncio.timeout(self._connect_timeout_s + _CONNECT_TIMEOUT_GRACE_S):
+                await transport.connect(
+                    self.profile.build_url(self._license or ""),
+                    open_timeout=self._connect_timeout_s,
+                )
         except TransportError as error:
             message = self._redact(error.message)
             self._local(LOCAL_ERROR, f"connect failed: {message}", error=message)
@@ -759,6 +767,14 @@ class Session:
     def _on_connection_event(self, event: protocol.ConnectionEvent) -> None:
         status = event.status
         if status == "success":
+            if self._state is SessionState.READY:
+                # Once per connection; a stray one mid-session must not make the session
+                # look not ready (answers and turns would wait for a session.updated).
+                self._warn(
+                    f"Unexpected {event.type} while the session is ready "
+                    f"(session {event.session_id or 'not named'}); ignored"
+                )
+                return
             self.session_id = event.session_id
             self._attempt = 0  # the connection works again: a later drop starts backoff afresh
             detail = f" (session {event.session_id})" if event.session_id else ""

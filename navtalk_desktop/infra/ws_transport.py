@@ -387,7 +387,8 @@ class WebSocketTransport:
     Args:
         max_size: largest frame accepted, in bytes; a larger frame closes the connection
             with code 1009 and a message naming the limit.
-        open_timeout: seconds for the TCP + TLS + HTTP upgrade handshake.
+        open_timeout: seconds for the TCP + TLS + HTTP upgrade handshake when
+            :meth:`connect` is given none (a session gives its connect timeout).
         ping_interval: keep-alive ping period (``None`` = no pings; NavTalk clients send none).
     """
 
@@ -410,8 +411,13 @@ class WebSocketTransport:
     def _clean(self, text: str) -> str:
         return redact(mask_url(text), self._secrets)
 
-    async def connect(self, url: str) -> None:
-        """Open the socket.
+    async def connect(self, url: str, *, open_timeout: float | None = None) -> None:
+        """Open the socket: TCP, TLS and the HTTP upgrade within ``open_timeout`` seconds.
+
+        Args:
+            url: ``ws://`` or ``wss://`` URL (it may hold the license; never shown).
+            open_timeout: the session's connect timeout (default: the one given to the
+                constructor).
 
         Raises:
             TransportError: with a user-readable, license-free message; ``transient`` is
@@ -427,11 +433,13 @@ class WebSocketTransport:
             ) from None
         self._secrets = [v for k, v in parse_qsl(parts.query) if k.lower() == "license" and v]
         _KNOWN_SECRETS.update(self._secrets)
+        if open_timeout is None:
+            open_timeout = self._open_timeout
         try:
             ws = await connect(
                 url,
                 max_size=self.max_size,
-                open_timeout=self._open_timeout,
+                open_timeout=open_timeout,
                 ping_interval=self._ping_interval,
                 # Loopback traffic must never go through an HTTP proxy from the environment.
                 proxy=None if host in _LOOPBACK_HOSTS else True,
@@ -458,7 +466,7 @@ class WebSocketTransport:
             ) from None
         except TimeoutError:
             raise TransportError(
-                f"Opening the connection timed out after {self._open_timeout:g} s", transient=True
+                f"Opening the connection timed out after {open_timeout:g} s", transient=True
             ) from None
         except OSError as error:
             detail = error.strerror or str(error)

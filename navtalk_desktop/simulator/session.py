@@ -44,6 +44,8 @@ _MALFORMED = '{"type":"realtime.response.audio_transcript.delta","data":{"id":"r
 # Faults that shape frames instead of happening at a moment.
 _MODIFIERS = CALL_SHAPE_FAULTS | {FaultKind.DELAY_SESSION_UPDATED}
 _SECRET_PARAMS = frozenset({"license", "apikey", "api_key", "token", "key"})
+# Why a frame nested deeper than json.loads goes is ignored (as the session log says).
+_TOO_DEEP = "nested too deeply"
 
 
 def masked_path(path: str) -> str:
@@ -194,7 +196,14 @@ class SimulatedSession:
         self._spawn(self._handshake(), "handshake")
         try:
             async for message in self._conn:
-                await self._on_message(message)
+                try:
+                    await self._on_message(message)
+                except ConnectionClosed:
+                    raise
+                except Exception as exc:
+                    # Whatever a client sends, the session reads on (a bug shows in the log).
+                    log.exception("simulator session %s: a frame failed", self.id)
+                    self._log.note(self.id, "simulator.error", error=repr(exc)[:500])
         except ConnectionClosed:
             pass
         finally:
@@ -356,9 +365,11 @@ class SimulatedSession:
             return
         try:
             frame = json.loads(message)
-        except json.JSONDecodeError as exc:
+        except (ValueError, RecursionError) as exc:
+            # A frame nested deeper than the parser goes is bad JSON like any other.
+            why = exc.msg if isinstance(exc, json.JSONDecodeError) else _TOO_DEEP
             self._log.record(self.id, "in", "<invalid json>", message[:2000])
-            self._log.note(self.id, "ignored", why=f"not JSON: {exc.msg}")
+            self._log.note(self.id, "ignored", why=f"not JSON: {why}")
             return
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
             self._log.record(self.id, "in", "<no type>", frame)
@@ -836,7 +847,7 @@ def _decode_content(content: object) -> object:
     if isinstance(content, str):
         try:
             return json.loads(content)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):
             return None
     return content
 

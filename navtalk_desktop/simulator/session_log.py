@@ -18,7 +18,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -144,7 +144,13 @@ class SessionLog:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 # Line buffering: a user tailing the file sees each frame as it happens.
                 self._file = self.path.open("a", encoding="utf-8", buffering=1)
-            self._file.write(entry.to_json() + "\n")
+            try:
+                line = entry.to_json()
+            except (ValueError, RecursionError) as exc:
+                # A frame nested too deeply for the encoder (or not encodable): the entry
+                # stays in memory, the file gets it with a marker instead of the frame.
+                line = replace(entry, frame=f"<not loggable: {type(exc).__name__}>").to_json()
+            self._file.write(line + "\n")
         except OSError as exc:
             # A full disk must not take the simulated session down; memory keeps the entry.
             log.error("session log %s not writable (%s); logging to memory only", self.path, exc)

@@ -280,7 +280,7 @@ class _ListTransport:
         self.handed_out = handed_out
         self.sent: list[str] = []
 
-    async def connect(self, url: str) -> None:
+    async def connect(self, url: str, *, open_timeout: float | None = None) -> None:
         return None
 
     async def send(self, text: str) -> None:

@@ -34,7 +34,7 @@ class BatchTransport:
         self.sent: list[str] = []
         self.single_reads = 0
 
-    async def connect(self, url: str) -> None:
+    async def connect(self, url: str, *, open_timeout: float | None = None) -> None:
         return None
 
     async def send(self, text: str) -> None:

@@ -42,7 +42,7 @@ class QueueTransport:
         self.inbox: asyncio.Queue[str | bytes | None] = asyncio.Queue()
         self.sent: list[str] = []
 
-    async def connect(self, url: str) -> None:
+    async def connect(self, url: str, *, open_timeout: float | None = None) -> None:
         self.url = url
 
     async def send(self, text: str) -> None:
