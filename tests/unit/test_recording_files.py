@@ -8,8 +8,10 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from navtalk_desktop.core.recording import RecordingError
+from navtalk_desktop.core.recording import RecordingError, encode_line
 from navtalk_desktop.core.timeline import Direction, Timeline
 from navtalk_desktop.infra.atomic_file import atomic_write, atomic_write_text
 from navtalk_desktop.infra.recording import (
@@ -170,3 +172,22 @@ def test_a_recording_that_cannot_be_written_says_so(tmp_path: Path) -> None:
     with pytest.raises(OSError, match="No space left"):
         writer.start()  # the header cannot be written: nothing starts
     assert not timeline._listeners
+
+
+# ---------------------------------------------------------------- line encoding
+_text = st.text(alphabet=st.characters(codec="utf-8"), max_size=40)
+
+
+@given(
+    head=st.text(alphabet=st.sampled_from('ab"{}:,=?&\\\x00\x1f\u2063é'), max_size=40),
+    filler=st.sampled_from(["QUF=", 'x"y', "z\\n", "\x01", "中"]),
+    repeat=st.integers(min_value=0, max_value=300),
+    summary=st.one_of(_text, st.just("\u2063navtalk-raw\u2063")),
+)
+@settings(max_examples=200, deadline=None)
+def test_encoded_lines_are_exactly_what_json_writes(
+    head: str, filler: str, repeat: int, summary: str
+) -> None:
+    # Long raw frames take a fast path; the line must not differ from json.dumps by a byte.
+    record = {"seq": 1, "type": "t", "raw": head + filler * repeat, "summary": summary}
+    assert encode_line(record) == json.dumps(record, ensure_ascii=False) + "\n"
