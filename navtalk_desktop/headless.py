@@ -628,6 +628,7 @@ class _Responder:
 
     async def _finish_recording(self, recorder: RecordingWriter) -> None:
         # The session is over: write what is left and fsync, off the loop.
+        recorder.detach()
         try:
             count = await asyncio.to_thread(recorder.close)
         except OSError as exc:

@@ -143,7 +143,10 @@ def parse_recording(lines: Iterable[bytes], path: Path) -> ParsedRecording:
             if not complete:
                 note = _torn(number, len(records))
                 continue
-            detail = error.msg if isinstance(error, json.JSONDecodeError) else "nested too deeply"
+            if isinstance(error, json.JSONDecodeError):
+                detail = error.msg
+            else:
+                detail = "nested too deeply" if isinstance(error, RecursionError) else str(error)
             raise RecordingError(path, number, f"not JSON ({detail})") from None
         if not isinstance(record, dict):
             raise RecordingError(path, number, "not a JSON object")

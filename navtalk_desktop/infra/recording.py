@@ -252,11 +252,18 @@ class RecordingWriter:
         stream.write("".join(lines).encode("utf-8"))
 
     # ------------------------------------------------------------------ end
+    def detach(self) -> None:
+        """Stop listening to the timeline (on the thread that delivers its notifications).
+
+        :meth:`close` does it too; call this first when closing on another thread.
+        """
+        self._timeline.remove_listener(self)
+
     def close(self) -> int:
         """Write every entry appended so far, fsync and close the file.
 
-        Call it on the thread that appends to the timeline (or once appending stopped), so
-        "so far" is everything. Idempotent.
+        Blocks until the backlog is written: call it once appending stopped, off the
+        engine's loop (after :meth:`detach` there). Idempotent.
 
         Returns:
             The number of entries written.
@@ -268,7 +275,7 @@ class RecordingWriter:
         if thread is None:
             return self._written
         self._thread = None
-        self._timeline.remove_listener(self)
+        self.detach()
         with self._cond:
             self._available = max(self._available, len(self._timeline))
             self._closing = True

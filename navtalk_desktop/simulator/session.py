@@ -367,7 +367,10 @@ class SimulatedSession:
             frame = json.loads(message)
         except (ValueError, RecursionError) as exc:
             # A frame nested deeper than the parser goes is bad JSON like any other.
-            why = exc.msg if isinstance(exc, json.JSONDecodeError) else _TOO_DEEP
+            if isinstance(exc, json.JSONDecodeError):
+                why = exc.msg
+            else:
+                why = _TOO_DEEP if isinstance(exc, RecursionError) else str(exc)
             self._log.record(self.id, "in", "<invalid json>", message[:2000])
             self._log.note(self.id, "ignored", why=f"not JSON: {why}")
             return
