@@ -33,7 +33,9 @@ from navtalk_desktop.core.toolset import (
     toolset_to_json,
 )
 from navtalk_desktop.infra import paths
-from navtalk_desktop.infra.atomic_file import atomic_write_text
+
+# Re-exported (the ``as`` form): savers of tool-set-related files import it from here.
+from navtalk_desktop.infra.atomic_file import atomic_write_text as atomic_write_text
 
 # Tool sets are hand-sized; a bigger file is almost certainly the wrong file.
 MAX_FILE_BYTES = 20 * 1024 * 1024
