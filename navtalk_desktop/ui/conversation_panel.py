@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from PySide6.QtCore import QEvent, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QMimeData, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from navtalk_desktop.ui.long_text import size_label, soft_breaks, strip_soft_breaks
 from navtalk_desktop.ui.session_bridge import (
     RESPONSE_FINISHED,
     RESPONSE_STARTED,
@@ -35,10 +36,20 @@ from navtalk_desktop.ui.session_bridge import (
     TranscriptEvent,
 )
 from navtalk_desktop.ui.text_fit import ElidedLabel
+from navtalk_desktop.ui.text_viewer import FullTextViewer
 from navtalk_desktop.ui.theme import colors, use_plain_fusion
 from navtalk_desktop.ui.throttle import Throttle
 
 _ROLE_TITLES = {"user": "You", "avatar": "Avatar", "typed": "You (typed)", "system": "Note"}
+BUBBLE_CHARS = 20_000
+"""Characters of one message shown in the transcript; the rest is one click away.
+
+Every delta lays out its message's block again, so a bounded block keeps a 10,000-delta
+response linear and a 16 MB one as cheap as a short one."""
+MARKER_REFRESH_S = 0.5
+"""How often the size on a streaming message's "Show full text" link is brought up to
+date (rewriting it lays out the whole block)."""
+_FULL_TEXT_SCHEME = "navtalk-full"
 
 
 @dataclass
@@ -49,12 +60,35 @@ class _Bubble:
     the body (whose line breaks become line separators too). So its extent is the
     block's, a handle to it stays valid as text is inserted before it, and each message
     costs one text layout.
+
+    The block shows at most :data:`BUBBLE_CHARS` characters of the body; a longer text
+    ends with a marker linking to the whole (kept here, exactly as received).
     """
 
     block: QTextBlock
-    text: str
     body_offset: int
     """Where the body starts, relative to the block."""
+    number: int
+    """The message's number in the view (its "show full text" link names it)."""
+    role: str
+    parts: list[str] = field(default_factory=list)
+    length: int = 0
+    """Characters received."""
+    shown: int = 0
+    """Characters of the body shown (at most BUBBLE_CHARS)."""
+    run: int = 0
+    """Non-space characters shown since the last break opportunity (see soft_breaks)."""
+    marker: int = 0
+    """Length of the elision marker at the end of the block (0: none)."""
+    marker_text: str = ""
+    marker_time: float = 0.0
+
+    @property
+    def text(self) -> str:
+        """Everything received so far, exactly."""
+        if len(self.parts) > 1:
+            self.parts[:] = ["".join(self.parts)]
+        return self.parts[0] if self.parts else ""
 
 
 @dataclass(frozen=True)
@@ -103,7 +137,17 @@ class TranscriptView(QTextBrowser):
     document; interleaved streams stay in their own bubble. Under load a new bubble
     starts thousands of times a second, so the formats of each role are built once (per
     theme and font) and one cursor does every insert.
+
+    Long text never reaches Qt's layout whole: a message shows its first
+    :data:`BUBBLE_CHARS` characters, then a "Show full text (size)" link that opens the
+    exact text in a :class:`FullTextViewer`; long runs without spaces get invisible break
+    opportunities (removed again when copying).
+
+    Signals:
+        full_text_requested(int): the user clicked a message's "Show full text" link.
     """
+
+    full_text_requested = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -111,6 +155,7 @@ class TranscriptView(QTextBrowser):
         self.setUndoRedoEnabled(False)
         self.document().setDocumentMargin(8)
         self._bubbles: dict[tuple[str, str], _Bubble] = {}
+        self._elided: dict[int, _Bubble] = {}
         self._anonymous = 0
         self._batching = False
         self._formats: dict[str, _BubbleFormats] = {}
@@ -118,6 +163,7 @@ class TranscriptView(QTextBrowser):
         # one more position to adjust on every later insert.
         self._cursor = QTextCursor(self.document())
         self.message_count = 0
+        self.anchorClicked.connect(self._on_anchor_clicked)
 
     def append_delta(self, role: str, stream_id: str, text: str) -> None:
         """Add ``text`` to the open bubble of (role, stream), creating it when new."""
@@ -135,15 +181,17 @@ class TranscriptView(QTextBrowser):
             return
         if text and text != bubble.text:
             if text.startswith(bubble.text):
-                self._insert(bubble, text[len(bubble.text) :])
+                self._insert(bubble, text[bubble.length :])
             else:
                 # The server's final text differs from the streamed deltas: it wins.
                 cursor = self._cursor
                 cursor.setPosition(bubble.block.position() + bubble.body_offset)
                 cursor.setPosition(_block_end(bubble.block), QTextCursor.MoveMode.KeepAnchor)
                 cursor.removeSelectedText()
-                bubble.text = ""
+                bubble.parts.clear()
+                bubble.length = bubble.shown = bubble.run = bubble.marker = 0
                 self._insert(bubble, text)
+        self._update_marker(bubble, final=True)
 
     def add_message(self, role: str, text: str) -> None:
         """Add one complete message (typed turns, notes)."""
@@ -174,12 +222,39 @@ class TranscriptView(QTextBrowser):
         bubble = self._bubbles.get((role, stream_id))
         return None if bubble is None else bubble.text
 
+    def elided_messages(self) -> list[int]:
+        """Numbers of the messages shown shortened, oldest first."""
+        return list(self._elided)
+
+    def full_text(self, number: int) -> str:
+        """The exact text of message ``number`` (one of :meth:`elided_messages`)."""
+        return self._elided[number].text
+
+    def full_text_title(self, number: int) -> str:
+        """A window title for message ``number``'s full text."""
+        bubble = self._elided[number]
+        return f"{_ROLE_TITLES.get(bubble.role, bubble.role)}: message {number} in full"
+
+    def marker_position(self, number: int) -> int:
+        """Document position inside message ``number``'s "Show full text" link."""
+        bubble = self._elided[number]
+        return _block_end(bubble.block) - 2
+
     def clear_transcript(self) -> None:
         """Remove every message."""
         self._bubbles.clear()
+        self._elided.clear()
         self.message_count = 0
         self.clear()
         self._cursor = QTextCursor(self.document())
+
+    def createMimeDataFromSelection(self) -> QMimeData:  # noqa: N802  (Qt override)
+        # Copy what was said: without the invisible break opportunities added for show.
+        mime = super().createMimeDataFromSelection()
+        mime.setText(strip_soft_breaks(mime.text()))
+        if mime.hasHtml():
+            mime.setHtml(strip_soft_breaks(mime.html()).replace("&#8203;", ""))
+        return mime
 
     def changeEvent(self, event: QEvent) -> None:  # Qt override
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange):
@@ -245,17 +320,14 @@ class TranscriptView(QTextBrowser):
 
     def _append_message(self, role: str, text: str) -> None:
         """Add a whole message at the end (no handle kept: nothing streams into it)."""
-        at_bottom = not self._batching and self._at_bottom()
-        self._start_message(role)
-        if text:
-            self._cursor.insertText(text.replace("\n", "\u2028"), _PLAIN)
-        if at_bottom:
-            self._scroll_to_bottom()
+        bubble = self._new_bubble(role)
+        self._insert(bubble, text)
+        self._update_marker(bubble, final=True)
 
     def _new_bubble(self, role: str) -> _Bubble:
         at_bottom = not self._batching and self._at_bottom()
         header = self._start_message(role)
-        bubble = _Bubble(block=self._cursor.block(), text="", body_offset=header)
+        bubble = _Bubble(self._cursor.block(), header, self.message_count, role)
         if at_bottom:
             self._scroll_to_bottom()
         return bubble
@@ -263,13 +335,69 @@ class TranscriptView(QTextBrowser):
     def _insert(self, bubble: _Bubble, text: str) -> None:
         if not text:
             return
+        bubble.parts.append(text)
+        bubble.length += len(text)
+        room = BUBBLE_CHARS - bubble.shown
+        if room <= 0:
+            self._update_marker(bubble)
+            return
+        piece = text[:room]
+        bubble.shown += len(piece)
+        shown, bubble.run = soft_breaks(piece, bubble.run)
         at_bottom = not self._batching and self._at_bottom()
         cursor = self._cursor
         cursor.setPosition(_block_end(bubble.block))
-        cursor.insertText(text.replace("\n", "\u2028"), _PLAIN)
-        bubble.text += text
+        cursor.insertText(shown.replace("\n", "\u2028"), _PLAIN)
+        if bubble.length > bubble.shown:
+            self._update_marker(bubble)
         if at_bottom:
             self._scroll_to_bottom()
+
+    def _update_marker(self, bubble: _Bubble, *, final: bool = False) -> None:
+        """Show (or bring up to date) the "Show full text" link of an elided bubble.
+
+        While the message streams, its size is refreshed every MARKER_REFRESH_S at most:
+        each rewrite lays out the whole (bounded) block again.
+        """
+        if bubble.length <= bubble.shown:
+            return
+        now = time.monotonic()
+        if bubble.marker and not final and now - bubble.marker_time < MARKER_REFRESH_S:
+            return
+        label = f"Show full text ({size_label(bubble.text)})"
+        lead = f" … ({bubble.length - bubble.shown:,} more characters)\u2028"
+        if bubble.marker and bubble.marker_text == lead + label:
+            return
+        self._elided[bubble.number] = bubble
+        cursor = self._cursor
+        end = _block_end(bubble.block)
+        cursor.setPosition(end - bubble.marker)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        muted = QTextCharFormat()
+        muted.setForeground(QColor(colors(self.palette()).muted_text))
+        muted.setFontItalic(True)
+        cursor.insertText(lead, muted)
+        link = QTextCharFormat()
+        link.setAnchor(True)
+        link.setAnchorHref(f"{_FULL_TEXT_SCHEME}:{bubble.number}")
+        link.setForeground(self.palette().link())
+        link.setFontUnderline(True)
+        link.setToolTip("Open the whole message in a read-only viewer (copy or save it there)")
+        cursor.insertText(label, link)
+        bubble.marker = len(lead) + len(label)
+        bubble.marker_text = lead + label
+        bubble.marker_time = now
+
+    @Slot(QUrl)
+    def _on_anchor_clicked(self, url: QUrl) -> None:
+        if url.scheme() != _FULL_TEXT_SCHEME:
+            return
+        try:
+            number = int(url.path())
+        except ValueError:
+            return
+        if number in self._elided:
+            self.full_text_requested.emit(number)
 
     def _at_bottom(self) -> bool:
         bar = self.verticalScrollBar()
@@ -313,6 +441,8 @@ class ConversationPanel(QWidget):
         self.transcript = TranscriptView(self)
         self.transcript.setObjectName("transcript")
         self.transcript.setToolTip("What the user said and what the avatar answered, live.")
+        self.transcript.full_text_requested.connect(self.open_full_text)
+        self._viewers: list[FullTextViewer] = []
         # Repainted on every tick while a response streams (see use_plain_fusion).
         use_plain_fusion(
             self.transcript,
@@ -381,6 +511,27 @@ class ConversationPanel(QWidget):
         """Remove every message, including changes still waiting for the next flush."""
         self._queue.clear()
         self.transcript.clear_transcript()
+
+    @Slot(int)
+    def open_full_text(self, number: int) -> FullTextViewer:
+        """Open message ``number``'s whole text in a read-only viewer (non-modal)."""
+        viewer = FullTextViewer(
+            self.transcript.full_text_title(number), self.transcript.full_text(number), self
+        )
+        viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._viewers.append(viewer)
+        viewer.destroyed.connect(lambda: self._forget_viewer(viewer))
+        viewer.show()
+        return viewer
+
+    @property
+    def viewers(self) -> list[FullTextViewer]:
+        """The full-text viewers open now."""
+        return list(self._viewers)
+
+    def _forget_viewer(self, viewer: FullTextViewer) -> None:
+        if viewer in self._viewers:
+            self._viewers.remove(viewer)
 
     @property
     def active_responses(self) -> list[str]:

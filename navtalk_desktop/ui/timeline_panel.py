@@ -19,7 +19,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QAction, QGuiApplication, QKeyEvent, QResizeEvent
+from PySide6.QtGui import QAction, QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
-    QPlainTextEdit,
     QSizePolicy,
     QSplitter,
     QTableView,
@@ -41,7 +40,7 @@ from PySide6.QtWidgets import (
 
 from navtalk_desktop.core.recording import RecordingFiles
 from navtalk_desktop.core.timeline import Direction, Timeline
-from navtalk_desktop.ui.json_highlighter import MAX_HIGHLIGHT_CHARS, JsonHighlighter, pretty_json
+from navtalk_desktop.ui.detail_pane import DetailPane
 from navtalk_desktop.ui.session_bridge import SessionBridge
 from navtalk_desktop.ui.shortcuts import with_shortcut
 from navtalk_desktop.ui.text_fit import breakable
@@ -66,9 +65,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 SEARCH_DEBOUNCE_MS = 200
-# Frames larger than this are shown raw in the detail pane (pretty-printing megabytes of
-# base64 would stall the GUI thread).
-MAX_PRETTY_CHARS = 2_000_000
 _DIRECTION_CHOICES: tuple[tuple[str, frozenset[Direction]], ...] = (
     ("All directions", frozenset()),
     ("← Received", frozenset({Direction.IN})),
@@ -196,98 +192,6 @@ class TimelineView(QTableView):
                 self.toggle_requested.emit(index.row())
                 return
         super().keyPressEvent(event)
-
-
-class DetailPane(QWidget):
-    """The selected frame: a header line and its pretty-printed, coloured JSON, with copy."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("timeline_detail")
-        self._raw_text = ""
-        self._pretty_text = ""
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 4, 0, 0)
-        layout.setSpacing(4)
-        row = QHBoxLayout()
-        self.header = QLabel("Select a frame to see it in full.")
-        self.header.setObjectName("detail_header")
-        self.header.setTextFormat(Qt.TextFormat.RichText)
-        self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.header.setWordWrap(True)
-        row.addWidget(self.header, 1)
-        self.copy_button = QToolButton()
-        self.copy_button.setObjectName("copy_frame")
-        self.copy_button.setText("Copy")
-        self.copy_button.setToolTip("Copy the exact frame as sent or received")
-        self.copy_button.clicked.connect(self.copy_raw)
-        self.copy_button.setEnabled(False)
-        row.addWidget(self.copy_button)
-        self.copy_pretty_button = QToolButton()
-        self.copy_pretty_button.setObjectName("copy_pretty")
-        self.copy_pretty_button.setText("Copy Pretty")
-        self.copy_pretty_button.setToolTip("Copy the indented JSON shown below")
-        self.copy_pretty_button.clicked.connect(self.copy_pretty)
-        self.copy_pretty_button.setEnabled(False)
-        row.addWidget(self.copy_pretty_button)
-        layout.addLayout(row)
-        self.text = QPlainTextEdit()
-        self.text.setObjectName("detail_text")
-        self.text.setReadOnly(True)
-        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
-        font = self.text.font()
-        font.setFamily("monospace")
-        font.setStyleHint(font.StyleHint.Monospace)
-        self.text.setFont(font)
-        self.text.setPlaceholderText("The selected frame appears here, pretty-printed.")
-        self.highlighter = JsonHighlighter(self.text.document(), colors(self.palette()))
-        layout.addWidget(self.text, 1)
-
-    @property
-    def raw_text(self) -> str:
-        """The exact frame on display."""
-        return self._raw_text
-
-    def show_frame(self, header_html: str, raw: str | bytes, extra: str = "") -> None:
-        """Display one frame; ``extra`` (e.g. the joined transcript of a fold) goes first."""
-        self.header.setText(header_html)
-        if isinstance(raw, bytes):
-            self._raw_text = raw.hex(" ")
-        else:
-            self._raw_text = raw
-        if len(raw) > MAX_PRETTY_CHARS:
-            pretty, is_json = (raw if isinstance(raw, str) else self._raw_text), False
-        else:
-            pretty, is_json = pretty_json(raw)
-        self._pretty_text = pretty
-        text = f"{extra}\n\n{pretty}" if extra else pretty
-        self.highlighter.enabled = is_json and len(text) <= MAX_HIGHLIGHT_CHARS
-        self.text.setPlainText(text)
-        self.copy_button.setEnabled(True)
-        self.copy_pretty_button.setEnabled(is_json)
-
-    def clear_frame(self) -> None:
-        """Show nothing."""
-        self.header.setText("Select a frame to see it in full.")
-        self._raw_text = self._pretty_text = ""
-        self.text.clear()
-        self.copy_button.setEnabled(False)
-        self.copy_pretty_button.setEnabled(False)
-
-    @Slot()
-    def copy_raw(self) -> None:
-        """Put the exact frame on the clipboard."""
-        QGuiApplication.clipboard().setText(self._raw_text)
-
-    @Slot()
-    def copy_pretty(self) -> None:
-        """Put the indented JSON on the clipboard."""
-        QGuiApplication.clipboard().setText(self._pretty_text)
-
-    def changeEvent(self, event: QEvent) -> None:  # Qt override
-        if event.type() == QEvent.Type.PaletteChange:
-            self.highlighter.set_theme(colors(self.palette()))
-        super().changeEvent(event)
 
 
 class TimelinePanel(QWidget):
@@ -737,7 +641,9 @@ class TimelinePanel(QWidget):
         extra = ""
         if fold is not None and fold.count > 1:
             extra = f"Folded text ({fold.count} frames):\n{fold.text}\n\nFirst frame:"
-        self.detail.show_frame(header, timeline.raw_frame(physical[0]), extra)
+        self.detail.show_frame(
+            header, timeline.raw_frame(physical[0]), extra, title=f"Frame #{entry.seq}"
+        )
 
     def context_actions(self, row: int) -> list[QAction]:
         """The actions offered for display ``row`` (right-click menu)."""
