@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from navtalk_desktop.ui.long_text import size_label, soft_breaks, strip_soft_breaks
+from navtalk_desktop.ui.long_text import size_label, soft_breaks, strip_soft_breaks, utf8_size
 from navtalk_desktop.ui.session_bridge import (
     RESPONSE_FINISHED,
     RESPONSE_STARTED,
@@ -74,6 +74,8 @@ class _Bubble:
     parts: list[str] = field(default_factory=list)
     length: int = 0
     """Characters received."""
+    size: int = 0
+    """Bytes received (UTF-8)."""
     shown: int = 0
     """Characters of the body shown (at most BUBBLE_CHARS)."""
     run: int = 0
@@ -189,7 +191,7 @@ class TranscriptView(QTextBrowser):
                 cursor.setPosition(_block_end(bubble.block), QTextCursor.MoveMode.KeepAnchor)
                 cursor.removeSelectedText()
                 bubble.parts.clear()
-                bubble.length = bubble.shown = bubble.run = bubble.marker = 0
+                bubble.length = bubble.size = bubble.shown = bubble.run = bubble.marker = 0
                 self._insert(bubble, text)
         self._update_marker(bubble, final=True)
 
@@ -337,6 +339,7 @@ class TranscriptView(QTextBrowser):
             return
         bubble.parts.append(text)
         bubble.length += len(text)
+        bubble.size += utf8_size(text)
         room = BUBBLE_CHARS - bubble.shown
         if room <= 0:
             self._update_marker(bubble)
@@ -364,7 +367,7 @@ class TranscriptView(QTextBrowser):
         now = time.monotonic()
         if bubble.marker and not final and now - bubble.marker_time < MARKER_REFRESH_S:
             return
-        label = f"Show full text ({size_label(bubble.text)})"
+        label = f"Show full text ({size_label(bubble.size)})"
         lead = f" … ({bubble.length - bubble.shown:,} more characters)\u2028"
         if bubble.marker and bubble.marker_text == lead + label:
             return

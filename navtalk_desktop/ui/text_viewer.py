@@ -28,7 +28,9 @@ from PySide6.QtWidgets import (
 from navtalk_desktop.ui.long_text import DisplayLines, size_label
 
 SLICE_CHARS = 32_768
-"""Original characters turned into display lines and inserted per step."""
+"""Original characters turned into display lines and inserted per step, at most ..."""
+SLICE_LINES = 1_000
+"""... this many lines (each line is a block: creating 32,768 of them took 300 ms)."""
 STEP_BUDGET_S = 0.03
 """Time one loading turn of the event loop may take before it yields (the GUI's budget is
 100 ms; a slice takes a few milliseconds)."""
@@ -96,8 +98,18 @@ class LongTextEdit(QPlainTextEdit):
         return mime
 
     def _insert(self, count: int) -> None:
-        piece = self._text[self._position : self._position + count]
-        self._position += len(piece)
+        text, start = self._text, self._position
+        end = min(len(text), start + count)
+        cut = start
+        for _ in range(SLICE_LINES):
+            cut = text.find("\n", cut, end)
+            if cut < 0:
+                break
+            cut += 1
+        else:
+            end = cut
+        piece = text[start:end]
+        self._position = end
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
         cursor.insertText(self._lines.feed(piece))

@@ -241,3 +241,21 @@ def test_a_short_message_is_shown_whole_without_a_link(qtbot: Any) -> None:
     assert "Sunny, 24 degrees." in view.toPlainText()
     assert "Show full text" not in view.toPlainText()
     assert view.elided_messages() == []
+
+
+def test_the_viewer_loads_many_short_lines_and_saves_them_exactly(
+    qtbot: Any, tmp_path: Any
+) -> None:
+    from navtalk_desktop.ui.text_viewer import FullTextViewer
+
+    text = "".join(f"line {i}\r\n" if i % 3 else "\n" for i in range(30_000)) + "é" * 70_000
+    viewer = FullTextViewer("Many lines", text)
+    qtbot.addWidget(viewer)
+    viewer.show()
+    qtbot.waitUntil(lambda: not viewer.view.loading, timeout=WAIT_MS)
+    document = viewer.view.document()
+    assert viewer.view.original_range(0, document.characterCount() - 1) == text
+    assert _longest_block(document) <= 1001
+    viewer.save(tmp_path / "full.txt")
+    assert (tmp_path / "full.txt").read_bytes() == text.encode("utf-8")
+    assert "Saved to" in viewer.status.text()
