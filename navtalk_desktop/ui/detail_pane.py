@@ -80,7 +80,9 @@ class DetailPane(QWidget):
         font.setStyleHint(font.StyleHint.Monospace)
         self.text.setFont(font)
         self.text.setPlaceholderText("The selected frame appears here, pretty-printed.")
-        self.highlighter = JsonHighlighter(self.text.document(), colors(self.palette()))
+        self.highlighter = JsonHighlighter(
+            self.text.document(), colors(self.palette()), continued_lines=True
+        )
         layout.addWidget(self.text, 1)
         self._set_elided(False)
 

@@ -18,6 +18,11 @@ _TOKEN = re.compile(
     r"|(?P<keyword>\btrue\b|\bfalse\b|\bnull\b)"
     r"|(?P<punct>[{}\[\],:])"
 )
+# For views that cut long lines: also a string still open at the end of a line, and the
+# rest of one that continues from the line before.
+_TOKEN_OR_OPEN = re.compile(_TOKEN.pattern + r'|(?P<open>"(?:[^"\\]|\\.)*\\?\Z)')
+_STRING_REST = re.compile(r'(?:[^"\\]|\\.)*("?)')
+_IN_STRING = 1
 # Beyond this, a document is shown as-is: colouring megabytes of base64 helps nobody.
 MAX_HIGHLIGHT_CHARS = 400_000
 
@@ -41,10 +46,18 @@ def pretty_json(raw: str | bytes) -> tuple[str, bool]:
 class JsonHighlighter(QSyntaxHighlighter):
     """Colours JSON keys, strings, numbers and keywords with the current theme's colours."""
 
-    def __init__(self, document: QTextDocument, theme: ThemeColors | None = None) -> None:
+    def __init__(
+        self,
+        document: QTextDocument,
+        theme: ThemeColors | None = None,
+        *,
+        continued_lines: bool = False,
+    ) -> None:
         super().__init__(document)
         self._formats: dict[str, QTextCharFormat] = {}
         self.enabled = True
+        # Views that cut long lines (LongTextEdit) continue a string on the next line.
+        self._continued = continued_lines
         self.set_theme(theme or colors())
 
     def set_theme(self, theme: ThemeColors) -> None:
@@ -69,8 +82,25 @@ class JsonHighlighter(QSyntaxHighlighter):
     def highlightBlock(self, text: str) -> None:  # Qt override
         if not self.enabled or not self._formats:
             return
-        for match in _TOKEN.finditer(text):
+        start = 0
+        if self._continued:
+            self.setCurrentBlockState(0)
+            if self.previousBlockState() == _IN_STRING:
+                rest = _STRING_REST.match(text)
+                assert rest is not None  # matches the empty string
+                start = rest.end()
+                self.setFormat(0, start, self._formats["string"])
+                if not rest.group(1):
+                    self.setCurrentBlockState(_IN_STRING)
+                    return
+        tokens = _TOKEN_OR_OPEN if self._continued else _TOKEN
+        for match in tokens.finditer(text, start):
             kind = match.lastgroup
+            if kind == "open":
+                begin, end = match.span()
+                self.setFormat(begin, end - begin, self._formats["string"])
+                self.setCurrentBlockState(_IN_STRING)
+                continue
             if kind in ("string", "colon"):
                 start, end = match.span("string")
                 key = match.group("colon") is not None

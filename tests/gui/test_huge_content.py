@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication, QTextCursor
+from PySide6.QtGui import QColor, QGuiApplication, QTextCursor
 
 from navtalk_desktop.core.timeline import TEXT_FOLD_PREFIX, Direction
 from navtalk_desktop.ui.conversation_panel import ConversationPanel, TranscriptView
@@ -259,3 +259,34 @@ def test_the_viewer_loads_many_short_lines_and_saves_them_exactly(
     viewer.save(tmp_path / "full.txt")
     assert (tmp_path / "full.txt").read_bytes() == text.encode("utf-8")
     assert "Saved to" in viewer.status.text()
+
+
+def test_a_long_string_cut_into_display_lines_stays_coloured_as_a_string(qtbot: Any) -> None:
+    from navtalk_desktop.ui.detail_pane import DetailPane
+    from navtalk_desktop.ui.theme import colors
+
+    pane = DetailPane()
+    qtbot.addWidget(pane)
+    pane.resize(700, 400)
+    pane.show()
+    frame = json.dumps({"type": DELTA_TYPE, "data": {"id": "resp_1", "content": "z" * 5000}})
+    pane.show_frame("<b>delta</b>", frame)
+    string_colour = QColor(colors(pane.palette()).json_string)
+
+    def colour_at_start(block: Any) -> QColor | None:
+        for layout_format in block.layout().formats():
+            if layout_format.start == 0 and layout_format.length > 0:
+                return layout_format.format.foreground().color()
+        return None
+
+    document = pane.text.document()
+    content_line = next(
+        document.findBlockByNumber(n)
+        for n in range(document.blockCount())
+        if '"content"' in document.findBlockByNumber(n).text()
+    )
+    continuation = content_line.next()
+    assert continuation.text().startswith("z")  # the string goes on past the 1,000th column
+    qtbot.waitUntil(lambda: colour_at_start(continuation) is not None, timeout=WAIT_MS)
+    assert colour_at_start(continuation) == string_colour
+    assert colour_at_start(continuation.next()) == string_colour
