@@ -395,11 +395,12 @@ def test_update_mime_database_compiles_globs_magic_and_icons(tmp_path: Path) -> 
 def test_desktop_recognises_our_files_by_name_and_content(tmp_path: Path) -> None:
     """GIO (what GNOME's file manager asks) resolves real files against the database."""
     from navtalk_desktop.core.timeline import Timeline
+    from navtalk_desktop.infra.recording import export_timeline
 
     gio = _validator("gio", "libglib2.0-bin")
     mime = _mime_database(tmp_path)
     recording = tmp_path / "Tuesday demo.jsonl"
-    Timeline().export_jsonl(recording)  # what File → Export and respond --record write
+    export_timeline(Timeline(), recording)  # what File → Export and respond --record write
     other = tmp_path / "events.jsonl"
     other.write_text('{"event": "login"}\n')
     tools = tmp_path / "weather.navtools.json"
