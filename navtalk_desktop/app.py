@@ -50,6 +50,7 @@ from navtalk_desktop.core.toolset_consent import HostAllowList
 from navtalk_desktop.core.toolset_editor import EditorEvent, EditorEventKind, ToolSetEditor
 from navtalk_desktop.infra import paths
 from navtalk_desktop.infra.consent_file import ConsentFile
+from navtalk_desktop.infra.expression_sandbox import ProcessExpressionSandbox
 from navtalk_desktop.infra.http_client import AiohttpClient
 from navtalk_desktop.infra.keyring_store import KeyringSecretStore
 from navtalk_desktop.infra.recording import RecordingFileStore
@@ -446,6 +447,9 @@ class Workbench:
         self._layout: QSettings
         self._secrets = KeyringSecretStore()
         self._http = AiohttpClient()
+        # Templates and rule regexes run in worker processes killed when over budget
+        # (one pool per event loop: the engine thread's and the GUI's).
+        self._sandbox = ProcessExpressionSandbox()
         self._startup_notes: list[tuple[str, str]] = []
         self._recording: Path | None = None
         # Why the tool set asked for on the command line could not be opened, if it could not.
@@ -680,6 +684,7 @@ class Workbench:
             hosts=self.hosts,
             scripts=SubprocessScriptRunner(),
             trust=self._trust,
+            sandbox=self._sandbox,
         )
 
     def _document_folder(self) -> Path | None:
@@ -1056,6 +1061,8 @@ class Workbench:
                 await self.simulator.stop()
         with contextlib.suppress(Exception):
             await self._http.close()
+        with contextlib.suppress(Exception):
+            await self._sandbox.close()
         self._secrets.close()
         # Never wait for a stuck file operation at exit (P7).
         self.executor.shutdown(wait=False, cancel_futures=True)
@@ -1068,6 +1075,8 @@ class Workbench:
         if self._engine_http is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wrap_future(engine.run(self._engine_http.close()))
+        with contextlib.suppress(Exception):
+            await asyncio.wrap_future(engine.run(self._sandbox.close()))
         leftovers = engine.stop()
         if leftovers:
             log.warning("stopping the engine cancelled: %s", ", ".join(leftovers))

@@ -54,6 +54,7 @@ from navtalk_desktop.core.session import (
 from navtalk_desktop.core.timeline import Direction, Timeline
 from navtalk_desktop.core.tool_lint import lint_toolset
 from navtalk_desktop.core.toolset import ToolSet
+from navtalk_desktop.infra.expression_sandbox import ProcessExpressionSandbox
 from navtalk_desktop.infra.recording import RecordingWriter
 from navtalk_desktop.infra.toolset_file import ScriptTrustFile, open_tool_file
 
@@ -270,6 +271,8 @@ class _Responder:
         self.pasted_license = ""
         self._printed: set[str] = set()
         self.session: Session | None = None
+        # Templates and rule regexes run in worker processes killed when over budget.
+        self.sandbox = ProcessExpressionSandbox()
 
     # ------------------------------------------------------------------ setup
 
@@ -438,6 +441,7 @@ class _Responder:
             scripts=SubprocessScriptRunner(),
             trust=trust,
             base_dir=base_dir,
+            sandbox=self.sandbox,
         )
 
     # ------------------------------------------------------------------ run
@@ -466,6 +470,7 @@ class _Responder:
             factory=factory,
             unanswered_error=True,
             desk=False,
+            max_calls=args.max_calls,
         )
         dispatcher.add_listener(self)
         dispatcher.start()
@@ -496,6 +501,7 @@ class _Responder:
                 )
         finally:
             await dispatcher.stop()
+            await self.sandbox.close()
             with contextlib.suppress(SessionError):
                 await session.disconnect()
             if recorder is not None:

@@ -69,7 +69,14 @@ async def engine_answer(url: str, stop: asyncio.Event, timeout_s: float) -> dict
     session = Session(
         bench_profile(url), WebSocketTransport, None, timeline, license=license_from_url(url)
     )
-    dispatcher = Dispatcher(session, benchmark_toolset(), desk=False)
+    from navtalk_desktop.core.responders.factory import ResponderFactory
+    from navtalk_desktop.infra.expression_sandbox import ProcessExpressionSandbox
+
+    # As in the app: expressions run in killable workers (started only if a step needs one).
+    sandbox = ProcessExpressionSandbox()
+    dispatcher = Dispatcher(
+        session, benchmark_toolset(), factory=ResponderFactory(sandbox=sandbox), desk=False
+    )
     dispatcher.start()
     await session.connect()
     try:
@@ -78,6 +85,7 @@ async def engine_answer(url: str, stop: asyncio.Event, timeout_s: float) -> dict
     finally:
         await session.disconnect()
         await dispatcher.stop()
+        await sandbox.close()
     calls = list(session.calls)
     in_app = in_app_answer_latencies(timeline)
     return {

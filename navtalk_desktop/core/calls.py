@@ -78,6 +78,10 @@ class FunctionCall:
         response_id: id of the response that made the call, if known.
         connection: 1-based number of the connection the call arrived on.
         timeline_row: timeline row of the ``…arguments.done`` frame.
+        duplicate_of: key of the first call received with the same ``call_id`` (the server
+            repeated it); such a repeat is flagged and not answered again automatically.
+        argument_error: why the arguments cannot be used (e.g. too large); the call is
+            answered with this error instead of running responders.
     """
 
     key: str
@@ -98,6 +102,8 @@ class FunctionCall:
     response_id: str | None = None
     connection: int = 1
     timeline_row: int | None = None
+    duplicate_of: str | None = None
+    argument_error: str | None = None
 
     def add_step(self, name: str, mono_time: float, wall_time: float, note: str = "") -> None:
         """Record a step of the history."""

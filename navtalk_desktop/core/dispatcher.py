@@ -21,10 +21,10 @@ import contextlib
 import functools
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from navtalk_desktop.core.calls import CallState, FunctionCall
 from navtalk_desktop.core.json_value import to_output_text
@@ -121,6 +121,8 @@ class Dispatcher(SessionListenerBase):
         desk: whether a person can answer (a call desk exists). Without one, manual steps
             pass at once instead of waiting (headless runs).
         clock: time source.
+        max_calls: handle at most this many calls (``respond --max-calls``); later calls
+            are noted in the timeline and left alone. ``None``: no limit.
     """
 
     def __init__(
@@ -133,8 +135,10 @@ class Dispatcher(SessionListenerBase):
         unanswered_error: bool = False,
         desk: bool = True,
         clock: Clock | None = None,
+        max_calls: int | None = None,
     ) -> None:
         self.session = session
+        self.max_calls = max_calls
         self.desk = desk
         self.mode = mode
         self.unanswered_error = unanswered_error
@@ -325,13 +329,44 @@ class Dispatcher(SessionListenerBase):
 
     def call_received(self, call: FunctionCall) -> None:
         """A call arrived: start its chain (or park it for the desk)."""
+        if self.max_calls is not None and len(self._records) >= self.max_calls:
+            # Checked before anything starts, so exactly max_calls calls are handled.
+            self.session.timeline.append(
+                Direction.LOCAL,
+                LOCAL_RESPONDER,
+                "",
+                summary=f"{call.name or 'call'} not handled: the run handles at most "
+                f"{self.max_calls} call{'s' * (self.max_calls != 1)}",
+                call_id=call.call_id or None,
+            )
+            return
         record = DispatchRecord(call.key, call.call_id, call.name)
         self._records[call.key] = record
+        if call.duplicate_of is not None:
+            # The server repeated a call_id: answering again would send a second output
+            # for one call. The repeat is flagged in the timeline and left unanswered.
+            record.status = DispatchStatus.SILENT
+            record.messages.append(
+                f"duplicate call_id {call.call_id}: already received as call "
+                f"{call.duplicate_of}, which is the one answered; this repeat is not answered"
+            )
+            self._note(record, record.messages[-1], error=True)
+            self._changed(record)
+            return
         if not call.call_id:
             record.status = DispatchStatus.SILENT
             record.messages.append("cannot answer: the call has no call_id")
             self._note(record, record.messages[-1], error=True)
             self._changed(record)
+            return
+        if call.argument_error is not None:
+            record.messages.append(call.argument_error)
+            self._note(record, call.argument_error, error=True)
+            if self.mode is DispatchMode.MANUAL:
+                record.status = DispatchStatus.WAITING
+                self._changed(record)
+                return
+            self._start_task(call, self._refuse(record, call.argument_error))
             return
         if self.mode is DispatchMode.MANUAL:
             record.status = DispatchStatus.WAITING
@@ -369,9 +404,17 @@ class Dispatcher(SessionListenerBase):
     def _start_chain(self, call: FunctionCall, record: DispatchRecord, mode: DispatchMode) -> None:
         record.status = DispatchStatus.RUNNING
         self._changed(record)
-        task = asyncio.get_running_loop().create_task(
-            self._answer(call, record, mode), name=f"dispatch-{call.key}"
-        )
+        self._start_task(call, self._answer(call, record, mode))
+
+    async def _refuse(self, record: DispatchRecord, message: str) -> None:
+        """Answer with an error without running responders (e.g. arguments too large)."""
+        with contextlib.suppress(CallError):
+            await self._send(
+                record, error_output(message), is_error=True, responder="dispatcher", duration_s=0.0
+            )
+
+    def _start_task(self, call: FunctionCall, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work, name=f"dispatch-{call.key}")
         self._tasks[call.key] = task
         self._idle.clear()
         task.add_done_callback(functools.partial(self._task_done, call.key))

@@ -54,6 +54,9 @@ ENTER_LICENSE_FIRST = "Enter your NavTalk license first"
 # Frames of the session's own making that appear in the timeline as LOCAL entries.
 LOCAL_STATE = "local.state"
 LOCAL_WARNING = "local.warning"
+# Per-call cap of arguments assembled from deltas: far above any real tool call, well below
+# the transport's 16 MB frame limit (a …done frame could not carry more anyway).
+DEFAULT_MAX_ARGUMENT_CHARS = 4_000_000
 LOCAL_ERROR = "local.error"
 LOCAL_CALL = "local.call"
 # How much longer than its connect timeout a transport may take before the session gives up
@@ -231,6 +234,9 @@ class Session:
         clock: time source.
         rng: random source for reconnect jitter.
         connect_timeout_s: how long opening the socket may take.
+        max_argument_chars: the most argument text buffered from ``…arguments.delta``
+            frames per call; past it the pieces are dropped (the frames stay in the
+            timeline) and the call is marked "arguments too large".
     """
 
     def __init__(
@@ -245,6 +251,7 @@ class Session:
         clock: Clock | None = None,
         rng: random.Random | None = None,
         connect_timeout_s: float = 15.0,
+        max_argument_chars: int = DEFAULT_MAX_ARGUMENT_CHARS,
     ) -> None:
         self.profile = profile
         self.timeline = timeline
@@ -272,6 +279,9 @@ class Session:
         self._awaiting_resume: list[FunctionCall] = []
         self._delta_names: dict[str, str] = {}
         self._delta_args: dict[str, list[str]] = {}
+        self._delta_sizes: dict[str, int] = {}
+        self._delta_overflow: set[str] = set()
+        self._max_argument_chars = max_argument_chars
         self._user_turns: list[str] = []
         self.session_id: str | None = None
         self.last_change = StateChange(SessionState.IDLE)
@@ -702,7 +712,9 @@ class Session:
             Direction.IN,
             event.type,
             raw,
-            summary=event.summary(),
+            summary=self._delta_summary(event)
+            if isinstance(event, protocol.CallArgumentsDelta)
+            else event.summary(),
             call_id=call_id,
             error=error,
             fold_key=fold_key,
@@ -749,7 +761,7 @@ class Session:
             if event.call_id:
                 if event.name:
                     self._delta_names[event.call_id] = event.name
-                self._delta_args.setdefault(event.call_id, []).append(event.delta)
+                self._buffer_delta(event.call_id, event.delta)
         elif isinstance(event, protocol.CallArgumentsDone):
             self._on_call(event, row, mono, wall)
         elif isinstance(event, protocol.ErrorEvent):
@@ -826,14 +838,28 @@ class Session:
                 )
         pieces = self._delta_args.pop(event.call_id, None)
         self._delta_names.pop(event.call_id, None)
-        if not raw_arguments and pieces:
+        delta_size = self._delta_sizes.pop(event.call_id, 0)
+        argument_error: str | None = None
+        if event.call_id in self._delta_overflow:
+            self._delta_overflow.discard(event.call_id)
+            if not raw_arguments:
+                argument_error = (
+                    f"arguments too large: {delta_size:,} characters of argument deltas, more "
+                    f"than the {self._max_argument_chars:,} allowed per call (not kept)"
+                )
+                warnings = [w for w in warnings if w != "the event has no arguments"]
+                warnings.append(argument_error)
+                arguments = None
+        elif not raw_arguments and pieces:
             raw_arguments = "".join(pieces)
             warnings = [w for w in warnings if w != "the event has no arguments"]
             warnings.append("arguments taken from the argument deltas")
             arguments = _parse_arguments(raw_arguments, warnings)
+        duplicate_of: str | None = None
         if event.call_id:
             earlier = self.calls.with_call_id(event.call_id)
             if earlier:
+                duplicate_of = earlier[0].key
                 warnings.append(
                     f"duplicate call_id {event.call_id}: received {len(earlier) + 1} times; kept as a separate call"
                 )
@@ -863,6 +889,8 @@ class Session:
             response_id=event.response_id,
             connection=self._connection,
             timeline_row=row,
+            duplicate_of=duplicate_of,
+            argument_error=argument_error,
         )
         call.add_step(
             "received", mono, wall, event.name_source or ("argument deltas" if name else "")
@@ -876,6 +904,34 @@ class Session:
             loop = asyncio.get_running_loop()
             self._deadlines[call.key] = loop.call_later(deadline, self._deadline_passed, call)
         self._emit("call_received", call)
+
+    def _delta_summary(self, event: protocol.CallArgumentsDelta) -> str:
+        """The fragment; past the call's cap a short note, so no second copy is kept."""
+        size = self._delta_sizes.get(event.call_id, 0) + len(event.delta)
+        if event.call_id in self._delta_overflow or size > self._max_argument_chars:
+            return f"({len(event.delta):,} characters past the arguments cap)"
+        return event.summary()
+
+    def _buffer_delta(self, call_id: str, delta: str) -> None:
+        """Keep a call's argument pieces until its ``…done``, up to the per-call cap."""
+        size = self._delta_sizes.get(call_id, 0) + len(delta)
+        self._delta_sizes[call_id] = size
+        if call_id in self._delta_overflow:
+            return
+        if size <= self._max_argument_chars:
+            self._delta_args.setdefault(call_id, []).append(delta)
+            return
+        # Past the cap: free what was kept (the frames themselves are in the timeline) and
+        # say so once; the call will be answered with an "arguments too large" error.
+        self._delta_args.pop(call_id, None)
+        self._delta_overflow.add(call_id)
+        message = (
+            f"call {call_id}: argument deltas passed {self._max_argument_chars:,} characters; "
+            "the arguments are too large and are not kept"
+        )
+        logger.warning("%s", message)
+        self._local(LOCAL_WARNING, message, call_id=call_id, error=message)
+        self._emit("session_warning", message)
 
     def _deadline_passed(self, call: FunctionCall) -> None:
         self._deadlines.pop(call.key, None)

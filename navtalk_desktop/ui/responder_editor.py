@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import json
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -48,9 +51,11 @@ from navtalk_desktop.core.responders.config import (
     RulesConfig,
     ScriptConfig,
     StaticConfig,
+    StepLimits,
     TemplateConfig,
     WebhookConfig,
 )
+from navtalk_desktop.core.responders.sandbox import ExpressionSandbox
 from navtalk_desktop.core.responders.templating import TemplateError, render, template_context
 from navtalk_desktop.ui.flow_layout import FlowLayout
 from navtalk_desktop.ui.json_editor import monospace_font
@@ -210,11 +215,38 @@ class StaticPage(_Page):
         )
 
 
+# Previews render off the GUI thread under this budget: a template that loops forever or
+# builds a huge text shows an error instead of freezing the editor.
+PREVIEW_LIMITS = StepLimits(time_s=1.0, max_output=200_000)
+
+
 class TemplatePage(_Page):
-    """A Jinja template with a live preview rendered against real or sample arguments."""
+    """A Jinja template with a live preview rendered against real or sample arguments.
+
+    The preview renders off the GUI thread, within :data:`PREVIEW_LIMITS`: in the sandbox
+    given to :meth:`set_sandbox` (the app's worker processes) when an asyncio loop runs,
+    otherwise in a background thread (renders stop on their own deadline there).
+
+    Signals:
+        preview_rendered(int, str, str): a preview finished (generation, text, error);
+            internal, it carries the result from the rendering thread to the GUI thread.
+    """
+
+    preview_rendered = Signal(int, str, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._sandbox: ExpressionSandbox | None = None
+        self._generation = 0
+        self._rendering = False  # a background render is still running
+        self._stale = False  # the template or context changed meanwhile
+        self._preview_task: asyncio.Task[None] | None = None
+        self.preview_rendered.connect(self._show_preview)
+        # Gives up on a render that ignores its deadline (the thread cannot be stopped).
+        self._watchdog = QTimer(self)
+        self._watchdog.setSingleShot(True)
+        self._watchdog.setInterval(int(((PREVIEW_LIMITS.time_s or 1.0) + 1.0) * 1000))
+        self._watchdog.timeout.connect(self._preview_overdue)
         self._arguments: dict[str, Any] = {}
         self._variables: dict[str, str] = {}
         self._tool_name = ""
@@ -286,10 +318,27 @@ class TemplatePage(_Page):
         self.preview_source.setText(f"Preview with {source}: {args}")
         self._timer.start()  # see load()
 
+    def set_sandbox(self, sandbox: ExpressionSandbox | None) -> None:
+        """Render previews in ``sandbox`` (worker processes) instead of a thread."""
+        self._sandbox = sandbox
+
     @Slot()
     def update_preview(self) -> None:
-        """Render the template now (also runs 120 ms after each edit or new context)."""
+        """Render the template now (also runs 120 ms after each edit or new context).
+
+        Returns at once: the result arrives through :attr:`preview_rendered`. While a
+        render runs, further changes wait for it and then render once, newest first.
+        """
         self._timer.stop()
+        if self._rendering:
+            self._stale = True
+            return
+        self._generation += 1
+        self._rendering = True
+        self._stale = False
+        generation = self._generation
+        self._watchdog.start()
+        source = self.template_edit.toPlainText()
         context = template_context(
             self._arguments,
             call_id="call_preview",
@@ -297,9 +346,66 @@ class TemplatePage(_Page):
             variables=self._variables,
         )
         try:
-            text = render(self.template_edit.toPlainText(), context)
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if self._sandbox is not None and loop is not None:
+            self._preview_task = loop.create_task(
+                self._render_in_sandbox(self._sandbox, generation, source, context),
+                name="template-preview",
+            )
+        else:
+            threading.Thread(
+                target=self._render_in_thread,
+                args=(generation, source, context),
+                name="template-preview",
+                daemon=True,
+            ).start()
+
+    async def _render_in_sandbox(
+        self, sandbox: ExpressionSandbox, generation: int, source: str, context: dict[str, Any]
+    ) -> None:
+        try:
+            text = await sandbox.render(source, context, PREVIEW_LIMITS)
         except TemplateError as error:
-            self.preview_error.setText(str(error))
+            self._show_preview(generation, "", str(error) or "template error")
+        else:
+            self._show_preview(generation, text, "")
+
+    def _render_in_thread(self, generation: int, source: str, context: dict[str, Any]) -> None:
+        try:
+            text = render(
+                source, context, time_s=PREVIEW_LIMITS.time_s, max_chars=PREVIEW_LIMITS.max_output
+            )
+            result = (generation, text, "")
+        except TemplateError as error:
+            result = (generation, "", str(error) or "template error")
+        # Queued to the GUI thread; the page may be gone by now.
+        with contextlib.suppress(RuntimeError):
+            self.preview_rendered.emit(*result)
+
+    @Slot()
+    def _preview_overdue(self) -> None:
+        if self._rendering:
+            self._generation += 1  # its result, if it ever comes, is ignored
+            self._show_preview(
+                self._generation,
+                "",
+                f"template preview stopped: no result within {PREVIEW_LIMITS.time_s:g} s",
+            )
+
+    @Slot(int, str, str)
+    def _show_preview(self, generation: int, text: str, error: str) -> None:
+        if generation != self._generation:
+            return
+        self._watchdog.stop()
+        self._rendering = False
+        self._preview_task = None
+        if self._stale:
+            self.update_preview()
+            return
+        if error:
+            self.preview_error.setText(error)
             self.preview_error.setStyleSheet(f"QLabel {{ color: {colors(self.palette()).error}; }}")
             self.preview_error.show()
             return

@@ -154,8 +154,9 @@ async def test_template_errors_become_clear_error_outputs(template: str, message
         (Rule(MatchKind.ANY), {}, True),
     ],
 )
-def test_rule_matching(rule: Rule, arguments: dict[str, Any], matches: bool) -> None:
-    assert rule_matches(rule, arguments) is matches
+@pytest.mark.asyncio
+async def test_rule_matching(rule: Rule, arguments: dict[str, Any], matches: bool) -> None:
+    assert await rule_matches(rule, arguments) is matches
 
 
 @pytest.mark.asyncio
@@ -292,7 +293,7 @@ async def test_a_crashing_responder_never_escapes() -> None:
             raise KeyError("bug")
 
     factory = ResponderFactory()
-    factory.build = lambda config, manual=True: Boom()  # type: ignore[method-assign]
+    factory.build = lambda config, manual=True, limits=None: Boom()  # type: ignore[method-assign]
     result = await ChainRunner(factory).run(_chain(ResponderStep(StaticConfig("x"))), _request({}))
     assert result.output == "Error: static responder crashed: KeyError: 'bug'"
 

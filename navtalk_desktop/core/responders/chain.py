@@ -10,12 +10,19 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
 from navtalk_desktop.core.json_value import to_output_text
 from navtalk_desktop.core.ports import Clock, SystemClock
-from navtalk_desktop.core.responders.base import Answer, CallRequest, Pass, ResponderError
+from navtalk_desktop.core.responders.base import (
+    Answer,
+    CallRequest,
+    Pass,
+    Responder,
+    ResponderError,
+)
 from navtalk_desktop.core.responders.config import ErrorPolicy, ResponderChain, ResponderKind
 from navtalk_desktop.core.responders.factory import ResponderFactory
 from navtalk_desktop.core.toolset import ToolEntry
@@ -77,6 +84,22 @@ class ChainResult:
         return self.output is not None
 
 
+class _OverBudgetError(Exception):
+    """A step went past its time budget (distinct from a deadline, which falls back)."""
+
+
+_SELF_BUDGETED = frozenset({ResponderKind.TEMPLATE, ResponderKind.RULES})
+
+
+async def _within_budget(
+    work: Coroutine[Any, Any, Answer | Pass], budget_s: float
+) -> Answer | Pass:
+    try:
+        return await asyncio.wait_for(work, budget_s)
+    except TimeoutError:
+        raise _OverBudgetError from None
+
+
 def error_output(message: str) -> str:
     """The seed's failure output: ``Error: <message>``."""
     return message if message.startswith("Error:") else f"Error: {message}"
@@ -127,14 +150,27 @@ class ChainRunner:
                     StepAttempt(index, kind, StepOutcome.SKIPPED, 0.0, "automatic answers are off")
                 )
                 continue
-            responder = self.factory.build(step.config, manual=manual)
+            limits = step.limits
+            responder = self.factory.build(step.config, manual=manual, limits=limits)
             step_start = self._clock.monotonic()
             try:
-                if step.deadline_s is None:
-                    result = await responder.respond(request)
-                else:
-                    result = await asyncio.wait_for(responder.respond(request), step.deadline_s)
+                result = await self._respond(responder, request, step.deadline_s, limits.time_s)
                 output = to_output_text(result.output) if isinstance(result, Answer) else None
+                if output is not None and len(output) > limits.max_output:
+                    raise ResponderError(
+                        f"the answer is {len(output):,} characters, more than the "
+                        f"{limits.max_output:,} this step allows (max_output)"
+                    )
+            except _OverBudgetError:
+                message = f"{kind} took longer than its {limits.time_s:g} s budget and was stopped"
+                attempts.append(
+                    StepAttempt(index, kind, StepOutcome.FAILED, self._since(step_start), message)
+                )
+                messages.append(message)
+                last_failure = (kind, message)
+                if chain.on_error is ErrorPolicy.NEXT:
+                    continue
+                return self._failure(chain.on_error, kind, message, start, attempts, messages)
             except TimeoutError:
                 note = f"no answer within {step.deadline_s:g} s"
                 attempts.append(
@@ -195,6 +231,26 @@ class ChainRunner:
             + (f" ({attempts[-1].message})" if attempts else " (no responders)")
         )
         return ChainResult(None, False, "", self._since(start), tuple(attempts), tuple(messages))
+
+    @staticmethod
+    async def _respond(
+        responder: Responder,
+        request: CallRequest,
+        deadline_s: float | None,
+        budget_s: float | None,
+    ) -> Answer | Pass:
+        """``responder.respond``, under the step's deadline (fall back) and budget (fail).
+
+        Templates and rules enforce their budget themselves, in the sandbox (where the
+        work is really stopped, and rule delays do not count); the chain bounds the other
+        kinds when their step sets a budget.
+        """
+        work = responder.respond(request)
+        if budget_s is not None and responder.kind not in _SELF_BUDGETED:
+            work = _within_budget(work, budget_s)
+        if deadline_s is None:
+            return await work
+        return await asyncio.wait_for(work, deadline_s)
 
     def _failure(
         self,

@@ -167,6 +167,32 @@ ResponderConfig: TypeAlias = (
 
 AUTOMATIC_KINDS = frozenset(set(ResponderKind) - {ResponderKind.MANUAL})
 
+# Budgets when a step does not set its own (``budget_s`` / ``max_output`` in the file).
+# Templates and regexes are user expressions that could run forever: they always have a
+# time budget. Webhooks and scripts are bounded by their own ``timeout_s``; static answers
+# cannot block. Every automatic answer is capped at 1,000,000 characters (the transport's
+# frames are at most 16 MB, and a model gains nothing from more).
+DEFAULT_BUDGET_S: Mapping[ResponderKind, float] = {
+    ResponderKind.TEMPLATE: 2.0,
+    ResponderKind.RULES: 1.0,
+}
+DEFAULT_MAX_OUTPUT = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class StepLimits:
+    """The time budget and output cap a step runs under.
+
+    Attributes:
+        time_s: seconds the step's own work may take (template rendering, regex matching;
+            a rule's ``delay_s`` does not count); ``None``: no budget beyond the
+            responder's own timeout.
+        max_output: the largest answer, in characters.
+    """
+
+    time_s: float | None = None
+    max_output: int = DEFAULT_MAX_OUTPUT
+
 
 @dataclass(frozen=True, slots=True)
 class ResponderStep:
@@ -178,11 +204,25 @@ class ResponderStep:
             one ("manual, then after 8 s the static answer"); ``None`` waits as long as the
             responder takes.
         enabled: disabled steps are skipped.
+        budget_s: time budget of the step's own work (``None``: the kind's default, see
+            :data:`DEFAULT_BUDGET_S`); a step over budget is stopped and fails.
+        max_output: output cap in characters (``None``: :data:`DEFAULT_MAX_OUTPUT`); a
+            larger answer fails.
     """
 
     config: ResponderConfig
     deadline_s: float | None = None
     enabled: bool = True
+    budget_s: float | None = None
+    max_output: int | None = None
+
+    @property
+    def limits(self) -> StepLimits:
+        """The budget and cap this step runs under (its own, else the defaults)."""
+        kind = self.config.kind
+        time_s = self.budget_s if self.budget_s is not None else DEFAULT_BUDGET_S.get(kind)
+        max_output = self.max_output if self.max_output is not None else DEFAULT_MAX_OUTPUT
+        return StepLimits(time_s, max_output)
 
     @property
     def label(self) -> str:
@@ -242,6 +282,11 @@ def step_to_json(step: ResponderStep) -> dict[str, Any]:
         data["deadline_s"] = step.deadline_s
     if not step.enabled:
         data["enabled"] = False
+    # Written only when set, so files without budgets stay as they were.
+    if step.budget_s is not None:
+        data["budget_s"] = step.budget_s
+    if step.max_output is not None:
+        data["max_output"] = step.max_output
     return data
 
 
@@ -319,10 +364,20 @@ def step_from_json(data: object, location: str) -> ResponderStep:
     if "kind" not in reader.data:
         raise ConfigError(reader.at("kind"), "is required")
     config = _config_from_reader(kind, reader)
+    budget = reader.optional_number("budget_s")
+    if budget is not None and budget <= 0:
+        raise ConfigError(reader.at("budget_s"), "must be greater than 0")
+    max_output = reader.data.get("max_output")
+    if max_output is not None and (
+        not isinstance(max_output, int) or isinstance(max_output, bool) or max_output < 1
+    ):
+        raise ConfigError(reader.at("max_output"), "expected a whole number of characters ≥ 1")
     return ResponderStep(
         config=config,
         deadline_s=reader.optional_number("deadline_s"),
         enabled=reader.boolean("enabled", True),
+        budget_s=budget,
+        max_output=max_output,
     )
 
 

@@ -8,9 +8,11 @@ from navtalk_desktop.core.responders.base import Responder
 from navtalk_desktop.core.responders.config import (
     ManualConfig,
     ResponderConfig,
+    ResponderStep,
     RulesConfig,
     ScriptConfig,
     StaticConfig,
+    StepLimits,
     TemplateConfig,
     WebhookConfig,
 )
@@ -22,6 +24,7 @@ from navtalk_desktop.core.responders.ports import (
     ScriptTrust,
 )
 from navtalk_desktop.core.responders.rules import RulesResponder
+from navtalk_desktop.core.responders.sandbox import ExpressionSandbox, ThreadSandbox
 from navtalk_desktop.core.responders.script import ScriptResponder
 from navtalk_desktop.core.responders.simple import (
     ManualResponder,
@@ -41,6 +44,9 @@ class ResponderFactory:
         trust: decides which script files may run.
         manual: where manual steps wait; ``None`` makes them pass at once.
         base_dir: folder relative script paths are resolved against (the tool set's).
+        sandbox: where templates and rule regexes are evaluated under their budgets
+            (default: a :class:`ThreadSandbox`, without process isolation; the app and
+            ``respond`` pass the worker-process sandbox).
     """
 
     def __init__(
@@ -52,6 +58,7 @@ class ResponderFactory:
         trust: ScriptTrust | None = None,
         manual: ManualAnswers | None = None,
         base_dir: Path | None = None,
+        sandbox: ExpressionSandbox | None = None,
     ) -> None:
         self.http = http
         self.hosts = hosts
@@ -59,18 +66,26 @@ class ResponderFactory:
         self.trust = trust
         self.manual = manual
         self.base_dir = base_dir
+        self.sandbox: ExpressionSandbox = sandbox or ThreadSandbox()
 
-    def build(self, config: ResponderConfig, *, manual: bool = True) -> Responder:
-        """A responder for ``config``; ``manual=False`` makes manual steps pass."""
+    def build(
+        self, config: ResponderConfig, *, manual: bool = True, limits: StepLimits | None = None
+    ) -> Responder:
+        """A responder for ``config``; ``manual=False`` makes manual steps pass.
+
+        ``limits`` is the step's budget (default: the kind's defaults).
+        """
+        if limits is None:
+            limits = ResponderStep(config).limits
         match config:
             case ManualConfig():
                 return ManualResponder(self.manual if manual else None)
             case StaticConfig():
                 return StaticResponder(config)
             case TemplateConfig():
-                return TemplateResponder(config)
+                return TemplateResponder(config, self.sandbox, limits)
             case RulesConfig():
-                return RulesResponder(config)
+                return RulesResponder(config, self.sandbox, limits)
             case WebhookConfig():
                 return WebhookResponder(config, self.http, self.hosts)
             case ScriptConfig():

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from navtalk_desktop.core.responders.base import Answer, CallRequest, Pass, ResponderError
-from navtalk_desktop.core.responders.config import ResponderKind, StaticConfig, TemplateConfig
+from navtalk_desktop.core.responders.config import (
+    ResponderKind,
+    StaticConfig,
+    StepLimits,
+    TemplateConfig,
+)
 from navtalk_desktop.core.responders.ports import ManualAnswers
-from navtalk_desktop.core.responders.templating import TemplateError, render, template_context
+from navtalk_desktop.core.responders.sandbox import ExpressionSandbox
+from navtalk_desktop.core.responders.templating import TemplateError, template_context
 
 
 class ManualResponder:
@@ -37,12 +43,22 @@ class StaticResponder:
 
 
 class TemplateResponder:
-    """Renders a sandboxed Jinja template from the call's arguments."""
+    """Renders a sandboxed Jinja template from the call's arguments, within the step's limits.
+
+    Args:
+        config: the template.
+        sandbox: where it renders (off the event loop, stopped when over budget).
+        limits: the step's time budget and output cap.
+    """
 
     kind = ResponderKind.TEMPLATE
 
-    def __init__(self, config: TemplateConfig) -> None:
+    def __init__(
+        self, config: TemplateConfig, sandbox: ExpressionSandbox, limits: StepLimits
+    ) -> None:
         self._config = config
+        self._sandbox = sandbox
+        self._limits = limits
 
     async def respond(self, request: CallRequest) -> Answer | Pass:
         """The rendered text. Raises :class:`ResponderError` on template errors."""
@@ -53,6 +69,6 @@ class TemplateResponder:
             variables=request.variables,
         )
         try:
-            return Answer(render(self._config.template, context))
+            return Answer(await self._sandbox.render(self._config.template, context, self._limits))
         except TemplateError as exc:
             raise ResponderError(str(exc)) from None

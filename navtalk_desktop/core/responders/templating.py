@@ -2,7 +2,9 @@
 
 User templates may come from imported files, so they run in Jinja's immutable sandbox
 (no attribute access to internals, no mutation) with ``StrictUndefined``: a misspelt
-argument is an error that names it, never a silently empty answer.
+argument is an error that names it, never a silently empty answer. Every render has a
+deadline and a size cap (:mod:`.template_limits`); the engine renders through an
+:class:`~navtalk_desktop.core.responders.sandbox.ExpressionSandbox`, off its event loop.
 """
 
 from __future__ import annotations
@@ -12,6 +14,15 @@ import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
+
+from navtalk_desktop.core.responders.template_limits import (
+    DEFAULT_MAX_CHARS,
+    RenderLimitError,
+    budgeted,
+    check_deadline,
+    guarded_environment,
+    limits,
+)
 
 # jinja2 costs ~25 ms to import: it is loaded when the first template is compiled,
 # not at start-up.
@@ -28,46 +39,9 @@ def _tojson(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-# Templates render on the event loop: refuse operations that could allocate without bound.
-_MAX_REPEAT = 100_000
-_MAX_EXPONENT = 1_000
-
-
 @lru_cache(maxsize=1)
 def _environment() -> ImmutableSandboxedEnvironment:
-    import jinja2  # deferred: see the TYPE_CHECKING import
-    from jinja2.exceptions import SecurityError
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
-
-    class _GuardedEnvironment(ImmutableSandboxedEnvironment):
-        """The immutable sandbox, plus limits on ``*`` and ``**`` (it does not limit them)."""
-
-        intercepted_binops = frozenset({"*", "**"})
-
-        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-            """Refuse huge repetitions and powers; otherwise behave as Jinja does."""
-            if operator == "*":
-                for seq, count in ((left, right), (right, left)):
-                    if (
-                        isinstance(seq, str | list | tuple)
-                        and isinstance(count, int)
-                        and count * max(len(seq), 1) > _MAX_REPEAT
-                    ):
-                        raise SecurityError(f"repetition larger than {_MAX_REPEAT} items")
-            if operator == "**" and isinstance(right, int | float) and abs(right) > _MAX_EXPONENT:
-                raise SecurityError(f"exponent larger than {_MAX_EXPONENT}")
-            return super().call_binop(context, operator, left, right)
-
-    env = _GuardedEnvironment(
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=False,
-    )
-    # Jinja's own tojson HTML-escapes <, >, & and ' for safe embedding in HTML; outputs
-    # here are JSON for machines, so they must stay exactly as the value is.
-    env.filters["tojson"] = _tojson
-    env.policies["json.dumps_kwargs"] = {"ensure_ascii": False}
-    return env
+    return guarded_environment(_tojson)
 
 
 @lru_cache(maxsize=256)
@@ -113,10 +87,30 @@ def template_context(
     return context
 
 
-def render(source: str, context: Mapping[str, Any]) -> str:
-    """Render ``source`` with ``context``.
+class TemplateLimitError(TemplateError):
+    """A render went past its time budget or output cap."""
+
+
+def render(
+    source: str,
+    context: Mapping[str, Any],
+    *,
+    time_s: float | None = None,
+    max_chars: int = DEFAULT_MAX_CHARS,
+) -> str:
+    """Render ``source`` with ``context``, within a deadline and a size cap.
+
+    The output is streamed and rendering stops as soon as it passes ``max_chars``, so a
+    huge answer is never built in full.
+
+    Args:
+        source: the template.
+        context: the names it sees (see :func:`template_context`).
+        time_s: deadline for loops over ``range`` and argument lists (``None``: none).
+        max_chars: the largest output, and the largest string or list built on the way.
 
     Raises:
+        TemplateLimitError: over the deadline or the size cap.
         TemplateError: syntax errors, undefined names (listing what is available),
             sandbox violations and runtime errors inside the template.
     """
@@ -125,7 +119,28 @@ def render(source: str, context: Mapping[str, Any]) -> str:
     from jinja2.exceptions import SecurityError
 
     try:
-        return template.render(dict(context))
+        with limits(time_s, max_chars):
+            size = 0
+            chunks: list[str] = []
+            for chunk in template.generate(budgeted(dict(context))):
+                size += len(chunk)
+                if size > max_chars:
+                    raise TemplateLimitError(
+                        f"template output is larger than the {max_chars:,} characters allowed "
+                        "(stopped there)"
+                    )
+                chunks.append(chunk)
+                check_deadline()
+            return "".join(chunks)
+    except TemplateError:
+        raise
+    except RenderLimitError as exc:
+        text = str(exc)
+        raise TemplateLimitError(
+            text if text.startswith("template") else f"template stopped: {text}"
+        ) from None
+    except MemoryError:
+        raise TemplateLimitError("template stopped: it needed more memory than allowed") from None
     except jinja2.UndefinedError as exc:
         available = ", ".join(sorted(context.get("args", {}))) or "none"
         variables = ", ".join(sorted(context.get("vars", {}))) or "none"
