@@ -60,15 +60,16 @@ class limits:  # noqa: N801  (used as a context manager: ``with limits(…):``)
     def __init__(self, time_s: float | None, max_chars: int) -> None:
         self._time_s = time_s
         self._max_chars = max_chars
-        self._saved: tuple[float, int] = (float("inf"), DEFAULT_MAX_CHARS)
+        self._saved: tuple[float, float | None, int] = (float("inf"), None, DEFAULT_MAX_CHARS)
 
     def __enter__(self) -> None:
-        self._saved = (_state.deadline, _state.max_chars)
+        self._saved = (_state.deadline, _state.time_s, _state.max_chars)
         _state.deadline = float("inf") if self._time_s is None else time.monotonic() + self._time_s
+        _state.time_s = self._time_s
         _state.max_chars = self._max_chars
 
     def __exit__(self, *exc: object) -> None:
-        _state.deadline, _state.max_chars = self._saved
+        _state.deadline, _state.time_s, _state.max_chars = self._saved
 
 
 def max_chars() -> int:
@@ -291,17 +292,21 @@ def guarded_environment(tojson: Callable[[Any], str]) -> ImmutableSandboxedEnvir
         keep_trailing_newline=False,
     )
     env.globals["range"] = BudgetedRange
-    checks: dict[str, tuple[Callable[..., None], int]] = {
-        "center": (_center, 0),
-        "indent": (_indent, 0),
-        "format": (_filter_format, 0),
-        "batch": (_batch, 0),
-        "slice": (_slice, 0),
-        "replace": (_replace, 1),  # pass_eval_context
-        "join": (_join, 1),  # pass_eval_context
+    checks: dict[str, Callable[..., None]] = {
+        "center": _center,
+        "indent": _indent,
+        "format": _filter_format,
+        "batch": _batch,
+        "slice": _slice,
+        "replace": _replace,
+        "join": _join,
     }
-    for name, (check, skip) in checks.items():
-        env.filters[name] = _guard_filter(env.filters[name], check, skip=skip)
+    for name, check in checks.items():
+        original = env.filters[name]
+        # Filters marked pass_context / pass_eval_context / pass_environment (or with an
+        # async variant) get that object first; the checks look at the values after it.
+        skip = 1 if getattr(original, "jinja_pass_arg", None) is not None else 0
+        env.filters[name] = _guard_filter(original, check, skip=skip)
     # Jinja's own tojson HTML-escapes <, >, & and ' for safe embedding in HTML; outputs
     # here are JSON for machines, so they must stay exactly as the value is.
     env.filters["tojson"] = tojson

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from navtalk_desktop.core.responders.template_limits import (
     DEFAULT_MAX_CHARS,
+    DEFAULT_TIME_S,
     RenderLimitError,
     budgeted,
     check_deadline,
@@ -95,7 +96,7 @@ def render(
     source: str,
     context: Mapping[str, Any],
     *,
-    time_s: float | None = None,
+    time_s: float | None = DEFAULT_TIME_S,
     max_chars: int = DEFAULT_MAX_CHARS,
 ) -> str:
     """Render ``source`` with ``context``, within a deadline and a size cap.
@@ -107,6 +108,8 @@ def render(
         source: the template.
         context: the names it sees (see :func:`template_context`).
         time_s: deadline for loops over ``range`` and argument lists (``None``: none).
+            Callers that render in-process without a sandbox (webhook URLs, headers and
+            bodies) get the default, so a loop there ends after 2 s instead of never.
         max_chars: the largest output, and the largest string or list built on the way.
 
     Raises:

@@ -1,0 +1,114 @@
+"""Template previews in the tool editor render off the GUI thread, within a budget."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QTimer
+
+from navtalk_desktop.core.responders.chain import ChainRunner
+from navtalk_desktop.core.responders.factory import ResponderFactory
+from navtalk_desktop.core.tool_templates import new_entry
+from navtalk_desktop.core.toolset import ToolSet
+from navtalk_desktop.core.toolset_editor import ToolSetEditor
+from navtalk_desktop.infra.expression_sandbox import ProcessExpressionSandbox
+from navtalk_desktop.infra.toolset_file import ToolSetFileStore
+from navtalk_desktop.ui.responder_editor import TemplatePage
+from navtalk_desktop.ui.tasks import TaskRunner
+from navtalk_desktop.ui.tools_panel import TAB_RESPONDERS, ToolsPanel
+
+WAIT_MS = 10_000
+RUNAWAY = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+# Not a range loop: only a killed worker (or the watchdog, for a thread) stops it.
+ENDLESS = (
+    "{% set s = 'x' * 2000 %}"
+    "{% for a in s %}{% for b in s %}{% for c in s %}{% endfor %}{% endfor %}{% endfor %}"
+)
+
+
+def _template_page(qtbot: Any, runner: ChainRunner) -> tuple[ToolsPanel, TemplatePage]:
+    editor = ToolSetEditor(
+        ToolSet(name="t", tools=(new_entry("weather"),)),
+        store=ToolSetFileStore(),
+        autosave_delay_s=None,
+    )
+    panel = ToolsPanel(editor, TaskRunner(), files=ToolSetFileStore(), runner=runner)
+    qtbot.addWidget(panel)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.select_tool(0)
+    panel.tabs.setCurrentIndex(TAB_RESPONDERS)
+    panel.chain_editor.select_step(0)
+    return panel, panel.chain_editor.template_page
+
+
+class _Ticks:
+    """Counts timer ticks on the GUI thread: they only arrive while it is free."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.timer = QTimer()
+        self.timer.setInterval(20)
+        self.timer.timeout.connect(self._tick)
+        self.timer.start()
+
+    def _tick(self) -> None:
+        self.count += 1
+
+
+@pytest.fixture
+def ticks() -> Iterator[_Ticks]:
+    counter = _Ticks()
+    yield counter
+    counter.timer.stop()
+
+
+def test_a_runaway_preview_in_a_thread_ends_in_an_error_and_the_window_stays_live(
+    qtbot: Any, ticks: _Ticks
+) -> None:
+    _panel, page = _template_page(qtbot, ChainRunner(ResponderFactory()))
+    page.template_edit.setPlainText(RUNAWAY)
+    page.update_preview()
+    start = ticks.count
+    # The GUI thread keeps turning while the render runs in its thread.
+    qtbot.waitUntil(lambda: ticks.count >= start + 5, timeout=WAIT_MS)
+    qtbot.waitUntil(page.preview_error.isVisible, timeout=WAIT_MS)
+    assert "took longer than its 1 s budget" in page.preview_error.text()
+    page.template_edit.setPlainText("Weather in {{ city }}")
+    qtbot.waitUntil(lambda: page.preview.toPlainText() == "Weather in sample city", timeout=WAIT_MS)
+    assert not page.preview_error.isVisible()
+
+
+def test_a_huge_preview_is_refused(qtbot: Any) -> None:
+    _panel, page = _template_page(qtbot, ChainRunner(ResponderFactory()))
+    page.template_edit.setPlainText("{{ 'x'|center(300000000) }}")
+    qtbot.waitUntil(page.preview_error.isVisible, timeout=WAIT_MS)
+    assert "larger than the 200,000 characters allowed" in page.preview_error.text()
+
+
+def test_previews_render_in_the_worker_process_which_is_killed_over_budget(
+    qtbot: Any, qloop: Any, await_in_qt: Any, ticks: _Ticks
+) -> None:
+    sandbox = ProcessExpressionSandbox()
+    try:
+        _panel, page = _template_page(qtbot, ChainRunner(ResponderFactory(sandbox=sandbox)))
+        page.template_edit.setPlainText("Weather in {{ city }}")
+        qtbot.waitUntil(
+            lambda: page.preview.toPlainText() == "Weather in sample city", timeout=WAIT_MS
+        )
+        (worker,) = await_in_qt(_pids(sandbox))
+        page.template_edit.setPlainText(ENDLESS)
+        start = ticks.count
+        qtbot.waitUntil(lambda: ticks.count >= start + 5, timeout=WAIT_MS)
+        qtbot.waitUntil(page.preview_error.isVisible, timeout=WAIT_MS)
+        assert "took longer than its 1 s budget and was stopped" in page.preview_error.text()
+        assert sandbox.killed == 1
+        assert worker not in await_in_qt(_pids(sandbox))
+    finally:
+        await_in_qt(sandbox.close())
+
+
+async def _pids(sandbox: ProcessExpressionSandbox) -> list[int]:
+    return sandbox.worker_pids()
