@@ -19,7 +19,6 @@ import contextlib
 import json
 import logging
 import os
-import signal
 import sys
 import weakref
 from collections.abc import Mapping, Sequence
@@ -36,6 +35,10 @@ from navtalk_desktop.core.responders.sandbox import (
 )
 from navtalk_desktop.core.responders.templating import TemplateError, TemplateLimitError
 
+# Imported (not only named in the child's command) so that bundles built by following
+# imports contain it.
+from navtalk_desktop.infra import expression_worker
+
 log = logging.getLogger(__name__)
 
 DEFAULT_WORKERS = 2
@@ -47,7 +50,7 @@ _PACKAGE_ROOT = str(Path(navtalk_desktop.__file__).resolve().parent.parent)
 # -I: no user site, no PYTHON* variables, not the working folder on the path.
 _BOOT = (
     "import sys; sys.path.insert(0, sys.argv[2]); "
-    "from navtalk_desktop.infra.expression_worker import main; main()"
+    f"from {expression_worker.__name__} import main; main()"
 )
 _HIDDEN_ENV = ("NAVTALK_LICENSE",)
 
@@ -102,7 +105,7 @@ class _Worker:
     async def kill(self) -> None:
         if self.process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
-                os.kill(self.process.pid, signal.SIGKILL)
+                self.process.kill()  # SIGKILL: the work stops now, whatever it was doing
         with contextlib.suppress(ProcessLookupError):
             await self.process.wait()
 
@@ -113,7 +116,7 @@ class _Worker:
                 self.process.stdin.close()
         if self.process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
-                os.kill(self.process.pid, signal.SIGKILL)
+                self.process.kill()
 
 
 class _Pool:
@@ -248,9 +251,12 @@ class ProcessExpressionSandbox:
 
     async def _spawn(self) -> _Worker:
         env = {key: value for key, value in os.environ.items() if key not in _HIDDEN_ENV}
+        # A bundled app's executable understands only a leading -c (packaging/
+        # navtalk_desktop_main.py) and has no user site or PYTHON* variables to isolate from.
+        isolate = [] if getattr(sys, "frozen", False) else ["-I"]
         process = await asyncio.create_subprocess_exec(
             self.python,
-            "-I",
+            *isolate,
             "-c",
             _BOOT,
             str(self.memory_bytes),
