@@ -623,6 +623,10 @@ class Workbench:
             )
         )
         tools.trust_review_requested.connect(lambda: self.review_trust(always=True))
+        if self.engine is not None:
+            # Previews render in the worker processes, driven from the engine thread: the
+            # GUI thread never waits for a template, and its loop holds no preview tasks.
+            tools.chain_editor.template_page.set_sandbox(self._sandbox, self.engine.run)
         return tools
 
     def review_trust(self, *, always: bool = False) -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import dataclasses
+import functools
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal, Slot
@@ -220,12 +222,23 @@ class StaticPage(_Page):
 PREVIEW_LIMITS = StepLimits(time_s=1.0, max_output=200_000)
 
 
+async def _render_preview(
+    sandbox: ExpressionSandbox, source: str, context: dict[str, Any]
+) -> tuple[str, str]:
+    """(text, "") or ("", error) for a preview."""
+    try:
+        return await sandbox.render(source, context, PREVIEW_LIMITS), ""
+    except TemplateError as error:
+        return "", str(error) or "template error"
+
+
 class TemplatePage(_Page):
     """A Jinja template with a live preview rendered against real or sample arguments.
 
     The preview renders off the GUI thread, within :data:`PREVIEW_LIMITS`: in the sandbox
-    given to :meth:`set_sandbox` (the app's worker processes) when an asyncio loop runs,
-    otherwise in a background thread (renders stop on their own deadline there).
+    given to :meth:`set_sandbox` (the app's worker processes, driven from the engine thread),
+    otherwise in a background thread (renders stop on their own deadline there, and a
+    watchdog gives up on one that does not).
 
     Signals:
         preview_rendered(int, str, str): a preview finished (generation, text, error);
@@ -237,6 +250,9 @@ class TemplatePage(_Page):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._sandbox: ExpressionSandbox | None = None
+        self._submit: (
+            Callable[[Coroutine[Any, Any, Any]], concurrent.futures.Future[Any]] | None
+        ) = None
         self._generation = 0
         self._rendering = False  # a background render is still running
         self._stale = False  # the template or context changed meanwhile
@@ -318,9 +334,20 @@ class TemplatePage(_Page):
         self.preview_source.setText(f"Preview with {source}: {args}")
         self._timer.start()  # see load()
 
-    def set_sandbox(self, sandbox: ExpressionSandbox | None) -> None:
-        """Render previews in ``sandbox`` (worker processes) instead of a thread."""
+    def set_sandbox(
+        self,
+        sandbox: ExpressionSandbox | None,
+        submit: Callable[[Coroutine[Any, Any, Any]], concurrent.futures.Future[Any]] | None = None,
+    ) -> None:
+        """Render previews in ``sandbox`` (the app's worker processes) instead of a thread.
+
+        Args:
+            sandbox: where previews render.
+            submit: runs a coroutine on another loop (the engine thread's ``run``); without
+                it the preview runs on this thread's asyncio loop.
+        """
         self._sandbox = sandbox
+        self._submit = submit
 
     @Slot()
     def update_preview(self) -> None:
@@ -345,13 +372,23 @@ class TemplatePage(_Page):
             name=self._tool_name,
             variables=self._variables,
         )
+        sandbox = self._sandbox
+        if sandbox is not None and self._submit is not None:
+            work = _render_preview(sandbox, source, context)
+            try:
+                future = self._submit(work)
+            except RuntimeError:  # the engine has stopped (shutting down): render here
+                work.close()
+            else:
+                future.add_done_callback(functools.partial(self._remote_done, generation))
+                return
         try:
             loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
             loop = None
-        if self._sandbox is not None and loop is not None:
+        if sandbox is not None and self._submit is None and loop is not None:
             self._preview_task = loop.create_task(
-                self._render_in_sandbox(self._sandbox, generation, source, context),
+                self._render_in_sandbox(sandbox, generation, source, context),
                 name="template-preview",
             )
         else:
@@ -362,15 +399,20 @@ class TemplatePage(_Page):
                 daemon=True,
             ).start()
 
+    def _remote_done(self, generation: int, future: concurrent.futures.Future[Any]) -> None:
+        # On the engine thread: hand the result to the GUI thread (the page may be gone).
+        if future.cancelled():
+            return
+        error = future.exception()
+        text, message = ("", f"preview failed: {error}") if error else future.result()
+        with contextlib.suppress(RuntimeError):
+            self.preview_rendered.emit(generation, text, message)
+
     async def _render_in_sandbox(
         self, sandbox: ExpressionSandbox, generation: int, source: str, context: dict[str, Any]
     ) -> None:
-        try:
-            text = await sandbox.render(source, context, PREVIEW_LIMITS)
-        except TemplateError as error:
-            self._show_preview(generation, "", str(error) or "template error")
-        else:
-            self._show_preview(generation, text, "")
+        text, error = await _render_preview(sandbox, source, context)
+        self._show_preview(generation, text, error)
 
     def _render_in_thread(self, generation: int, source: str, context: dict[str, Any]) -> None:
         try:

@@ -204,8 +204,6 @@ class ToolsPanel(QWidget):
         self.chain_editor.setObjectName("chain_editor")
         self.chain_editor.chain_changed.connect(self._on_chain_edited)
         self.chain_editor.steps_list.currentRowChanged.connect(self._update_script_trust)
-        if runner is not None:  # previews render where test calls do (worker processes)
-            self.chain_editor.template_page.set_sandbox(runner.factory.sandbox)
         self.trust_button = QToolButton(self)
         self.trust_button.setObjectName("trust_script")
         self.trust_button.setText("Trust this script")

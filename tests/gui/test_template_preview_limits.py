@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QTimer
 
+from navtalk_desktop.core.engine_thread import EngineThread
 from navtalk_desktop.core.responders.chain import ChainRunner
 from navtalk_desktop.core.responders.factory import ResponderFactory
 from navtalk_desktop.core.tool_templates import new_entry
@@ -89,25 +90,29 @@ def test_a_huge_preview_is_refused(qtbot: Any) -> None:
 
 
 def test_previews_render_in_the_worker_process_which_is_killed_over_budget(
-    qtbot: Any, qloop: Any, await_in_qt: Any, ticks: _Ticks
+    qtbot: Any, ticks: _Ticks
 ) -> None:
+    # As in the app: the sandbox's workers are driven from the engine thread.
+    engine = EngineThread()
     sandbox = ProcessExpressionSandbox()
     try:
-        _panel, page = _template_page(qtbot, ChainRunner(ResponderFactory(sandbox=sandbox)))
+        _panel, page = _template_page(qtbot, ChainRunner(ResponderFactory()))
+        page.set_sandbox(sandbox, engine.run)
         page.template_edit.setPlainText("Weather in {{ city }}")
         qtbot.waitUntil(
             lambda: page.preview.toPlainText() == "Weather in sample city", timeout=WAIT_MS
         )
-        (worker,) = await_in_qt(_pids(sandbox))
+        (worker,) = engine.run(_pids(sandbox)).result(timeout=10)
         page.template_edit.setPlainText(ENDLESS)
         start = ticks.count
         qtbot.waitUntil(lambda: ticks.count >= start + 5, timeout=WAIT_MS)
         qtbot.waitUntil(page.preview_error.isVisible, timeout=WAIT_MS)
         assert "took longer than its 1 s budget and was stopped" in page.preview_error.text()
         assert sandbox.killed == 1
-        assert worker not in await_in_qt(_pids(sandbox))
+        assert worker not in engine.run(_pids(sandbox)).result(timeout=10)
     finally:
-        await_in_qt(sandbox.close())
+        engine.run(sandbox.close()).result(timeout=10)
+        engine.stop()
 
 
 async def _pids(sandbox: ProcessExpressionSandbox) -> list[int]:
