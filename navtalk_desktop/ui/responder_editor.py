@@ -1170,9 +1170,7 @@ class ResponderChainEditor(QWidget):
         step = self._chain.steps[row]
         enabled = item.checkState() == Qt.CheckState.Checked
         if enabled != step.enabled:
-            self._replace_step(
-                row, ResponderStep(step.config, step.deadline_s, enabled), refresh_item=False
-            )
+            self._replace_step(row, dataclasses.replace(step, enabled=enabled), refresh_item=False)
 
     @Slot()
     def _on_page_changed(self) -> None:
@@ -1185,7 +1183,7 @@ class ResponderChainEditor(QWidget):
         step = self._chain.steps[row]
         config = page.config()
         if config != step.config:
-            self._replace_step(row, ResponderStep(config, step.deadline_s, step.enabled))
+            self._replace_step(row, dataclasses.replace(step, config=config))
 
     def _on_deadline_edited(self, *args: Any) -> None:
         del args
@@ -1199,7 +1197,7 @@ class ResponderChainEditor(QWidget):
         self.deadline_spin.setEnabled(enabled)
         deadline = self.deadline_spin.value() if enabled else None
         if deadline != step.deadline_s:
-            self._replace_step(row, ResponderStep(step.config, deadline, step.enabled))
+            self._replace_step(row, dataclasses.replace(step, deadline_s=deadline))
 
     def _on_chain_option_changed(self, *args: Any) -> None:
         del args

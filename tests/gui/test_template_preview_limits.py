@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,6 +11,7 @@ from PySide6.QtCore import QTimer
 
 from navtalk_desktop.core.engine_thread import EngineThread
 from navtalk_desktop.core.responders.chain import ChainRunner
+from navtalk_desktop.core.responders.config import ResponderChain, TemplateConfig
 from navtalk_desktop.core.responders.factory import ResponderFactory
 from navtalk_desktop.core.tool_templates import new_entry
 from navtalk_desktop.core.toolset import ToolSet
@@ -117,3 +119,25 @@ def test_previews_render_in_the_worker_process_which_is_killed_over_budget(
 
 async def _pids(sandbox: ProcessExpressionSandbox) -> list[int]:
     return sandbox.worker_pids()
+
+
+def test_editing_a_step_keeps_its_budget(qtbot: Any) -> None:
+    entry = new_entry("weather")
+    step = dataclasses.replace(entry.chain.steps[0], budget_s=0.5, max_output=100)
+    entry = dataclasses.replace(entry, chain=ResponderChain(steps=(step,)))
+    editor = ToolSetEditor(
+        ToolSet(name="t", tools=(entry,)), store=ToolSetFileStore(), autosave_delay_s=None
+    )
+    panel = ToolsPanel(editor, TaskRunner(), files=ToolSetFileStore())
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.select_tool(0)
+    panel.tabs.setCurrentIndex(TAB_RESPONDERS)
+    panel.chain_editor.select_step(0)
+    panel.chain_editor.template_page.template_edit.setPlainText("Now {{ city }}")
+    qtbot.waitUntil(
+        lambda: editor.toolset.tools[0].chain.steps[0].config == TemplateConfig("Now {{ city }}"),
+        timeout=WAIT_MS,
+    )
+    edited = editor.toolset.tools[0].chain.steps[0]
+    assert (edited.budget_s, edited.max_output) == (0.5, 100)
