@@ -33,6 +33,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "navtalk_desktop.headless",
         "connect headless and answer function calls automatically (for CI)",
     ),
+    "test": ("navtalk_desktop.regression_cli", "run test suites (*.navtests.json), JUnit output"),
+    "replay": ("navtalk_desktop.replay.cli", "serve a recorded session's server side to a client"),
 }
 
 
@@ -58,6 +60,12 @@ ENVIRONMENT: dict[str, tuple[tuple[str, str], ...]] = {
         ("NAVTALK_LOG_LEVEL", "log level (default WARNING)"),
         _ENV_DATA_HOME,
     ),
+    "test": (
+        ("NAVTALK_LICENSE", "license for --url conversation tests (never stored or logged)"),
+        ("NAVTALK_LOG_LEVEL", "log level (default WARNING)"),
+        _ENV_DATA_HOME,
+    ),
+    "replay": (("NAVTALK_LOG_LEVEL", "log level (default WARNING)"),),
 }
 
 

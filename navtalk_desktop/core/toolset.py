@@ -65,6 +65,8 @@ class ToolSet:
         tools: the entries, in registration order.
         variables: values templates can use as ``vars.NAME`` (service URLs, paths…).
         metadata: free JSON kept as is (author, created…).
+        tests: test suite files (``*.navtests.json``) for this set, relative to its file;
+            written only when there are some, so older files read and write unchanged.
     """
 
     name: str = "Untitled tool set"
@@ -72,6 +74,7 @@ class ToolSet:
     tools: tuple[ToolEntry, ...] = ()
     variables: Mapping[str, str] = field(default_factory=dict)
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    tests: tuple[str, ...] = ()
 
     def __iter__(self) -> Iterator[ToolEntry]:
         return iter(self.tools)
@@ -121,7 +124,7 @@ class ToolSet:
 
 def toolset_to_json(toolset: ToolSet) -> dict[str, Any]:
     """The JSON document stored in a tool set file."""
-    return {
+    data: dict[str, Any] = {
         "format": FORMAT_MARKER,
         "schema_version": SCHEMA_VERSION,
         "name": toolset.name,
@@ -130,6 +133,9 @@ def toolset_to_json(toolset: ToolSet) -> dict[str, Any]:
         "metadata": copy.deepcopy(dict(toolset.metadata)),
         "tools": [entry_to_json(entry) for entry in toolset.tools],
     }
+    if toolset.tests:
+        data["tests"] = list(toolset.tests)
+    return data
 
 
 def entry_to_json(entry: ToolEntry) -> dict[str, Any]:
@@ -193,12 +199,17 @@ def toolset_from_json(data: object) -> ToolSet:
     entries = tuple(
         entry_from_json(item, f"tools[{index}]") for index, item in enumerate(reader.list("tools"))
     )
+    tests = reader.list("tests")
+    for index, item in enumerate(tests):
+        if not isinstance(item, str) or not item.strip():
+            raise ConfigError(f"tests[{index}]", "expected the path of a test suite file")
     return ToolSet(
         name=reader.string("name", "Untitled tool set"),
         description=reader.string("description", ""),
         tools=entries,
         variables=reader.string_map("variables"),
         metadata=copy.deepcopy(metadata),
+        tests=tuple(tests),
     )
 
 

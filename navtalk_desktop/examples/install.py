@@ -21,6 +21,7 @@ from navtalk_desktop.infra.toolset_file import sha256_of
 BUNDLED = Path(__file__).resolve().parent / "data"
 USE_CASES_FILE = "seed-use-cases.navtools.json"
 JUDGE_FILE = "function-call-judge.navtools.json"
+USE_CASES_TESTS = "seed-use-cases.navtests.json"
 _MANIFEST = "manifest.json"
 
 
@@ -43,6 +44,11 @@ class ExamplePaths:
     def use_cases(self) -> Path:
         """The five-use-case tool set file."""
         return self.root / USE_CASES_FILE
+
+    @property
+    def use_case_tests(self) -> Path:
+        """The test suite of the five use cases."""
+        return self.root / USE_CASES_TESTS
 
     @property
     def judge(self) -> Path:
@@ -139,6 +145,7 @@ def install_examples(root: Path | None = None) -> ExamplePaths:
     wanted = _bundled_files()
     wanted[USE_CASES_FILE] = _toolset_text(USE_CASES_FILE, examples)
     wanted[JUDGE_FILE] = _toolset_text(JUDGE_FILE, examples)
+    wanted[USE_CASES_TESTS] = (BUNDLED / USE_CASES_TESTS).read_bytes()
     for relative, content in wanted.items():
         target = examples.root / relative
         digest = hashlib.sha256(content).hexdigest()

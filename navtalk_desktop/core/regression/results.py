@@ -1,0 +1,60 @@
+"""Outcomes of test cases, shared by the runners, the console report and JUnit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from navtalk_desktop.core.regression.expect import Mismatch
+
+
+class Status(StrEnum):
+    """How a test ended."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    """An expectation did not hold."""
+    ERROR = "error"
+    """The test could not run as written (unknown tool, no connection…)."""
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True, slots=True)
+class TestResult:
+    """One test's outcome.
+
+    Attributes:
+        suite: the suite's name.
+        name: the test's name.
+        kind: ``call`` or ``conversation``.
+        status: how it ended.
+        duration_s: wall time of the test.
+        problems: the checks that failed (``FAILED``) or the reason (``ERROR``/``SKIPPED``).
+        output: what was actually sent (for the report and for re-recording).
+    """
+
+    suite: str
+    name: str
+    kind: str
+    status: Status
+    duration_s: float
+    problems: tuple[Mismatch, ...] = ()
+    output: str | None = None
+
+    @property
+    def reason(self) -> str:
+        """All problems, each with its diff, for the console and JUnit."""
+        return "\n".join(problem.render() for problem in self.problems)
+
+    @property
+    def headline(self) -> str:
+        """The first problem's one-line message."""
+        return self.problems[0].message if self.problems else ""
+
+
+def summary(results: list[TestResult]) -> dict[Status, int]:
+    """Count per status (every status present, zeros included)."""
+    counts = dict.fromkeys(Status, 0)
+    for result in results:
+        counts[result.status] += 1
+    return counts

@@ -1,0 +1,1 @@
+"""Replaying a recorded session as a server."""
