@@ -29,7 +29,7 @@ from navtalk_desktop.core.profile import ConnectionProfile, license_from_url, st
 from navtalk_desktop.core.reconnect import ReconnectPolicy
 from navtalk_desktop.core.regression.junit import junit_xml
 from navtalk_desktop.core.regression.ports import BudgetedRegex
-from navtalk_desktop.core.regression.results import Status, TestResult, summary
+from navtalk_desktop.core.regression.results import CaseResult, Status, summary
 from navtalk_desktop.core.regression.run_calls import run_call_test
 from navtalk_desktop.core.regression.run_conversation import ConversationRunner
 from navtalk_desktop.core.regression.selection import run_limited, selected
@@ -324,7 +324,7 @@ class _Run:
         regex: BudgetedRegex,
         url: str,
         license: str,
-    ) -> list[TestResult]:
+    ) -> list[CaseResult]:
         from navtalk_desktop.infra.ws_transport import WebSocketTransport
 
         profile = None
@@ -351,7 +351,7 @@ class _Run:
             for case in item.cases:
                 jobs.append(self._job(item, case, chains, conversations, regex))
 
-        def done(_index: int, result: TestResult) -> None:
+        def done(_index: int, result: CaseResult) -> None:
             _print_result(result)
 
         return await run_limited(jobs, self.args.jobs, done)
@@ -363,9 +363,9 @@ class _Run:
         chains: ChainRunner,
         conversations: ConversationRunner | None,
         regex: BudgetedRegex,
-    ) -> Callable[[], Awaitable[TestResult]]:
+    ) -> Callable[[], Awaitable[CaseResult]]:
 
-        async def job() -> TestResult:
+        async def job() -> CaseResult:
             if isinstance(case, CallTest):
                 return await run_call_test(item.suite.name, case, item.toolset, chains, regex)
             assert conversations is not None
@@ -375,7 +375,7 @@ class _Run:
 
     # ------------------------------------------------------------------ report
 
-    def _report(self, results: list[TestResult]) -> int:
+    def _report(self, results: list[CaseResult]) -> int:
         counts = summary(results)
         _out(
             f"{len(results)} tests: {counts[Status.PASSED]} passed, {counts[Status.FAILED]} failed, "
@@ -393,7 +393,7 @@ class _Run:
         return EXIT_FAILED if failed else EXIT_OK
 
 
-def _print_result(result: TestResult) -> None:
+def _print_result(result: CaseResult) -> None:
     label = {
         Status.PASSED: "PASS",
         Status.FAILED: "FAIL",

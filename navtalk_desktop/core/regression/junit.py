@@ -5,17 +5,17 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
-from navtalk_desktop.core.regression.results import Status, TestResult
+from navtalk_desktop.core.regression.results import CaseResult, Status
 
 
-def junit_xml(results: Sequence[TestResult], *, name: str = "navtalk-desktop") -> str:
+def junit_xml(results: Sequence[CaseResult], *, name: str = "navtalk-desktop") -> str:
     """The JUnit XML document: one ``testsuite`` per suite, in first-seen order.
 
     Failures carry the first problem as ``message`` and every problem with its diff as
     text; errors and skips likewise use ``error`` and ``skipped``.
     """
     root = ET.Element("testsuites", name=name)
-    suites: dict[str, list[TestResult]] = {}
+    suites: dict[str, list[CaseResult]] = {}
     for result in results:
         suites.setdefault(result.suite, []).append(result)
     totals = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)

@@ -20,7 +20,7 @@ class Status(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class TestResult:
+class CaseResult:
     """One test's outcome.
 
     Attributes:
@@ -52,7 +52,7 @@ class TestResult:
         return self.problems[0].message if self.problems else ""
 
 
-def summary(results: list[TestResult]) -> dict[Status, int]:
+def summary(results: list[CaseResult]) -> dict[Status, int]:
     """Count per status (every status present, zeros included)."""
     counts = dict.fromkeys(Status, 0)
     for result in results:

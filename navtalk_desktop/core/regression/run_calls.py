@@ -6,7 +6,7 @@ import time
 
 from navtalk_desktop.core.regression.expect import Mismatch, Observed, check
 from navtalk_desktop.core.regression.ports import BudgetedRegex
-from navtalk_desktop.core.regression.results import Status, TestResult
+from navtalk_desktop.core.regression.results import CaseResult, Status
 from navtalk_desktop.core.regression.suite import CallTest
 from navtalk_desktop.core.responders.chain import ChainRunner, fire_test_call
 from navtalk_desktop.core.toolset import ToolSet
@@ -14,7 +14,7 @@ from navtalk_desktop.core.toolset import ToolSet
 
 async def run_call_test(
     suite: str, case: CallTest, toolset: ToolSet, runner: ChainRunner, regex: BudgetedRegex
-) -> TestResult:
+) -> CaseResult:
     """Run one call test through ``toolset``'s responders and check the output.
 
     The call runs exactly as "fire test call" in the app runs it: manual steps pass,
@@ -23,7 +23,7 @@ async def run_call_test(
     start = time.monotonic()
     entry = toolset.find(case.tool)
     if entry is None:
-        return TestResult(
+        return CaseResult(
             suite,
             case.name,
             case.kind,
@@ -47,7 +47,7 @@ async def run_call_test(
         problems += await check(
             case.expect, Observed(result.output, result.is_error, result.duration_s), regex
         )
-    return TestResult(
+    return CaseResult(
         suite,
         case.name,
         case.kind,

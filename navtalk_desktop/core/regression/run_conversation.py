@@ -25,7 +25,7 @@ from navtalk_desktop.core.regression.expect import (
     unified_diff,
 )
 from navtalk_desktop.core.regression.ports import BudgetedRegex
-from navtalk_desktop.core.regression.results import Status, TestResult
+from navtalk_desktop.core.regression.results import CaseResult, Status
 from navtalk_desktop.core.regression.suite import ConversationTest
 from navtalk_desktop.core.responders.config import ResponderChain, ResponderStep, StaticConfig
 from navtalk_desktop.core.responders.factory import ResponderFactory
@@ -116,11 +116,11 @@ class ConversationRunner:
         ]
         return self.toolset.replace(tools=tools)
 
-    async def run(self, suite: str, case: ConversationTest) -> TestResult:
+    async def run(self, suite: str, case: ConversationTest) -> CaseResult:
         """Run one conversation test; never raises for what happens in the session."""
         start = time.monotonic()
         if case.say is None:
-            return TestResult(
+            return CaseResult(
                 suite,
                 case.name,
                 case.kind,
@@ -162,7 +162,7 @@ class ConversationRunner:
             except TimeoutError:
                 return self._result(suite, case, start, watch, session, said_at, timed_out=True)
             except SessionError as exc:
-                return TestResult(
+                return CaseResult(
                     suite,
                     case.name,
                     case.kind,
@@ -199,13 +199,13 @@ class ConversationRunner:
         said_at: float,
         *,
         timed_out: bool,
-    ) -> TestResult:
+    ) -> CaseResult:
         seen = ", ".join(record.name or "?" for record in watch.calls) or "none"
         message = (
             f"no reply after {len(case.calls)} call(s) within {case.timeout_s:g} s "
             f"(calls seen: {seen}; replies: {len(watch.replies)})"
         )
-        return TestResult(
+        return CaseResult(
             suite,
             case.name,
             case.kind,
@@ -222,7 +222,7 @@ class ConversationRunner:
         watch: _Watch,
         session: Session,
         said_at: float,
-    ) -> TestResult:
+    ) -> CaseResult:
         problems: list[Mismatch] = []
         if watch.failure is not None:
             problems.append(Mismatch("session", f"the session ended: {watch.failure}"))
@@ -278,7 +278,7 @@ class ConversationRunner:
             )
         elif watch.failure is None and case.calls:
             problems.append(Mismatch("reply", "no reply from the avatar"))
-        return TestResult(
+        return CaseResult(
             suite,
             case.name,
             case.kind,
