@@ -160,7 +160,7 @@ class ConversationRunner:
                     await session.send_text(case.say)
                     await self._wait_for_reply(case, watch)
             except TimeoutError:
-                return self._result(suite, case, start, watch, session, said_at, timed_out=True)
+                return self._timed_out(suite, case, start, watch)
             except SessionError as exc:
                 return CaseResult(
                     suite,
@@ -189,17 +189,8 @@ class ConversationRunner:
             watch.changed.clear()
             await watch.changed.wait()
 
-    def _result(
-        self,
-        suite: str,
-        case: ConversationTest,
-        start: float,
-        watch: _Watch,
-        session: Session,
-        said_at: float,
-        *,
-        timed_out: bool,
-    ) -> CaseResult:
+    @staticmethod
+    def _timed_out(suite: str, case: ConversationTest, start: float, watch: _Watch) -> CaseResult:
         seen = ", ".join(record.name or "?" for record in watch.calls) or "none"
         message = (
             f"no reply after {len(case.calls)} call(s) within {case.timeout_s:g} s "
