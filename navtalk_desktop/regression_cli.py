@@ -108,6 +108,13 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         help="start the bundled example services and fill in their variables",
     )
     headless_consent.add_arguments(parser)
+    parser.add_argument(
+        "--from-recording",
+        type=Path,
+        metavar="RECORDING.jsonl",
+        help="instead of running tests: add a call test per answered call of this recording "
+        "(expecting the recorded output again) to the suite file given as SUITE",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -118,6 +125,10 @@ def run(args: argparse.Namespace) -> int:
         stream=sys.stderr,
     )
     logging.getLogger("websockets").setLevel(logging.WARNING)
+    if args.from_recording is not None:
+        from navtalk_desktop.regression_capture import capture_recording
+
+        return capture_recording(args)
     try:
         return asyncio.run(_Run(args).main())
     except KeyboardInterrupt:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from navtalk_desktop.replay.frames import CallOutput, ClientEvent, Registration, classify
 from navtalk_desktop.replay.recording import RecordedFrame
@@ -41,11 +42,13 @@ class RecordedCall:
         call_id: its recorded id.
         name: the function name.
         sent_at: when the server sent ``…arguments.done``.
+        arguments: the call's arguments (``{}`` when they were not an object).
     """
 
     call_id: str
     name: str
     sent_at: float
+    arguments: dict[str, Any]
 
 
 def build_script(frames: list[RecordedFrame]) -> list[Step]:
@@ -86,7 +89,8 @@ def recorded_calls(frames: list[RecordedFrame]) -> dict[str, RecordedCall]:
             and frame.call_id
             and frame.call_id not in calls
         ):
-            calls[frame.call_id] = RecordedCall(frame.call_id, _call_name(frame.raw), frame.time_s)
+            name, arguments = _call_fields(frame.raw)
+            calls[frame.call_id] = RecordedCall(frame.call_id, name, frame.time_s, arguments)
     return calls
 
 
@@ -113,15 +117,24 @@ def recorded_tools(frames: list[RecordedFrame]) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _call_name(raw: str | bytes) -> str:
+def _call_fields(raw: str | bytes) -> tuple[str, dict[str, Any]]:
+    """Function name and arguments of a ``…arguments.done`` frame (see the protocol notes)."""
     try:
         frame = json.loads(raw)
     except ValueError:
-        return ""
+        return "", {}
     data = frame.get("data") if isinstance(frame, dict) else None
     if not isinstance(data, dict):
-        return ""
-    name = data.get("function_name") or data.get("name")
-    if not name and isinstance(frame.get("raw_data"), dict):
-        name = frame["raw_data"].get("name")
-    return name if isinstance(name, str) else ""
+        return "", {}
+    upstream = frame.get("raw_data") if isinstance(frame.get("raw_data"), dict) else {}
+    name = data.get("function_name") or data.get("name") or upstream.get("name")
+    arguments = data.get("arguments", upstream.get("arguments"))
+    if isinstance(arguments, str):
+        try:
+            arguments = json.loads(arguments)
+        except ValueError:
+            arguments = None
+    return (
+        name if isinstance(name, str) else "",
+        arguments if isinstance(arguments, dict) else {},
+    )

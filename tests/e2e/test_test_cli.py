@@ -295,3 +295,59 @@ def test_a_malformed_suite_is_a_usage_error_with_its_location(tmp_path: Path) ->
     missing = run_tests(tmp_path / "home", str(tmp_path / "nope.navtests.json"))
     assert missing.returncode == 2
     assert "cannot read" in missing.stderr
+
+
+def test_tests_made_from_a_recording_pass_then_catch_a_change(tmp_path: Path) -> None:
+    tools = static_toolset(tmp_path)
+    recording = tmp_path / "session.jsonl"
+    simulator = Simulator(tmp_path / "sim-home")
+    try:
+        recorded = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "navtalk_desktop",
+                "respond",
+                "--url",
+                simulator.url,
+                "--tools",
+                str(tools),
+                "--say",
+                "What's the weather in Beijing?",
+                "--record",
+                str(recording),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env={
+                **os.environ,
+                "NAVTALK_DESKTOP_HOME": str(tmp_path / "home"),
+                "NAVTALK_LICENSE": "sk_x",
+            },
+        )
+    finally:
+        simulator.stop()
+    assert recorded.returncode == 0, recorded.stderr
+    target = tmp_path / "made.navtests.json"
+    made = run_tests(
+        tmp_path / "home", "--from-recording", str(recording), str(target), "--tools", str(tools)
+    )
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.splitlines() == [
+        "added get_weather city=Beijing",
+        f"1 test added to {target}",
+    ]
+    data = json.loads(target.read_text(encoding="utf-8"))
+    assert data["tools"] == "weather.navtools.json"
+    (case,) = data["tests"]
+    # The recorded output was JSON: expected as a JSON value, not as exact text.
+    assert case["expect"] == {"not_error": True, "json_subset": {"city": "Beijing", "temp": 27}}
+    assert run_tests(tmp_path / "home", str(target)).returncode == 0
+    changed = json.loads(tools.read_text())
+    changed["tools"][0]["responders"]["steps"][0]["output"] = '{"city": "Beijing", "temp": 31}'
+    write_json(tools, changed)
+    failing = run_tests(tmp_path / "home", str(target))
+    assert failing.returncode == 1
+    assert "$.temp: expected 27, got 31" in failing.stdout

@@ -133,3 +133,21 @@ def test_tool_sets_without_suites_are_written_as_before() -> None:
     assert toolset_from_json(with_tests).tests == ("a.navtests.json",)
     with pytest.raises(ConfigError):
         toolset_from_json({**with_tests, "tests": [3]})
+
+
+def test_a_captured_call_expects_its_answer_again() -> None:
+    from navtalk_desktop.core.regression.capture import call_test_from, describe_call, with_case
+    from navtalk_desktop.core.regression.suite import Suite
+
+    text = call_test_from("t", "get_weather", {"city": "B"}, "Sunny", is_error=False)
+    assert text.expect == Expectation(not_error=True, text="Sunny")
+    error = call_test_from("t", "get_weather", {}, "Error: down", is_error=True)
+    assert error.expect == Expectation(is_error=True, text="Error: down")
+    as_json = call_test_from("t", "x", {}, '{"a": [1]}', is_error=False)
+    assert as_json.expect == Expectation(not_error=True, json_subset={"a": [1]})
+    suite = with_case(with_case(Suite(name="s"), text), text)
+    assert [c.name for c in suite.tests] == ["t", "t (2)"]
+    assert (
+        describe_call("get_weather", {"city": "Beijing", "days": 3})
+        == "get_weather city=Beijing days=3"
+    )
