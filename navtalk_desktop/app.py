@@ -575,6 +575,9 @@ class Workbench:
         connection = ConnectionPanel(self.bridge, profiles)
         timeline = TimelinePanel(self.bridge, self.executor, files=RecordingFileStore())
         call_desk = CallDesk(self.bridge, self.editor)
+        from navtalk_desktop.infra.test_suite_file import SuiteFileStore
+
+        call_desk.set_suite_files(SuiteFileStore())
         conversation = ConversationPanel(self.bridge)
         self.panels = _Panels(window)
         self.panels.update(

@@ -50,3 +50,15 @@ def load_suite(path: Path) -> Suite:
 def save_suite(path: Path, suite: Suite) -> None:
     """Write ``suite`` in its canonical text form, atomically."""
     atomic_write_text(path, suite_to_text(suite))
+
+
+class SuiteFileStore:
+    """:class:`~navtalk_desktop.core.regression.ports.SuiteFiles` on the file system."""
+
+    def load(self, path: Path) -> Suite:
+        """Read and check a suite file (see :func:`load_suite`)."""
+        return load_suite(path)
+
+    def save(self, path: Path, suite: Suite) -> None:
+        """Write it atomically (see :func:`save_suite`)."""
+        save_suite(path, suite)

@@ -6,10 +6,11 @@ import contextlib
 import html
 import time
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QAction, QColor
 from PySide6.QtWidgets import (
     QButtonGroup,
     QHBoxLayout,
@@ -33,9 +34,11 @@ from navtalk_desktop.core.quick_replies import (
     with_quick_reply,
     without_quick_reply,
 )
+from navtalk_desktop.core.regression.ports import SuiteFiles
 from navtalk_desktop.core.responders.chain import error_output
 from navtalk_desktop.core.toolset_editor import EditorEvent, EditorEventKind, ToolSetEditor
 from navtalk_desktop.ui.call_card import CallCard, elide
+from navtalk_desktop.ui.save_test_dialog import SaveTestDialog, default_suite_path
 from navtalk_desktop.ui.session_bridge import SessionBridge
 from navtalk_desktop.ui.theme import ThemeColors, colors, use_plain_fusion
 from navtalk_desktop.ui.throttle import Throttle
@@ -95,6 +98,9 @@ class CallDesk(QWidget):
         self._editor = editor
         self._cards: dict[str, CallCard] = {}
         self._history: dict[str, QTreeWidgetItem] = {}
+        # "Save as Test…" writes suite files through this (set by the app); None hides it.
+        self._suite_files: SuiteFiles | None = None
+        self.save_test_dialog: SaveTestDialog | None = None
         # Calls whose history row is still to be written: under load calls end hundreds
         # of times a second, and each row change relayouts and repaints the tree, so
         # rows are written in batches, a few times a second (see Throttle).
@@ -175,6 +181,13 @@ class CallDesk(QWidget):
             self.history.verticalScrollBar(),
             self.history.horizontalScrollBar(),
         )
+        # Save as Test… on a history row: what the user just saw becomes a repeatable check.
+        self.save_test_action = QAction("Save as Test…", self.history)
+        self.save_test_action.setVisible(False)
+        self.save_test_action.triggered.connect(self._on_save_test_action)
+        self.history.addAction(self.save_test_action)
+        self.history.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.history.currentItemChanged.connect(self._update_save_test_action)
         header = self.history.header()
         header.setStretchLastSection(True)
         for column, width in enumerate((92, 110, 76, 70, 62, 62)):
@@ -279,6 +292,48 @@ class CallDesk(QWidget):
         """The history row of an answered call (rows still due are written first)."""
         self.flush_history()
         return self._history.get(key)
+
+    # ------------------------------------------------------------------ save as test
+    def set_suite_files(self, files: SuiteFiles | None) -> None:
+        """Where "Save as Test…" writes suites (``None``: the action is hidden)."""
+        self._suite_files = files
+        self.save_test_action.setVisible(files is not None)
+        self._update_save_test_action()
+
+    def history_key(self, item: QTreeWidgetItem | None) -> str | None:
+        """The call key of a history row (a step row counts as its call's row)."""
+        if item is not None and item.parent() is not None:
+            item = item.parent()
+        return next((key for key, row in self._history.items() if row is item), None)
+
+    def open_save_test(self, key: str) -> SaveTestDialog | None:
+        """Open the "Save as test" form for an answered call (``None``: nothing to save)."""
+        call = self._bridge.calls.get(key)
+        if self._suite_files is None or call is None or call.output is None:
+            return None
+        toolset_path = self._editor.path
+        suite_path = default_suite_path(toolset_path, self._editor.toolset.tests)
+        dialog = SaveTestDialog(call, self._suite_files, suite_path, toolset_path, self)
+        dialog.saved.connect(
+            lambda path: self.notification_requested.emit(
+                f"Test saved to {Path(path).name}", "info"
+            )
+        )
+        self.save_test_dialog = dialog
+        dialog.open()
+        return dialog
+
+    @Slot()
+    def _on_save_test_action(self) -> None:
+        key = self.history_key(self.history.currentItem())
+        if key is not None:
+            self.open_save_test(key)
+
+    @Slot()
+    def _update_save_test_action(self, *_args: object) -> None:
+        key = self.history_key(self.history.currentItem())
+        call = self._bridge.calls.get(key) if key is not None else None
+        self.save_test_action.setEnabled(call is not None and call.output is not None)
 
     def answer_next_with_quick_reply(self, n: int) -> bool:
         """Answer the oldest pending call with its tool's quick reply ``n`` (1 to 9).

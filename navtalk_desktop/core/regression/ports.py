@@ -1,8 +1,11 @@
-"""What the regression runner needs from outside core: a regex search with a budget."""
+"""What regression tests need from outside core: a budgeted regex search, suite files."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Protocol
+
+from navtalk_desktop.core.regression.suite import Suite
 
 
 class PatternError(ValueError):
@@ -28,5 +31,26 @@ class BudgetedRegex(Protocol):
             PatternBudgetError: the search took longer than the budget, or the pattern or
                 text is larger than the size cap.
             PatternError: the pattern does not compile.
+        """
+        ...
+
+
+class SuiteFiles(Protocol):
+    """Reads and writes test suite files (the app's "Save as test" goes through this)."""
+
+    def load(self, path: Path) -> Suite:
+        """Read a suite file.
+
+        Raises:
+            OSError: unreadable.
+            ConfigError: malformed (located).
+        """
+        ...
+
+    def save(self, path: Path, suite: Suite) -> None:
+        """Write a suite file in its canonical form, atomically.
+
+        Raises:
+            OSError: not writable.
         """
         ...
