@@ -82,6 +82,7 @@ if TYPE_CHECKING:
     from navtalk_desktop.infra.toolset_file import ScriptTrustFile
     from navtalk_desktop.simulator.config import SimulatorConfig
     from navtalk_desktop.simulator.server import SimulatorServer
+    from navtalk_desktop.ui.replay_dialog import ReplayDialog
     from navtalk_desktop.ui.tools_panel import ToolsPanel
 
 log = logging.getLogger(__name__)
@@ -572,6 +573,7 @@ class Workbench:
         self.consent.notification_requested.connect(window.notifications.notify)
         window.set_license_loader(load_license_notices)
         window.example_requested.connect(self.open_example)
+        window.replay_action.triggered.connect(self.ask_replay)
         connection = ConnectionPanel(self.bridge, profiles)
         timeline = TimelinePanel(self.bridge, self.executor, files=RecordingFileStore())
         call_desk = CallDesk(self.bridge, self.editor)
@@ -910,6 +912,28 @@ class Workbench:
                 )
 
     # ------------------------------------------------------------------ examples
+    def ask_replay(self) -> None:
+        """File → Replay Recording as Server…: pick a recording, then serve it."""
+        from PySide6.QtWidgets import QFileDialog
+
+        dialog = QFileDialog(self.window, "Replay a recording as server")
+        dialog.setNameFilter("JSON Lines (*.jsonl);;All files (*)")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        # open(), never exec(): a nested event loop would re-enter asyncio (P2).
+        dialog.fileSelected.connect(lambda path: self.open_replay(Path(path)))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+
+    def open_replay(self, recording: Path) -> ReplayDialog:
+        """Serve ``recording`` on 127.0.0.1 and show the URL and, later, the report."""
+        from navtalk_desktop.replay.service import ReplayServerService
+        from navtalk_desktop.ui.replay_dialog import ReplayDialog
+
+        dialog = ReplayDialog(ReplayServerService(), recording, self.tasks, self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.start()
+        return dialog
+
     def open_example(self, key: str) -> asyncio.Task[Any]:
         """Start the example services (first time) and open example ``key`` in the editor."""
         return self.tasks.start(self._open_example(key), name=f"open-example-{key}")

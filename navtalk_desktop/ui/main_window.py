@@ -147,6 +147,9 @@ class MainWindow(QMainWindow):
         file_menu.addAction(a["import_jsonl"])
         file_menu.addAction(a["export_jsonl"])
         file_menu.addAction(a["export_markdown"])
+        # Wired by the app (it owns the replay service): serves a recording to a client.
+        self.replay_action = QAction("&Replay Recording as Server…", self)
+        file_menu.addAction(self.replay_action)
         file_menu.addSeparator()
         file_menu.addAction(a["quit"])
         session_menu = bar.addMenu("&Session")
