@@ -351,3 +351,22 @@ def test_tests_made_from_a_recording_pass_then_catch_a_change(tmp_path: Path) ->
     failing = run_tests(tmp_path / "home", str(target))
     assert failing.returncode == 1
     assert "$.temp: expected 27, got 31" in failing.stdout
+
+
+def test_a_call_the_conversation_test_does_not_list_is_a_failure(tmp_path: Path) -> None:
+    static_toolset(tmp_path)
+    path = suite(
+        tmp_path,
+        [
+            {
+                "name": "no tool expected",
+                "kind": "conversation",
+                "say": "What's the weather in Beijing?",
+                "calls": [],
+                "reply": {},
+            }
+        ],
+    )
+    done = run_tests(tmp_path / "home", str(path))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "expected calls [], got ['get_weather']" in done.stdout

@@ -34,6 +34,7 @@ from navtalk_desktop.core.session import (
     SessionError,
     SessionListenerBase,
     SessionState,
+    StateChange,
     Transcript,
 )
 from navtalk_desktop.core.timeline import Timeline
@@ -57,10 +58,9 @@ class _Watch(SessionListenerBase):
             self.replies.append((len(self.calls), transcript.text, time.monotonic()))
             self.changed.set()
 
-    def session_state_changed(self, change: object) -> None:
-        state = getattr(change, "state", None)
-        if state in (SessionState.FAILED, SessionState.CLOSED) and self.failure is None:
-            self.failure = getattr(change, "message", "") or str(state)
+    def session_state_changed(self, change: StateChange) -> None:
+        if change.state in (SessionState.FAILED, SessionState.CLOSED) and self.failure is None:
+            self.failure = change.message or str(change.state)
             self.changed.set()
 
     def dispatch_changed(self, record: DispatchRecord) -> None:
@@ -217,11 +217,12 @@ class ConversationRunner:
         problems: list[Mismatch] = []
         if watch.failure is not None:
             problems.append(Mismatch("session", f"the session ended: {watch.failure}"))
+        reply = next((r for r in watch.replies if r[0] >= len(case.calls)), None)
+        # The calls of this turn: those before the reply (every call seen when none came).
+        calls = watch.calls[: reply[0]] if reply is not None else watch.calls
         expected_names = [call.tool for call in case.calls]
-        actual_names = [record.name for record in watch.calls]
-        if actual_names[: len(expected_names)] != expected_names or (
-            not expected_names and actual_names
-        ):
+        actual_names = [record.name for record in calls]
+        if actual_names != expected_names:
             problems.append(
                 Mismatch(
                     "calls",
@@ -229,7 +230,7 @@ class ConversationRunner:
                     unified_diff("\n".join(expected_names), "\n".join(actual_names), what="calls"),
                 )
             )
-        for index, (want, record) in enumerate(zip(case.calls, watch.calls, strict=False)):
+        for index, (want, record) in enumerate(zip(case.calls, calls, strict=False)):
             if want.tool != record.name:
                 continue
             call = session.calls.get(record.key)
@@ -258,7 +259,6 @@ class ConversationRunner:
                 what=f"output of call {index + 1} ({want.tool})",
             ):
                 problems.append(problem)
-        reply = next((r for r in watch.replies if r[0] >= len(case.calls)), None)
         reply_text = reply[1] if reply is not None else None
         if reply is not None:
             problems += await check(
