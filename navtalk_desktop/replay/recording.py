@@ -1,9 +1,10 @@
 """Reading a recording for replay: the one place that knows the recording file format.
 
 Recordings are the JSON Lines files written by the app's Export Session and by
-``respond --record`` (:meth:`~navtalk_desktop.core.timeline.Timeline.export_jsonl`). This
-adapter reads them through the timeline's own importer, so whatever that reader accepts
-(and its checks) applies here too, and hands the replay only what it needs.
+``respond --record`` (:mod:`navtalk_desktop.infra.recording`). This adapter reads them
+through that module's reader, so whatever it accepts (a torn last line of a streamed
+recording cut off by a crash, too) and its checks apply here, and hands the replay only
+what it needs.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from navtalk_desktop.core.timeline import Direction, Timeline, TimelineImportError
+from navtalk_desktop.core.recording import RecordingError as ReaderError
+from navtalk_desktop.core.timeline import Direction
+from navtalk_desktop.infra.recording import open_recording
 
 
 class RecordingError(ValueError):
@@ -43,13 +46,13 @@ def read_recording(path: Path) -> list[RecordedFrame]:
     Raises:
         RecordingError: unreadable, malformed (file and line named) or without server frames.
     """
-    timeline = Timeline()
     try:
-        timeline.import_jsonl(path)
-    except TimelineImportError as exc:
+        opened = open_recording(path)
+    except ReaderError as exc:
         raise RecordingError(str(exc)) from None
     except OSError as exc:
         raise RecordingError(f"cannot read {path}: {exc.strerror or exc}") from None
+    timeline = opened.timeline
     try:
         frames = [
             RecordedFrame(
