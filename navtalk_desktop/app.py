@@ -83,6 +83,7 @@ if TYPE_CHECKING:
     from navtalk_desktop.simulator.config import SimulatorConfig
     from navtalk_desktop.simulator.server import SimulatorServer
     from navtalk_desktop.ui.replay_dialog import ReplayDialog
+    from navtalk_desktop.ui.tests_panel import TestsPanel
     from navtalk_desktop.ui.tools_panel import ToolsPanel
 
 log = logging.getLogger(__name__)
@@ -598,6 +599,12 @@ class Workbench:
             # window's first paint, or when the app needs it (panels["tools"]).
             build_tools=self._build_tools_panel,
         )
+        # Test suites run in the app: a tab behind the Timeline's, built when first shown.
+        tests_dock = window.add_deferred_panel(
+            "tests", "Tests", self._build_tests_panel, Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        window.tabifyDockWidget(window.docks["timeline"], tests_dock)
+        window.docks["timeline"].raise_()
         connection.profiles_changed.connect(lambda _profiles: self.save_settings())
         self.bridge.profile_changed.connect(self.save_settings)
         window.first_painted.connect(self._on_first_paint)
@@ -605,6 +612,20 @@ class Workbench:
             str(paths.config_dir() / "window.ini"), QSettings.Format.IniFormat
         )
         window.restore_layout(self._layout)
+
+    def _build_tests_panel(self) -> TestsPanel:
+        """The Tests panel: the tool set's suites, run with the app's responders and simulator."""
+        from navtalk_desktop.infra.regex_budget import RegexWithBudget
+        from navtalk_desktop.infra.test_suite_file import SuiteFileStore
+        from navtalk_desktop.suite_runner import AppCaseRunner
+        from navtalk_desktop.ui.tests_panel import TestsPanel
+
+        async def simulator_url() -> str | None:
+            task = self._simulator_task
+            return None if task is None else await asyncio.shield(task)
+
+        runner = AppCaseRunner(self._responder_factory, simulator_url, RegexWithBudget())
+        return TestsPanel(self.editor, self.tasks, SuiteFileStore(), runner)
 
     def _build_tools_panel(self) -> ToolsPanel:
         """The tool editor, wired to the bridge and the Examples menu (built on demand)."""
@@ -1005,6 +1026,9 @@ class Workbench:
         self._watch_saves(editor)
         self.panels["tools"].set_editor(editor)
         self.panels["call_desk"].set_editor(editor)
+        tests = self.window.panels.get("tests")  # only once built
+        if tests is not None:
+            tests.set_editor(editor)
         self.bridge.set_toolset(editor.toolset)
         log.info("opened the tool set %s", path)
         return True

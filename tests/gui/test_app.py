@@ -42,7 +42,14 @@ def test_first_run_opens_on_local_simulator_with_judge_tool(
     window = workbench.window
     assert workbench.bridge.profile.name == LOCAL_SIMULATOR
     assert [tool.name for tool in workbench.bridge.tools] == ["function_call_judge"]
-    assert set(window.docks) == {"connection", "tools", "timeline", "call_desk", "conversation"}
+    assert set(window.docks) == {
+        "connection",
+        "tools",
+        "tests",
+        "timeline",
+        "call_desk",
+        "conversation",
+    }
     assert all(not dock.isFloating() for dock in window.docks.values())
     assert window.windowTitle() == "NavTalk Desktop — Local simulator (Not connected)"
     # High-DPI: the icon carries every packaged size (and the SVG).

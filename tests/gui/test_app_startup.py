@@ -66,7 +66,14 @@ def test_tool_editor_is_built_after_the_first_paint_and_fully_wired(
     workbench = create()
     window = workbench.window
     # The first screen: every dock (with the Tools tab), but no tool editor yet.
-    assert set(window.docks) == {"connection", "tools", "timeline", "call_desk", "conversation"}
+    assert set(window.docks) == {
+        "connection",
+        "tools",
+        "tests",
+        "timeline",
+        "call_desk",
+        "conversation",
+    }
     assert "tools" not in window.panels
     assert workbench.panels.get("tools") is None
     window.show()

@@ -151,3 +151,17 @@ def test_a_captured_call_expects_its_answer_again() -> None:
         describe_call("get_weather", {"city": "Beijing", "days": 3})
         == "get_weather city=Beijing days=3"
     )
+
+
+def test_rerecording_replaces_the_text_or_the_json_value_and_keeps_other_checks() -> None:
+    from navtalk_desktop.core.regression.capture import rerecorded
+
+    text = CallTest("t", "x", {}, Expectation(not_error=True, text="old", regex="^o"))
+    assert rerecorded(text, "new").expect == Expectation(not_error=True, text="new", regex="^o")
+    as_json = CallTest("t", "x", {}, Expectation(json_subset={"a": 1}, latency_ms=50))
+    assert rerecorded(as_json, '{"a": 2}').expect == Expectation(
+        json_subset={"a": 2}, latency_ms=50
+    )
+    no_longer_json = rerecorded(as_json, "plain")
+    assert not no_longer_json.expect.has_json_subset
+    assert no_longer_json.expect == Expectation(text="plain", latency_ms=50)

@@ -59,3 +59,25 @@ def describe_call(tool: str, arguments: dict[str, Any]) -> str:
     ]
     text = " ".join([tool, *parts])
     return text if len(text) <= 80 else text[:79] + "…"
+
+
+def rerecorded(case: CallTest, output: str) -> CallTest:
+    """``case`` expecting ``output`` from now on (after an intended change).
+
+    The JSON subset becomes the new JSON value (or, when the output is no longer JSON, the
+    exact text); otherwise the exact text is replaced (or set). Other checks (regex, error
+    state, latency) stay as they were.
+    """
+    expect = case.expect
+    if expect.has_json_subset:
+        try:
+            value: Any = json.loads(output)
+        except ValueError:
+            plain = {f.name: getattr(expect, f.name) for f in dataclasses.fields(Expectation)}
+            del plain["json_subset"]
+            expect = Expectation(**{**plain, "text": output})
+        else:
+            expect = dataclasses.replace(expect, json_subset=value)
+    else:
+        expect = dataclasses.replace(expect, text=output)
+    return dataclasses.replace(case, expect=expect)
