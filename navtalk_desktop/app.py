@@ -1026,8 +1026,8 @@ class Workbench:
         self._watch_saves(editor)
         self.panels["tools"].set_editor(editor)
         self.panels["call_desk"].set_editor(editor)
-        tests = self.window.panels.get("tests")  # only once built
-        if tests is not None:
+        tests: TestsPanel | None = self.window.panels.get("tests")  # type: ignore[assignment]
+        if tests is not None:  # only once built
             tests.set_editor(editor)
         self.bridge.set_toolset(editor.toolset)
         log.info("opened the tool set %s", path)
