@@ -22,6 +22,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from navtalk_desktop import headless_consent
 from navtalk_desktop.core.json_reader import ConfigError
@@ -44,6 +45,9 @@ from navtalk_desktop.headless import (
     load_tool_file,
     parse_variables,
 )
+
+if TYPE_CHECKING:
+    from navtalk_desktop.infra.http_client import AiohttpClient
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -185,16 +189,18 @@ class _Run:
         simulator = None
         http = AiohttpClient()
         try:
-            factories = self._factories(loaded, http)  # consent first: nothing has started
-            if self.args.examples:
-                from navtalk_desktop.examples.environment import open_examples
-
-                examples = await open_examples()
-                for item in loaded:
-                    item.toolset = examples.fill_variables(item.toolset)
+            # --var first: a variable may name a webhook's host, which consent must see.
             variables = parse_variables(self.args.var)
             for item in loaded:
                 item.toolset = item.toolset.with_variables(**variables)
+            factories = self._factories(loaded, http)  # consent before anything runs
+            if self.args.examples:
+                from navtalk_desktop.examples.environment import open_examples
+
+                # The example services listen on loopback: filling their URLs needs no consent.
+                examples = await open_examples()
+                for item in loaded:
+                    item.toolset = examples.fill_variables(item.toolset).with_variables(**variables)
             needs_session = any(isinstance(c, ConversationTest) for i in loaded for c in i.cases)
             url, license = self._endpoint() if needs_session else ("", "")
             if needs_session and not url:
@@ -274,17 +280,17 @@ class _Run:
         self.args.examples = True
         return suites[name]
 
-    def _factories(self, loaded: list[_Loaded], http: object) -> dict[Path, ResponderFactory]:
+    def _factories(
+        self, loaded: list[_Loaded], http: AiohttpClient
+    ) -> dict[Path, ResponderFactory]:
         """Responders per tool set with this run's consent (same flags as ``respond``).
 
         Raises:
             UsageError: a script or webhook host needs a flag that was not given.
         """
         from navtalk_desktop.examples.environment import default_script_trust
-        from navtalk_desktop.infra.http_client import AiohttpClient
         from navtalk_desktop.infra.script_runner import SubprocessScriptRunner
 
-        assert isinstance(http, AiohttpClient)
         trust = default_script_trust()
         try:
             hosts = headless_consent.host_policy(self.args)

@@ -370,3 +370,17 @@ def test_a_call_the_conversation_test_does_not_list_is_a_failure(tmp_path: Path)
     done = run_tests(tmp_path / "home", str(path))
     assert done.returncode == 1, done.stdout + done.stderr
     assert "expected calls [], got ['get_weather']" in done.stdout
+
+
+def test_a_var_naming_a_webhook_host_needs_allow_host(tmp_path: Path) -> None:
+    static_toolset(tmp_path, variables={"weather_url": "http://127.0.0.1:9"})
+    toolset = json.loads((tmp_path / "weather.navtools.json").read_text())
+    toolset["tools"][0]["responders"] = {
+        "steps": [{"kind": "webhook", "url": "{{ vars.weather_url }}/weather"}]
+    }
+    write_json(tmp_path / "weather.navtools.json", toolset)
+    path = suite(tmp_path, [{"name": "w", "tool": "get_weather", "arguments": {"city": "B"}}])
+    done = run_tests(tmp_path / "home", str(path), "--var", "weather_url=https://api.example.com")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "--allow-host api.example.com" in done.stderr
+    assert done.stdout == ""
