@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
 
 from navtalk_desktop.replay.frames import CallOutput, Registration, UserTurn, classify
 from navtalk_desktop.replay.recording import RecordedFrame
@@ -31,10 +32,13 @@ from navtalk_desktop.replay.script import (
     recorded_outputs,
     recorded_tools,
 )
+from navtalk_desktop.simulator.config import SimulatorConfig
+from navtalk_desktop.simulator.rest import WS_PATH, handle_http
 
 log = logging.getLogger(__name__)
 
-WS_PATH = "/wss/v2/realtime-chat"
+# Any license, the simulator's avatar roster.
+_REST_CONFIG = SimulatorConfig()
 _MAX_FRAME_BYTES = 16 * 1024 * 1024
 # A client that registers no tools must not stall the replay for the full wait.
 _REGISTRATION_WAIT_S = 5.0
@@ -85,7 +89,12 @@ class ReplayServer:
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         """Listen on ``host:port`` (0: a free port)."""
         self._server = await serve(
-            self._handle, host, port, max_size=_MAX_FRAME_BYTES, compression=None
+            self._handle,
+            host,
+            port,
+            process_request=self._process_request,
+            max_size=_MAX_FRAME_BYTES,
+            compression=None,
         )
         self.host = host
         self.port = int(self._server.sockets[0].getsockname()[1])
@@ -102,6 +111,12 @@ class ReplayServer:
         if server is not None:
             server.close(close_connections=True)
             await server.wait_closed()
+
+    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        # NavTalk's SDKs look the avatar up over REST before they open the socket: answer
+        # as the simulator does, so an SDK-based client reaches the replayed session.
+        base = "http://" + (request.headers.get("Host") or f"{self.host}:{self.port}")
+        return handle_http(request, _REST_CONFIG, base)
 
     async def _handle(self, connection: ServerConnection) -> None:
         if self._busy:

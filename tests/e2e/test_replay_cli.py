@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -217,6 +218,14 @@ def test_a_different_client_is_reported_and_fails(tmp_path: Path) -> None:
         tools=("get_weather", "get_news"),
     )
     replay = Replay(tmp_path / "home", recording, "--speed", "max")
+    # SDK clients look the avatar up over REST first: the replay answers like the service.
+    rest = replay.url.replace("ws://", "http://").replace(
+        "/wss/v2/realtime-chat", "/api/open/v1/avatar/getByName?name=navtalk.Emily&license=sk_x"
+    )
+    with urllib.request.urlopen(rest, timeout=10) as reply:
+        body = json.loads(reply.read())
+    assert body["code"] == 200
+    assert body["data"]["name"] == "navtalk.Emily"
     client = respond(tmp_path / "home", replay.url, changed, "--result-style", "conversation_item")
     code, report = replay.finish()
     assert client.returncode == 0, client.stderr
