@@ -140,9 +140,9 @@ class ReplayServer:
         report.recorded_duration_s = max(times) - min(times)
         start = time.monotonic()
         try:
-            for step in build_script(self.frames):
-                if client.closed:
-                    break
+            steps = build_script(self.frames)
+            played = 0
+            for step in steps:
                 if isinstance(step, Send):
                     if self.speed is not None and step.delay_s > 0:
                         await asyncio.sleep(step.delay_s / self.speed)
@@ -152,12 +152,15 @@ class ReplayServer:
                         raw = _rekey(raw, step.frame.call_id, new)
                         sent_at.setdefault(new, time.monotonic())
                         client.sent_ids.add(new)
-                    with contextlib.suppress(ConnectionClosed):
+                    try:
                         await connection.send(raw)
-                    continue
-                await self._await(step, client, ids, report)
-            else:
-                report.completed = not client.closed
+                    except ConnectionClosed:
+                        break
+                elif not await self._await(step, client, ids, report) and client.closed:
+                    break  # the client left while the recording waited for it
+                played += 1
+            # A client that leaves right after the last frame still saw everything.
+            report.completed = played == len(steps)
             if report.completed:
                 await self._linger(client)
         finally:
@@ -185,21 +188,24 @@ class ReplayServer:
 
     async def _await(
         self, step: Await, client: _Client, ids: dict[str, str], report: ReplayReport
-    ) -> None:
+    ) -> bool:
+        """Wait for what the recorded client did here; whether this client did it."""
         event = step.event
         if isinstance(event, Registration):
-            await self._until(
+            return await self._until(
                 lambda: client.registered, client, min(self.wait_s, _REGISTRATION_WAIT_S)
             )
-        elif isinstance(event, UserTurn):
+        if isinstance(event, UserTurn):
             index = len(report.turns)
             report.turns.append(TurnReport(event.text))
             if await self._until(lambda: len(client.turns) > index, client, self.wait_s):
                 report.turns[index].actual = client.turns[index]
-        elif isinstance(event, CallOutput):
-            replay_id = ids.get(event.call_id)
-            if replay_id is not None:
-                await self._until(lambda: replay_id in client.outputs, client, self.wait_s)
+                return True
+            return False
+        replay_id = ids.get(event.call_id)
+        if replay_id is None:
+            return True  # an output for a call the recorded server never made
+        return await self._until(lambda: replay_id in client.outputs, client, self.wait_s)
 
     @staticmethod
     async def _until(condition: Callable[[], bool], client: _Client, within: float) -> bool:

@@ -91,3 +91,42 @@ def test_an_unreadable_recording_is_reported_in_the_dialog(
     assert "line 2" in dialog.status.text()
     assert dialog.url_edit.text() == ""
     dialog.close()
+
+
+def test_the_app_as_the_client_of_a_replay(
+    qtbot: Any, workbench_factory: Factory, tmp_path: Path, monkeypatch: Any
+) -> None:
+    from PySide6.QtCore import Qt
+
+    from navtalk_desktop.core.calls import CallState
+    from tests.e2e.test_replay_cli import Replay
+    from tests.gui.ui_support import QUESTION, static_toolset_file
+
+    tools = static_toolset_file(tmp_path / "tools.json", "It is sunny in Beijing.")
+    recording = record(tmp_path, tools)
+    replay = Replay(tmp_path / "home", recording, "--speed", "max")
+    monkeypatch.setenv("NAVTALK_LICENSE", "sk_test_app_client")
+    workbench = workbench_factory("--tools", str(tools), "--url", replay.url, "--auto", "--connect")
+    try:
+        qtbot.waitUntil(lambda: workbench.bridge.state == "ready", timeout=20_000)
+        conversation = workbench.panels["conversation"]
+        qtbot.keyClicks(conversation.input, QUESTION)
+        qtbot.mouseClick(conversation.send_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: len(workbench.bridge.calls) == 1, timeout=20_000)
+        call = next(iter(workbench.bridge.calls))
+        qtbot.waitUntil(lambda: call.state is CallState.ANSWERED, timeout=20_000)
+        assert call.output == "It is sunny in Beijing."
+        # The replayed follow-up: the avatar's reply after the answer, then the app leaves.
+        qtbot.waitUntil(
+            lambda: "Here is what I found" in conversation.transcript.toPlainText()
+            and not conversation.active_responses,
+            timeout=20_000,
+        )
+        connection = workbench.panels["connection"]
+        qtbot.mouseClick(connection.connect_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: workbench.bridge.state == "closed", timeout=20_000)
+    finally:
+        code, report = replay.finish()
+    assert code == 0, report
+    assert report[-1] == "replay: the client behaved as recorded"
+    assert any(line.startswith("call function_call_judge call_") for line in report)
