@@ -284,3 +284,34 @@ def test_a_malformed_recording_is_a_usage_error(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "line 2" in done.stderr
+
+
+def test_a_client_that_leaves_early_is_reported(tmp_path: Path) -> None:
+    tools = toolset(tmp_path / "tools.navtools.json", static("Sunny"))
+    recording = record(tmp_path, tools)
+    replay = Replay(tmp_path / "home", recording, "--speed", "max")
+    # Connects, registers its tools, says nothing and leaves after a second.
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "navtalk_desktop",
+            "respond",
+            "--url",
+            replay.url,
+            "--tools",
+            str(tools),
+            "--duration",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path / "home"),
+        timeout=120,
+        check=False,
+    )
+    code, report = replay.finish()
+    assert code == 1
+    assert f"DIFF the client never said {SENTENCE!r}" in report
+    assert "DIFF the client left before the recording was played to its end" in report
+    assert any(line.endswith("was not answered") for line in report)

@@ -118,8 +118,10 @@ def test_the_app_as_the_client_of_a_replay(
         assert call.output == "It is sunny in Beijing."
         # The replayed follow-up: the avatar's reply after the answer, then the app leaves.
         qtbot.waitUntil(
-            lambda: "Here is what I found" in conversation.transcript.toPlainText()
-            and not conversation.active_responses,
+            lambda: (
+                "Here is what I found" in conversation.transcript.toPlainText()
+                and not conversation.active_responses
+            ),
             timeout=20_000,
         )
         connection = workbench.panels["connection"]
