@@ -624,7 +624,9 @@ class Workbench:
             task = self._simulator_task
             return None if task is None else await asyncio.shield(task)
 
-        runner = AppCaseRunner(self._responder_factory, simulator_url, RegexWithBudget())
+        runner = AppCaseRunner(
+            self._responder_factory, simulator_url, RegexWithBudget(self._sandbox)
+        )
         return TestsPanel(self.editor, self.tasks, SuiteFileStore(), runner)
 
     def _build_tools_panel(self) -> ToolsPanel:

@@ -174,6 +174,7 @@ class _Run:
         self.args = args
 
     async def main(self) -> int:
+        from navtalk_desktop.infra.expression_sandbox import ProcessExpressionSandbox
         from navtalk_desktop.infra.http_client import AiohttpClient
         from navtalk_desktop.infra.regex_budget import RegexWithBudget
 
@@ -188,6 +189,9 @@ class _Run:
         examples = None
         simulator = None
         http = AiohttpClient()
+        # Templates, rule regexes and the suites' own regexes run in worker processes that
+        # are killed when over budget (as in respond).
+        self.sandbox = ProcessExpressionSandbox()
         try:
             # --var first: a variable may name a webhook's host, which consent must see.
             variables = parse_variables(self.args.var)
@@ -214,11 +218,14 @@ class _Run:
                 )
                 await simulator.start()
                 url, license = simulator.ws_url, SIMULATOR_LICENSE
-            results = await self._run(loaded, factories, RegexWithBudget(), url, license)
+            results = await self._run(
+                loaded, factories, RegexWithBudget(self.sandbox), url, license
+            )
         except UsageError as exc:
             _err(str(exc))
             return EXIT_USAGE
         finally:
+            await self.sandbox.close()
             await http.close()
             if simulator is not None:
                 await simulator.stop()
@@ -314,6 +321,7 @@ class _Run:
                 scripts=SubprocessScriptRunner(),
                 trust=trust,
                 base_dir=base_dir,
+                sandbox=self.sandbox,
             )
         if missing:
             raise UsageError(
