@@ -40,27 +40,28 @@ def test_files_open_and_the_log_file_is_redacted(tmp_path: Path) -> None:
         "NAVTALK_LICENSE": LICENSE,
         "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
     }
+    # Quit (as File ▸ Quit does) once both files were dealt with, however long that takes.
+    until = {"log": ["Opened yesterday.jsonl", "missing.txt: no such file"]}
     result = subprocess.run(
         [
             sys.executable,
-            "-m",
-            "navtalk_desktop",
+            str(Path(__file__).with_name("app_driver.py")),
+            json.dumps({"until": until}),
             str(tools),
             str(recording),
             str(tmp_path / "missing.txt"),
             "--url",
             f"ws://127.0.0.1:9/wss/v2/realtime-chat?license={LICENSE}",
-            "--quit-after",
-            "2",
         ],
         capture_output=True,
         text=True,
-        timeout=90,
+        timeout=120,
         env=env,
         check=False,
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
+    assert json.loads(result.stdout.strip().splitlines()[-1])["until_met"], output
     log_file = home / "logs" / "navtalk-desktop.log"
     text = log_file.read_text(encoding="utf-8")
     assert "main window shown" in text

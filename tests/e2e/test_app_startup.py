@@ -28,32 +28,12 @@ DEFERRED = (
     "logging.handlers",
 )
 
-# Runs the app as `python -m navtalk_desktop` does and reports, as JSON on stdout, which
-# DEFERRED modules were loaded when the window was shown and which at shutdown.
-DRIVER = """
-import json, logging, sys
-deferred = json.loads(sys.argv[1])
-seen = {}
-def loaded():
-    return sorted(m for m in deferred if m in sys.modules)
-class Spy(logging.Handler):
-    def emit(self, record):
-        message = record.getMessage()
-        if message == "main window shown":
-            seen["at_show"] = loaded()
-        elif message == "shutting down":
-            seen["at_shutdown"] = loaded()
-spy_log = logging.getLogger("navtalk_desktop.app")
-spy_log.setLevel(logging.INFO)
-spy_log.addHandler(Spy())
-from navtalk_desktop.cli import main
-status = main(sys.argv[2:])
-print(json.dumps(seen))
-sys.exit(status)
-"""
+DRIVER = Path(__file__).with_name("app_driver.py")
 
 
-def _run(tmp_path: Path, *argv: str) -> dict[str, list[str]]:
+def _run(tmp_path: Path, until: dict[str, object], *argv: str) -> dict[str, list[str]]:
+    """Run the app until ``until`` holds (see ``app_driver``); which DEFERRED modules were
+    loaded when the window was shown and at shutdown."""
     home = tmp_path / "home"
     env = {
         **os.environ,
@@ -63,32 +43,36 @@ def _run(tmp_path: Path, *argv: str) -> dict[str, list[str]]:
         "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
         "NAVTALK_LOG_LEVEL": "INFO",
     }
+    spec = {"deferred": DEFERRED, "until": until}
     result = subprocess.run(
-        [sys.executable, "-c", DRIVER, json.dumps(DEFERRED), *argv],
+        [sys.executable, str(DRIVER), json.dumps(spec), *argv],
         capture_output=True,
         text=True,
-        timeout=90,
+        timeout=120,
         env=env,
         check=False,
     )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr, result.stderr
     seen: dict[str, list[str]] = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["until_met"], (until, result.stderr)
     return seen
 
 
 def test_network_stack_tool_editor_and_examples_load_after_the_window_shows(
     tmp_path: Path,
 ) -> None:
-    seen = _run(tmp_path, "--quit-after", "2")
-    assert seen["at_show"] == []
-    # Deferred, not dropped: the simulator is up and the tool editor built once it runs.
-    for module in (
+    # Deferred, not dropped: the simulator comes up and the tool editor is built once it
+    # runs. The app is quit once the simulator listens and the tool editor exists.
+    built = [
         "websockets",
         "navtalk_desktop.simulator",
         "navtalk_desktop.ui.tools_panel",
         "logging.handlers",
-    ):
+    ]
+    seen = _run(tmp_path, {"log": ["built-in simulator listening"], "modules": built})
+    assert seen["at_show"] == []
+    for module in built:
         assert module in seen["at_shutdown"], seen
     # The log file was opened after the window was shown and has the records from before.
     log_text = (tmp_path / "home" / "logs" / "navtalk-desktop.log").read_text(encoding="utf-8")
@@ -97,7 +81,7 @@ def test_network_stack_tool_editor_and_examples_load_after_the_window_shows(
 
 
 def test_connect_at_start_up_still_loads_what_it_needs(tmp_path: Path) -> None:
-    seen = _run(tmp_path, "--connect", "--quit-after", "3")
+    seen = _run(tmp_path, {"log": ["session ready"]}, "--connect")
     assert seen["at_show"] == []
     assert "navtalk_desktop.infra.ws_transport" in seen["at_shutdown"], seen
     # The transport loaded with the connection did connect: the session got ready.

@@ -47,7 +47,7 @@ async def examples_session(
 
 
 async def _ask(live: Live, sentence: str, tool: str) -> DispatchRecord:
-    record = await live.say(sentence, within=20)
+    record = await live.say(sentence, within=30)
     assert record.name == tool
     assert record.status is DispatchStatus.ANSWERED, record.messages
     assert not record.is_error, record.output

@@ -57,9 +57,11 @@ def simulator(tmp_path: Path) -> Iterator[tuple[str, Path]]:
             LICENSE,
             "--log",
             str(log_file),
-            # Load mode: after session.updated, 300 frames at 300/s with a call at frame 200.
+            # Load mode: after session.updated, 300 frames at 30/s with a call at frame 200.
+            # Load streams count only the answers that arrive while they stream: 100 frames
+            # (3.3 s) after the call leave a loaded machine room to answer.
             "--load",
-            "300",
+            "30",
             "--load-frames",
             "300",
         ],
@@ -108,28 +110,30 @@ def test_gui_process_answers_a_call_from_the_simulate_process(
 ) -> None:
     url, log_file = simulator
     tools = _tools_file(tmp_path / "tools.json")
+    # The app is quit (as File ▸ Quit does) once the simulator has logged the end of its
+    # load stream, which it does after the answer came back or gave up on it.
+    until = {"file": str(log_file), "file_contains": ['"load.end"']}
     result = subprocess.run(
         [
             sys.executable,
-            "-m",
-            "navtalk_desktop",
+            str(Path(__file__).with_name("app_driver.py")),
+            json.dumps({"until": until}),
             "--url",
             url,
             "--tools",
             str(tools),
             "--connect",
             "--auto",
-            "--quit-after",
-            "6",
         ],
         capture_output=True,
         text=True,
-        timeout=90,
+        timeout=120,
         env=_env(tmp_path),
         check=False,
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
+    assert json.loads(result.stdout.strip().splitlines()[-1])["until_met"], output
     assert "main window shown" in output
     for noise in ("Traceback", "Event loop is closed", "Task was destroyed but it is pending"):
         assert noise not in output, output

@@ -81,7 +81,7 @@ async def _seed_flow(ws_url: str) -> dict[str, object]:
 
         async def until(event_type: str) -> dict[str, object]:
             while True:
-                frame: dict[str, object] = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                frame: dict[str, object] = json.loads(await asyncio.wait_for(ws.recv(), 30))
                 if frame["type"] == event_type:
                     return frame
 

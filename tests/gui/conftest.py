@@ -50,7 +50,7 @@ def qloop(qapp: QApplication, monkeypatch: pytest.MonkeyPatch, qtbot: Any) -> It
         for task in leftovers:
             task.cancel()
         if leftovers:
-            qtbot.waitUntil(lambda: all(task.done() for task in leftovers), timeout=5000)
+            qtbot.waitUntil(lambda: all(task.done() for task in leftovers), timeout=20_000)
     finally:
         monkeypatch.setattr(qapp, "exit", lambda *args: None)
         loop.stop()
@@ -73,7 +73,7 @@ def qloop(qapp: QApplication, monkeypatch: pytest.MonkeyPatch, qtbot: Any) -> It
 def await_in_qt(qloop: Any, qtbot: Any) -> Callable[..., Any]:
     """Run a coroutine on the qasync loop from a sync test and return its result."""
 
-    def run(coro: Coroutine[Any, Any, Any], timeout: float = 10.0) -> Any:
+    def run(coro: Coroutine[Any, Any, Any], timeout: float = 30.0) -> Any:
         task = qloop.create_task(coro)
         qtbot.waitUntil(task.done, timeout=int(timeout * 1000))
         return task.result()

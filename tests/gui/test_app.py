@@ -22,7 +22,7 @@ Factory = Callable[..., app_module.Workbench]
 def _connect(qtbot: Any, workbench: app_module.Workbench) -> None:
     connection = workbench.panels["connection"]
     qtbot.mouseClick(connection.connect_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: workbench.bridge.state == "ready", timeout=10_000)
+    qtbot.waitUntil(lambda: workbench.bridge.state == "ready", timeout=20_000)
     assert connection.connect_button.text() == "Disconnect"
 
 
@@ -31,7 +31,7 @@ def _ask(qtbot: Any, workbench: app_module.Workbench, text: str = QUESTION) -> A
     before = len(workbench.bridge.calls)
     qtbot.keyClicks(conversation.input, text)
     qtbot.mouseClick(conversation.send_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: len(workbench.bridge.calls) > before, timeout=10_000)
+    qtbot.waitUntil(lambda: len(workbench.bridge.calls) > before, timeout=20_000)
     return list(workbench.bridge.calls)[-1]
 
 
@@ -61,7 +61,7 @@ def test_first_run_opens_on_local_simulator_with_judge_tool(
     url_edit = workbench.panels["connection"].url_edit
     qtbot.waitUntil(
         lambda: workbench.simulator is not None and url_edit.text() == workbench.simulator.ws_url,
-        timeout=10_000,
+        timeout=20_000,
     )
     assert workbench.simulator is not None
     assert workbench.simulator.ws_url.startswith("ws://127.0.0.1:")
@@ -77,23 +77,23 @@ def test_connect_type_answer_by_hand_and_see_the_reply(
     assert call.name == "function_call_judge"
     assert call.arguments == {"userInput": QUESTION}
     desk = workbench.panels["call_desk"]
-    qtbot.waitUntil(lambda: desk.card(call.key) is not None, timeout=5000)
+    qtbot.waitUntil(lambda: desk.card(call.key) is not None, timeout=20_000)
     card = desk.card(call.key)
     card.answer.set_text('{"forecast": "sunny", "temperature_c": 24}')
     qtbot.mouseClick(card.send_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: call.state is CallState.ANSWERED, timeout=5000)
+    qtbot.waitUntil(lambda: call.state is CallState.ANSWERED, timeout=20_000)
     assert call.responder == "manual"
     conversation = workbench.panels["conversation"]
     qtbot.waitUntil(
         lambda: (
             "sunny" in conversation.transcript.toPlainText() and not conversation.active_responses
         ),
-        timeout=10_000,
+        timeout=20_000,
     )
     assert QUESTION in conversation.transcript.toPlainText()
     # Status bar: latency of the last answer once the model resumed.
     qtbot.waitUntil(
-        lambda: "model resumed" in workbench.window.status.latency_label.text(), timeout=5000
+        lambda: "model resumed" in workbench.window.status.latency_label.text(), timeout=20_000
     )
     # The timeline saw the whole round trip.
     types = [entry.type for entry in workbench.bridge.timeline]
@@ -108,9 +108,9 @@ def test_auto_mode_answers_with_the_tool_responders(
     workbench = workbench_factory("--tools", str(tools), "--auto", "--connect")
     assert workbench.bridge.answer_mode == "auto"
     assert workbench.window.actions_by_key["mode_auto"].isChecked()
-    qtbot.waitUntil(lambda: workbench.bridge.state == "ready", timeout=10_000)
+    qtbot.waitUntil(lambda: workbench.bridge.state == "ready", timeout=20_000)
     call = _ask(qtbot, workbench)
-    qtbot.waitUntil(lambda: call.state is CallState.ANSWERED, timeout=5000)
+    qtbot.waitUntil(lambda: call.state is CallState.ANSWERED, timeout=20_000)
     assert call.responder == "static"
     assert call.output == "It is sunny in Beijing."
     # Back to manual from the Session menu: the next call waits for a person.
@@ -119,7 +119,7 @@ def test_auto_mode_answers_with_the_tool_responders(
     assert workbench.panels["call_desk"].mode_buttons["manual"].isChecked()
     second = _ask(qtbot, workbench, "And tomorrow?")
     desk = workbench.panels["call_desk"]
-    qtbot.waitUntil(lambda: desk.card(second.key) is not None, timeout=5000)
+    qtbot.waitUntil(lambda: desk.card(second.key) is not None, timeout=20_000)
     assert second.state is CallState.RECEIVED
 
 
@@ -128,11 +128,11 @@ def test_filter_export_and_reopen_a_session(
 ) -> None:
     tools = static_toolset_file(tmp_path / "tools.json", "Sunny, 24 degrees.")
     workbench = workbench_factory("--tools", str(tools), "--auto", "--connect")
-    qtbot.waitUntil(lambda: workbench.bridge.state == "ready", timeout=10_000)
+    qtbot.waitUntil(lambda: workbench.bridge.state == "ready", timeout=20_000)
     call = _ask(qtbot, workbench)
-    qtbot.waitUntil(lambda: call.model_resume_latency_s is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: call.model_resume_latency_s is not None, timeout=20_000)
     panel = workbench.panels["timeline"]
-    qtbot.waitUntil(lambda: not workbench.panels["conversation"].active_responses, timeout=10_000)
+    qtbot.waitUntil(lambda: not workbench.panels["conversation"].active_responses, timeout=20_000)
 
     # Filter by call: only that call's frames remain, all of them linked to it.
     panel.filter_call(call.call_id)
@@ -150,7 +150,7 @@ def test_filter_export_and_reopen_a_session(
     jsonl = tmp_path / "session.jsonl"
     markdown = tmp_path / "session.md"
     for task in (panel.export_jsonl(jsonl), panel.export_markdown(markdown)):
-        qtbot.waitUntil(task.done, timeout=10_000)
+        qtbot.waitUntil(task.done, timeout=20_000)
     saved = workbench.bridge.timeline.logical_count(), len(workbench.bridge.timeline)
     text = markdown.read_text(encoding="utf-8")
     assert "**User (typed)**" in text
@@ -165,16 +165,16 @@ def test_filter_export_and_reopen_a_session(
     # Opening a session needs a disconnected session; then it replaces the timeline.
     assert panel.import_jsonl(jsonl) is None
     qtbot.mouseClick(workbench.panels["connection"].connect_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not workbench.bridge.is_active, timeout=5000)
+    qtbot.waitUntil(lambda: not workbench.bridge.is_active, timeout=20_000)
     workbench.bridge.timeline.clear()
     assert panel.model.rowCount() == 0
     task = panel.import_jsonl(jsonl)
     assert task is not None
-    qtbot.waitUntil(task.done, timeout=10_000)
+    qtbot.waitUntil(task.done, timeout=20_000)
     assert task.exception() is None
     # The export holds the frames up to the moment it started.
     assert len(workbench.bridge.timeline) == saved[1]
-    qtbot.waitUntil(lambda: panel.model.rowCount() == saved[0], timeout=2000)
+    qtbot.waitUntil(lambda: panel.model.rowCount() == saved[0], timeout=20_000)
     assert any(
         n.message.startswith("Opened session.jsonl") for n in workbench.window.notifications.history
     )
@@ -188,12 +188,14 @@ def test_broken_session_file_is_reported_and_changes_nothing(
     broken = tmp_path / "broken.jsonl"
     broken.write_text('{"format": "navtalk-desktop-timeline", "version": 1}\n{not json\n')
     before = len(workbench.bridge.timeline)
+    history = workbench.window.notifications.history
+    notes_before = len(history)
     task = panel.import_jsonl(broken)
-    qtbot.waitUntil(task.done, timeout=5000)
-    notes = workbench.window.notifications.history
-    assert notes[-1].level == "error"
-    assert "broken.jsonl" in notes[-1].message
-    assert "line 2" in notes[-1].message
+    qtbot.waitUntil(task.done, timeout=20_000)
+    # What this import said (start-up work may still notify meanwhile).
+    (note,) = [n for n in history[notes_before:] if "broken.jsonl" in n.message]
+    assert note.level == "error"
+    assert "line 2" in note.message
     assert len(workbench.bridge.timeline) == before
     assert workbench.window.notifications.visible_toasts  # shown, not modal
 
@@ -202,16 +204,16 @@ def test_reconnects_after_the_simulator_drops(
     qtbot: Any, workbench_factory: Factory, await_in_qt: Callable[..., Any]
 ) -> None:
     workbench = workbench_factory("--connect")
-    qtbot.waitUntil(lambda: workbench.bridge.state == "ready", timeout=10_000)
+    qtbot.waitUntil(lambda: workbench.bridge.state == "ready", timeout=20_000)
     simulator = workbench.simulator
     assert simulator is not None
     port = simulator.port
     states: list[str] = []
     workbench.bridge.state_changed.connect(lambda state, _message: states.append(state))
     await_in_qt(simulator.stop())
-    qtbot.waitUntil(lambda: "reconnecting" in states, timeout=10_000)
+    qtbot.waitUntil(lambda: "reconnecting" in states, timeout=20_000)
     await_in_qt(simulator.start("127.0.0.1", port))
-    qtbot.waitUntil(lambda: workbench.bridge.state == "ready", timeout=15_000)
+    qtbot.waitUntil(lambda: workbench.bridge.state == "ready", timeout=30_000)
     assert workbench.bridge.session.connection_count >= 2
     messages = workbench.panels["connection"].messages
     texts = [messages.item(i).text() for i in range(messages.count())]
@@ -229,12 +231,12 @@ def test_layout_and_profile_choice_are_remembered(
     first = workbench_factory()
     first.window.docks["conversation"].setFloating(True)
     first.panels["connection"].select_profile("NavTalk v2")
-    qtbot.waitUntil(lambda: (tmp_path / "settings.json").exists(), timeout=5000)
+    qtbot.waitUntil(lambda: (tmp_path / "settings.json").exists(), timeout=20_000)
     qtbot.waitUntil(
         lambda: (
             json.loads((tmp_path / "settings.json").read_text())["active_profile"] == "NavTalk v2"
         ),
-        timeout=5000,
+        timeout=20_000,
     )
     first.window.save_layout(first._layout)
     first._layout.sync()
@@ -258,5 +260,5 @@ def test_broken_settings_file_is_reported_and_left_untouched(
     assert any("settings.json" in n.message and n.level == "error" for n in notes)
     workbench.panels["connection"].select_profile("NavTalk v2")
     # A save would run as a background task: once none is pending, the file must be as it was.
-    qtbot.waitUntil(lambda: workbench.tasks.pending == 0, timeout=5000)
+    qtbot.waitUntil(lambda: workbench.tasks.pending == 0, timeout=20_000)
     assert settings.read_text(encoding="utf-8") == '{"profiles": [oops'

@@ -43,7 +43,7 @@ def test_palette_follows_the_system_scheme(
     assert manager.preference == "system"
     assert not manager.is_dark
     assert colors() is LIGHT
-    with qtbot.waitSignal(manager.theme_changed, timeout=2000) as blocker:
+    with qtbot.waitSignal(manager.theme_changed, timeout=20_000) as blocker:
         hints.colorSchemeChanged.emit(Qt.ColorScheme.Dark)
     assert blocker.args == [True]
     assert manager.is_dark
@@ -69,7 +69,7 @@ def test_toasts_stack_without_blocking_and_errors_stay(qtbot: Any) -> None:
     error = center.notify("could not connect", "error")
     assert error.level == "error"
     assert [t.note.message for t in center.visible_toasts] == ["saved", "could not connect"]
-    qtbot.waitUntil(lambda: len(center.visible_toasts) == 1, timeout=2000)  # info timed out
+    qtbot.waitUntil(lambda: len(center.visible_toasts) == 1, timeout=20_000)  # info timed out
     assert all(t.parent() is host for t in center.visible_toasts)  # never a top-level window
     for n in range(MAX_VISIBLE + 2):
         center.notify(f"note {n}", "warning")
@@ -91,7 +91,7 @@ def test_banner_offers_actions(qtbot: Any) -> None:
     qtbot.addWidget(banner)
     banner.show_message("No keychain", "warning", [("a", "Use once"), ("b", "Cancel")])
     assert banner.isVisible()
-    with qtbot.waitSignal(banner.action_triggered, timeout=1000) as blocker:
+    with qtbot.waitSignal(banner.action_triggered, timeout=20_000) as blocker:
         banner.button("a").click()
     assert blocker.args == ["a"]
     banner.show_message("Again", "info", [("c", "OK")])
@@ -131,7 +131,7 @@ def test_toasts_follow_the_host_while_shown(qtbot: Any) -> None:
     toast = center.visible_toasts[0]
     assert toast.geometry().right() == 800 - 16 - 1
     host.resize(1000, 700)
-    qtbot.waitUntil(lambda: toast.geometry().right() == 1000 - 16 - 1, timeout=2000)
+    qtbot.waitUntil(lambda: toast.geometry().right() == 1000 - 16 - 1, timeout=20_000)
     center.dismiss_all()
     host.resize(900, 650)  # nothing shown, nothing to move (and nothing breaks)
     center.notify("again", "warning")

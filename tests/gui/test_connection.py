@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import time
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ SECRET = "sk_navtalk_connection_test_key"
 def _to_v2(qtbot: Any, workbench: app_module.Workbench) -> Any:
     panel = workbench.panels["connection"]
     panel.select_profile("NavTalk v2")
-    qtbot.waitUntil(lambda: panel.license_status.text() != "Checking the keychain…", timeout=5000)
+    qtbot.waitUntil(lambda: panel.license_status.text() != "Checking the keychain…", timeout=20_000)
     return panel
 
 
@@ -44,27 +44,28 @@ def test_license_is_saved_to_the_keychain_masked_and_revealed_on_demand(
     assert panel.save_license_button.isEnabled()
     qtbot.mouseClick(panel.save_license_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(
-        lambda: ("navtalk-desktop", "NavTalk v2") in memory_keyring.passwords, timeout=5000
+        lambda: ("navtalk-desktop", "NavTalk v2") in memory_keyring.passwords, timeout=20_000
     )
     assert memory_keyring.passwords[("navtalk-desktop", "NavTalk v2")] == SECRET
-    assert "system keychain" in panel.license_status.text()
+    # The keychain is written off the GUI thread; the status follows once the task resumes.
+    qtbot.waitUntil(lambda: "system keychain" in panel.license_status.text(), timeout=20_000)
     panel.reveal_button.click()
     assert panel.license_edit.echoMode() == QLineEdit.EchoMode.Normal
     assert panel.reveal_button.text() == "Hide"
     panel.reveal_button.click()
     assert panel.license_edit.echoMode() == QLineEdit.EchoMode.Password
     # The license never reaches the settings file.
-    qtbot.waitUntil(lambda: (tmp_path / "settings.json").exists(), timeout=5000)
+    qtbot.waitUntil(lambda: (tmp_path / "settings.json").exists(), timeout=20_000)
     assert SECRET not in (tmp_path / "settings.json").read_text()
     # Switching away and back loads it from the keychain again.
     panel.select_profile("Local simulator")
     assert not panel.license_group.isEnabled()
     _to_v2(qtbot, workbench)
-    qtbot.waitUntil(lambda: panel.license_edit.text() == SECRET, timeout=5000)
+    qtbot.waitUntil(lambda: panel.license_edit.text() == SECRET, timeout=20_000)
     # Forget removes it.
     panel.forget_license_button.click()
     qtbot.waitUntil(
-        lambda: ("navtalk-desktop", "NavTalk v2") not in memory_keyring.passwords, timeout=5000
+        lambda: ("navtalk-desktop", "NavTalk v2") not in memory_keyring.passwords, timeout=20_000
     )
 
 
@@ -80,7 +81,7 @@ def test_without_a_keychain_the_user_chooses_session_only_or_cancel(
 
     qtbot.keyClicks(panel.license_edit, SECRET)
     panel.save_license_button.click()
-    qtbot.waitUntil(panel.banner.isVisible, timeout=5000)
+    qtbot.waitUntil(panel.banner.isVisible, timeout=20_000)
     assert "there is no system keychain" in panel.banner.label.text()
     panel.banner.button("cancel").click()
     assert not panel.banner.isVisible()
@@ -88,7 +89,7 @@ def test_without_a_keychain_the_user_chooses_session_only_or_cancel(
     assert panel.license_status.text() == "The license was not stored."
 
     panel.save_license_button.click()
-    qtbot.waitUntil(panel.banner.isVisible, timeout=5000)
+    qtbot.waitUntil(panel.banner.isVisible, timeout=20_000)
     panel.banner.button("session_only").click()
     assert workbench.bridge.has_session_license("NavTalk v2")
     assert "this session only" in panel.license_status.text()
@@ -127,7 +128,7 @@ def test_pasted_url_with_license_moves_the_key_out_of_the_url(
             (tmp_path / "settings.json").exists()
             and "example.invalid" in (tmp_path / "settings.json").read_text()
         ),
-        timeout=5000,
+        timeout=20_000,
     )
     settings = (tmp_path / "settings.json").read_text()
     assert SECRET not in settings
@@ -170,7 +171,7 @@ def test_profiles_can_be_added_and_deleted(
             (tmp_path / "settings.json").exists()
             and "Staging (2)" in (tmp_path / "settings.json").read_text()
         ),
-        timeout=5000,
+        timeout=20_000,
     )
     panel.delete_action.trigger()
     names = [p["name"] for p in json.loads((tmp_path / "settings.json").read_text())["profiles"]]
@@ -183,7 +184,7 @@ def test_profiles_can_be_added_and_deleted(
                 p["name"] for p in json.loads((tmp_path / "settings.json").read_text())["profiles"]
             ]
         ),
-        timeout=5000,
+        timeout=20_000,
     )
     assert "Local simulator" in names
 
@@ -196,23 +197,27 @@ def test_settings_writes_never_finish_out_of_order(
     save = workbench.settings_file.save
     calls: list[str] = []
     finished: list[str] = []
+    disk_free = threading.Event()
 
     def slow_first_save(settings: Any) -> None:
         # A slow disk on the first write: a second write started meanwhile would finish
-        # first and then be overwritten by the older settings.
+        # first and then be overwritten by the older settings. The disk stays busy until
+        # the test has made its other changes (a gate, not a sleep: a loaded machine
+        # cannot let the first write finish early).
         calls.append(settings.active_profile)
         if settings.active_profile == "First":
-            time.sleep(0.3)
+            assert disk_free.wait(30), "the test never released the first write"
         save(settings)
         finished.append(settings.active_profile)
 
     monkeypatch.setattr(workbench.settings_file, "save", slow_first_save)
     base = workbench.bridge.profile.with_changes(local_simulator=False, url="wss://x.invalid/ws")
     panel.add_profile(base.with_changes(name="First"))
-    qtbot.waitUntil(lambda: "First" in calls, timeout=5000)  # the slow write is under way
+    qtbot.waitUntil(lambda: "First" in calls, timeout=20_000)  # the slow write is under way
     panel.add_profile(base.with_changes(name="Second"))
     panel.add_profile(base.with_changes(name="Third"))
-    qtbot.waitUntil(lambda: "Third" in finished and len(finished) == len(calls), timeout=5000)
+    disk_free.set()
+    qtbot.waitUntil(lambda: "Third" in finished and len(finished) == len(calls), timeout=20_000)
     document = json.loads((tmp_path / "settings.json").read_text())
     assert document["active_profile"] == "Third"
     assert {"First", "Second", "Third"} <= {p["name"] for p in document["profiles"]}
@@ -237,7 +242,7 @@ def test_server_refusal_is_shown_plainly(qtbot: Any, workbench_factory: Factory)
     )
     workbench = workbench_factory("--connect", simulator_config=config)
     panel = workbench.panels["connection"]
-    qtbot.waitUntil(lambda: workbench.bridge.state == "failed", timeout=10_000)
+    qtbot.waitUntil(lambda: workbench.bridge.state == "failed", timeout=20_000)
     assert "Invalid license key" in panel.state_label.text()
     assert "Failed" in panel.state_label.text()
     assert panel.connect_button.text() == "Connect"

@@ -25,7 +25,8 @@ from navtalk_desktop.ui.tasks import TaskRunner
 from navtalk_desktop.ui.theme import DARK, LIGHT, build_palette
 from tests.gui.ui_support import make_bridge
 
-WAIT_MS = 5000
+# Generous: a wait only costs time when it fails, and the suite runs on loaded machines.
+WAIT_MS = 20_000
 
 
 def weather_bridge(tasks: TaskRunner, simulator_url: str) -> SessionBridge:

@@ -72,7 +72,7 @@ def test_cycles_dropped_on_a_worker_are_collected_on_the_gui_thread(
         kept: list[object] = []
         _in_worker(lambda: _drop_a_cycle_then_allocate(collected_on, kept))
         assert collected_on == []  # nothing collected on the worker
-        qtbot.waitUntil(lambda: collected_on != [], timeout=5000)
+        qtbot.waitUntil(lambda: collected_on != [], timeout=20_000)
         assert collected_on == [threading.main_thread().name]
         assert sum(collector.collections) >= 1
     finally:

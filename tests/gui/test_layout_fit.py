@@ -84,7 +84,7 @@ def test_long_names_and_messages_do_not_widen_a_call_card(qtbot: Any) -> None:
     assert card.title.text() == name  # elided on screen only
     assert card.title.toolTip() == name
     # Wrapped arguments are shown whole: the box grows instead of scrolling.
-    qtbot.waitUntil(lambda: not card.arguments.verticalScrollBar().isVisible(), timeout=2000)
+    qtbot.waitUntil(lambda: not card.arguments.verticalScrollBar().isVisible(), timeout=20_000)
     assert card.arguments.height() > card.arguments.fontMetrics().lineSpacing() * 4
 
 
@@ -135,5 +135,5 @@ def test_streaming_responses_do_not_widen_the_conversation(qtbot: Any) -> None:
     for n in range(3):
         bridge.transcripts.emit([TranscriptEvent(RESPONSE_STARTED, "avatar", rid.format(n), "")])
     # Further responses reach the activity line on the bridge's next ui_tick.
-    qtbot.waitUntil(lambda: "3 active responses" in panel.activity.text(), timeout=5000)
+    qtbot.waitUntil(lambda: "3 active responses" in panel.activity.text(), timeout=20_000)
     assert panel.minimumSizeHint().width() <= 300

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QScrollArea
 
 from navtalk_desktop.ui.main_window import MainWindow
@@ -16,7 +16,7 @@ def test_close_requests_quit_instead_of_destroying(qtbot: Any) -> None:
     window = MainWindow(TaskRunner())
     qtbot.addWidget(window)
     window.show()
-    with qtbot.waitSignal(window.quit_requested, timeout=1000):
+    with qtbot.waitSignal(window.quit_requested, timeout=20_000):
         window.close()
     # The loop must outlive the window for async clean-up, so the close is ignored.
     assert window.isVisible()
@@ -75,12 +75,12 @@ def test_a_deferred_panel_is_built_when_its_tab_is_first_shown(qtbot: Any) -> No
     assert "tools" not in window.panels
 
     window.docks["tools"].raise_()
-    qtbot.waitUntil(lambda: len(built) == 1, timeout=2000)
+    qtbot.waitUntil(lambda: len(built) == 1, timeout=20_000)
     assert window.panels["tools"] is built[0]
     scroll = window.docks["tools"].widget()
     assert isinstance(scroll, QScrollArea)
     assert scroll.widget() is built[0]
-    qtbot.waitUntil(built[0].isVisible, timeout=2000)
+    qtbot.waitUntil(built[0].isVisible, timeout=20_000)
     # Shown again later: nothing is built twice.
     window.docks["timeline"].raise_()
     window.docks["tools"].raise_()
@@ -110,7 +110,7 @@ def test_a_deferred_panel_in_front_of_a_restored_layout_is_built_by_the_first_sh
     qtbot.addWidget(first)
     first.show()
     first.docks["tools"].raise_()
-    qtbot.waitUntil(lambda: len(first_built) == 1, timeout=2000)
+    qtbot.waitUntil(lambda: len(first_built) == 1, timeout=20_000)
     first.save_layout(settings)
     settings.sync()
     first.hide()
@@ -149,12 +149,16 @@ def test_first_painted_is_emitted_once_after_the_first_paint(qtbot: Any) -> None
     window.first_painted.connect(lambda: seen.append(window.painted))
     assert not window.painted
     window.show()
-    qtbot.waitUntil(lambda: seen == [True], timeout=2000)
+    qtbot.waitUntil(lambda: seen == [True], timeout=20_000)
     # Later paints are not first paints.
     window.repaint()
     window.hide()
     window.show()
     window.repaint()
-    qtbot.wait(50)
+    # A first paint is announced on a zero timer, which Qt posts as an event: once one
+    # started after these paints has fired, any announcement they caused was delivered.
+    marker: list[bool] = []
+    QTimer.singleShot(0, lambda: marker.append(True))
+    qtbot.waitUntil(lambda: marker == [True], timeout=20_000)
     assert seen == [True]
     window.hide()

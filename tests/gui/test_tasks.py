@@ -19,7 +19,7 @@ def test_task_runs_to_completion_even_without_caller_reference(qloop: Any, qtbot
 
     runner.start(work(), name="detached")
     gc.collect()  # a task only the loop knows about could be collected here (P4)
-    qtbot.waitUntil(lambda: results == [1], timeout=3000)
+    qtbot.waitUntil(lambda: results == [1], timeout=20_000)
     assert runner.pending == 0
 
 
@@ -29,7 +29,7 @@ def test_failure_is_reported_through_signal(qloop: Any, qtbot: Any) -> None:
     async def broken() -> None:
         raise ValueError("boom")
 
-    with qtbot.waitSignal(runner.task_failed, timeout=3000) as blocker:
+    with qtbot.waitSignal(runner.task_failed, timeout=20_000) as blocker:
         runner.start(broken(), name="broken-task")
     assert blocker.args == ["broken-task", "ValueError: boom"]
 

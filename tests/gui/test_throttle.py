@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import QTimer
+
 from navtalk_desktop.ui.throttle import Throttle
 
 
@@ -18,9 +20,13 @@ def test_first_request_runs_at_once_then_requests_merge(qtbot: Any) -> None:
         throttle.request()
     assert runs == [0]  # busy: merged, nothing run yet
     assert throttle.due
-    qtbot.waitUntil(lambda: runs == [0, 49], timeout=2000)  # the latest state, once
+    qtbot.waitUntil(lambda: runs == [0, 49], timeout=20_000)  # the latest state, once
     assert not throttle.due
-    qtbot.wait(250)
+    # Wait for the interval that run started to end (its timer is the throttle's only
+    # child), not for a time: only then could a spurious extra run have happened.
+    interval = throttle.findChild(QTimer)
+    assert interval is not None
+    qtbot.waitUntil(lambda: not interval.isActive(), timeout=20_000)
     assert runs == [0, 49]  # nothing more was asked for
 
 

@@ -92,7 +92,7 @@ def test_appends_arrive_in_one_batch_and_deltas_fold(qtbot: Any) -> None:
     model.rowsInserted.connect(lambda _parent, first, last: inserts.append((first, last)))
     _populate(timeline)
     assert model.rowCount() == 0  # lagging: nothing shown before the batch timer fires
-    qtbot.waitUntil(lambda: model.rowCount() == 5, timeout=2000)
+    qtbot.waitUntil(lambda: model.rowCount() == 5, timeout=20_000)
     assert inserts == [(0, 4)]  # one beginInsertRows for the whole batch
     assert model.index(2, TYPE).data() == "▸ 3\u00d7 realtime.response.audio_transcript.delta"
     assert model.index(2, SUMMARY).data() == "It is sunny"
@@ -113,7 +113,7 @@ def test_growing_fold_updates_its_row_and_expanded_frames(qtbot: Any) -> None:
     assert model.rowCount() == 3
     assert model.is_expanded(0)
     assert model.index(1, TYPE).data().strip().startswith("↳ frame")
-    with qtbot.waitSignal(model.dataChanged, timeout=2000):
+    with qtbot.waitSignal(model.dataChanged, timeout=20_000):
         _delta(timeline, "r", "three")
         timeline.flush()
     assert model.rowCount() == 4  # the new frame appears under the expanded group
@@ -205,7 +205,7 @@ def test_bad_regex_is_reported_and_keeps_the_previous_filter(qtbot: Any) -> None
     model = TimelineTableModel(timeline)
     _populate(timeline)
     model.process_pending()
-    with qtbot.waitSignal(model.filter_failed, timeout=1000) as blocker:
+    with qtbot.waitSignal(model.filter_failed, timeout=20_000) as blocker:
         assert not model.set_filter(ViewFilter(text="([", regex=True))
     assert "invalid regular expression" in blocker.args[0]
     assert model.rowCount() == 5
@@ -232,7 +232,7 @@ def test_clear_empties_the_model(qtbot: Any) -> None:
     model = TimelineTableModel(timeline)
     _populate(timeline)
     model.process_pending()
-    with qtbot.waitSignal(model.modelReset, timeout=1000):
+    with qtbot.waitSignal(model.modelReset, timeout=20_000):
         timeline.clear()
     assert model.rowCount() == 0
     assert model.rowCount(model.index(0, 0)) == 0
@@ -277,16 +277,16 @@ def test_panel_detail_copy_follow_and_search(qtbot: Any, panel_bridge: Any) -> N
     for i in range(300):
         timeline.append(Direction.IN, "tick", _frame("tick", n=i), summary=f"tick {i}")
     _populate(timeline)
-    qtbot.waitUntil(lambda: panel.model.rowCount() == 305, timeout=3000)
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 305, timeout=20_000)
     bar = panel.view.verticalScrollBar()
-    qtbot.waitUntil(lambda: bar.value() == bar.maximum(), timeout=2000)
+    qtbot.waitUntil(lambda: bar.value() == bar.maximum(), timeout=20_000)
     assert panel.following
 
     # Scrolling up pauses auto-scroll; new frames then leave the view alone.
     bar.setValue(0)
     assert not panel.following
     timeline.append(Direction.IN, "tick", _frame("tick", n=999), summary="tick 999")
-    qtbot.waitUntil(lambda: panel.model.rowCount() == 306, timeout=2000)
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 306, timeout=20_000)
     assert bar.value() == 0
     panel.follow_button.click()
     assert panel.following
@@ -329,7 +329,7 @@ def test_panel_context_menu_filters_and_expands(qtbot: Any, panel_bridge: Any) -
     qtbot.addWidget(panel)
     panel.show()
     _populate(panel_bridge.timeline)
-    qtbot.waitUntil(lambda: panel.model.rowCount() == 5, timeout=3000)
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 5, timeout=20_000)
     actions = {a.text(): a for a in panel.context_actions(2)}
     assert "Expand Run" in actions
     actions["Expand Run"].trigger()

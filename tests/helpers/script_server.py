@@ -29,7 +29,7 @@ class ScriptConnection:
         self._inbox: asyncio.Queue[str | bytes | None] = asyncio.Queue()
         self._arrived = asyncio.Event()
 
-    async def wait_received(self, count: int, wait_s: float = 5.0) -> list[str | bytes]:
+    async def wait_received(self, count: int, wait_s: float = 30.0) -> list[str | bytes]:
         """Wait until the client has sent at least ``count`` frames; return them all."""
         async with asyncio.timeout(wait_s):
             while len(self.received) < count:
@@ -41,7 +41,7 @@ class ScriptConnection:
         """Send one frame exactly as given."""
         await self.ws.send(frame)
 
-    async def recv(self, wait_s: float = 5.0) -> str | bytes:
+    async def recv(self, wait_s: float = 30.0) -> str | bytes:
         """The next frame from the client."""
         async with asyncio.timeout(wait_s):
             frame = await self._inbox.get()
@@ -49,7 +49,7 @@ class ScriptConnection:
             raise ConnectionError("client closed the connection")
         return frame
 
-    async def expect(self, type_: str, wait_s: float = 5.0) -> dict[str, Any]:
+    async def expect(self, type_: str, wait_s: float = 30.0) -> dict[str, Any]:
         """Skip client frames until one of ``type_`` arrives; return it parsed."""
         while True:
             frame = await self.recv(wait_s)

@@ -105,7 +105,7 @@ def secret_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         # until it owns the name *and* serves an unlocked default collection.
         # (secretstorage.check_service_availability is not enough: it also says yes when
         # the name is merely activatable.)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30  # generous: a loaded machine starts it slowly
         while not _default_collection_ready(secretstorage):
             if time.monotonic() > deadline or daemon.poll() is not None:
                 pytest.fail("gnome-keyring-daemon did not provide the Secret Service")

@@ -135,7 +135,7 @@ async def _answer(
             http=http, scripts=SubprocessScriptRunner(), trust=trust, base_dir=tmp_path
         )
         async with live_session(toolset, factory=factory) as live:
-            record = await live.say("Please book a table for two at eight", within=15)
+            record = await live.say("Please book a table for two at eight", within=30)
             return record, live.output_frames(record.call_id)
 
 

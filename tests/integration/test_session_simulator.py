@@ -79,7 +79,7 @@ async def test_typed_question_call_answer_and_model_resumes(style: ResultStyle) 
         waiter = Waiter()
         session.add_listener(waiter)
         await session.connect()
-        await session.wait_for_state(SessionState.READY, timeout=10)
+        await session.wait_for_state(SessionState.READY, timeout=30)
         await session.send_text("What is the weather in Paris?")
         await waiter.until(lambda: waiter.calls)
         call = waiter.calls[0]

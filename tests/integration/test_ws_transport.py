@@ -202,17 +202,26 @@ async def test_receive_many_keeps_every_frame_in_order(compression: str | None) 
 
 @pytest.mark.asyncio
 async def test_receive_and_receive_many_can_be_mixed() -> None:
+    read = asyncio.Event()
+
     async def script(ws: ServerConnection) -> None:
         for n in range(5):
             await ws.send(str(n))
-        await asyncio.sleep(0.05)  # all five arrive before the client reads
+        await read.wait()  # closed only once the client has read (the close is no frame)
         await ws.close()
 
     async for url in _serve_script(script, compression=None):
         transport = WebSocketTransport()
         await transport.connect(url)
-        await asyncio.sleep(0.2)
+        # All five are in the transport's buffer before the client reads (a state, not a
+        # time: on a loaded machine they may take a while).
+        connection = transport._ws
+        assert connection is not None
+        async with asyncio.timeout(30):
+            while len(connection._batch) < 5:  # noqa: ASYNC110  (internal state, no event)
+                await asyncio.sleep(0.01)
         assert await transport.receive() == "0"
+        read.set()
         rest, closed = await _read_all(transport)
     assert rest == ["1", "2", "3", "4"]
     assert closed.code == 1000
@@ -268,10 +277,12 @@ async def test_a_slow_reader_pauses_the_socket_instead_of_buffering_everything(
     async for url in _serve_script(script, compression=None):
         transport = WebSocketTransport()
         await transport.connect(url)
-        await asyncio.sleep(0.5)  # the reader is busy elsewhere
+        # The reader is busy elsewhere: wait until the buffer reaches its high-water mark.
         connection = transport._ws
         assert connection is not None
-        assert connection._reading_paused
+        async with asyncio.timeout(30):
+            while not connection._reading_paused:  # noqa: ASYNC110  (internal state, no event)
+                await asyncio.sleep(0.01)
         assert not sent.is_set()  # the server is held back by TCP flow control
         assert len(connection._batch) < total // 2
         frames, closed = await _read_all(transport)

@@ -320,7 +320,7 @@ def test_every_frame_reaches_the_timeline_and_nothing_escapes(frames: list[str |
         errors: list[Any] = []
         asyncio.get_running_loop().set_exception_handler(lambda _loop, ctx: errors.append(ctx))
         await session.connect()
-        await session.wait_for_state(SessionState.CLOSED, SessionState.FAILED, timeout=5)
+        await session.wait_for_state(SessionState.CLOSED, SessionState.FAILED, timeout=30)
         await session.disconnect()
         assert errors == []
         return timeline, session

@@ -97,7 +97,7 @@ async def test_a_batch_is_recorded_and_handled_in_order() -> None:
     waiting = asyncio.ensure_future(_until_calls(session, 1))
     await asyncio.sleep(0)
     transport.batches.put_nowait(batch)
-    await session.wait_for_state(SessionState.READY, timeout=5)
+    await session.wait_for_state(SessionState.READY, timeout=30)
     await waiting
     assert _received(timeline) == batch
     assert timeline.is_spilled(
@@ -117,7 +117,7 @@ async def test_one_bad_frame_or_handler_bug_spares_the_rest_of_the_batch(
     transport = BatchTransport()
     session, timeline = await _session(transport)
     transport.batches.put_nowait([SUCCESS, UPDATED])
-    await session.wait_for_state(SessionState.READY, timeout=5)
+    await session.wait_for_state(SessionState.READY, timeout=30)
 
     real_on_call = session._on_call
 
@@ -163,7 +163,7 @@ async def test_frames_after_the_server_ended_the_session_are_recorded_not_acted_
     transport = BatchTransport()
     session, timeline = await _session(transport)
     transport.batches.put_nowait([SUCCESS, UPDATED, CALL % 1, CLOSE, CALL % 2, TEXT])
-    await session.wait_for_state(SessionState.CLOSED, SessionState.FAILED, timeout=5)
+    await session.wait_for_state(SessionState.CLOSED, SessionState.FAILED, timeout=30)
     assert _received(timeline)[-3:] == [CLOSE, CALL % 2, TEXT]
     assert [c.call_id for c in session.calls] == ["call_1"]
     assert session.last_change.event_type == "conversation.connected.close"

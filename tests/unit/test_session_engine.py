@@ -123,7 +123,7 @@ async def started(**changes: object) -> tuple[Session, QueueTransport, list[Func
     await session.connect()
     transport.inbox.put_nowait(SUCCESS)
     transport.inbox.put_nowait(UPDATED)
-    await session.wait_for_state(SessionState.READY, timeout=5)
+    await session.wait_for_state(SessionState.READY, timeout=30)
     return session, transport, overdue
 
 
@@ -235,14 +235,14 @@ async def test_disconnect_while_waiting_to_reconnect_is_immediate() -> None:
     session, transport, _ = await started(reconnect=slow, answer_deadline_s=None)
     transport.inbox.put_nowait(CALL)
     transport.inbox.put_nowait(None)  # a drop... reported as a normal close: CLOSED, no retry
-    await session.wait_for_state(SessionState.CLOSED, timeout=5)
+    await session.wait_for_state(SessionState.CLOSED, timeout=30)
     assert session.calls.get("call_1").state is CallState.ABANDONED  # type: ignore[union-attr]
 
     session2, transport2, _ = await started(reconnect=slow, answer_deadline_s=None)
     transport2.inbox.put_nowait(
         '{"type":"conversation.connected.gpu_full","data":{},"message":"full"}'
     )
-    await session2.wait_for_state(SessionState.RECONNECTING, timeout=5)
+    await session2.wait_for_state(SessionState.RECONNECTING, timeout=30)
     async with asyncio.timeout(1):
         await session2.disconnect()
     assert session2.state is SessionState.CLOSED
