@@ -369,6 +369,11 @@ class CallCard(QFrame):
         self._busy = busy
         self._update_buttons()
 
+    @property
+    def busy(self) -> bool:
+        """Whether an answer is on its way (the card goes once the session confirms it)."""
+        return self._busy
+
     def send_quick_reply(self, index: int) -> bool:
         """Answer with quick reply ``index`` (0-based); returns whether it was sent."""
         if not 0 <= index < len(self._quick_replies) or self._busy:

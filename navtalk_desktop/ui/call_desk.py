@@ -336,14 +336,18 @@ class CallDesk(QWidget):
         self.save_test_action.setEnabled(call is not None and call.output is not None)
 
     def answer_next_with_quick_reply(self, n: int) -> bool:
-        """Answer the oldest pending call with its tool's quick reply ``n`` (1 to 9).
+        """Answer the oldest waiting call with its tool's quick reply ``n`` (1 to 9).
+
+        A call whose answer is already on its way does not count as waiting.
 
         Returns whether an answer was sent; tells the user why not otherwise.
         """
-        if not self._cards:
+        # A card whose answer is already on its way stays until the session confirms it
+        # (on the engine thread): a second press goes to the next call, not to that one.
+        card = next((c for c in self._cards.values() if not c.busy), None)
+        if card is None:
             self.notification_requested.emit("No call is waiting for an answer", "info")
             return False
-        card = next(iter(self._cards.values()))
         if card.send_quick_reply(n - 1):
             return True
         name = card.call.name or "this tool"
