@@ -72,10 +72,10 @@ def _run(
 
 
 def _dialog(qtbot: Any, workbench: app_module.Workbench) -> ConsentDialog:
-    qtbot.waitUntil(lambda: workbench.consent.dialog is not None, timeout=5000)
+    qtbot.waitUntil(lambda: workbench.consent.dialog is not None, timeout=20_000)
     dialog = workbench.consent.dialog
     assert dialog is not None
-    qtbot.waitUntil(dialog.isVisible, timeout=5000)
+    qtbot.waitUntil(dialog.isVisible, timeout=20_000)
     return dialog
 
 
@@ -108,7 +108,7 @@ def test_agreeing_once_runs_the_tool_set_and_is_remembered_until_it_changes(
     assert "Review trust" in refused.output
 
     qtbot.mouseClick(dialog.allow_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: first.consent.dialog is None, timeout=5000)
+    qtbot.waitUntil(lambda: first.consent.dialog is None, timeout=20_000)
     assert _run(await_in_qt, first, script).output == "Sunny in Oslo"
     assert marker.exists()
     assert first.hosts.allows(REMOTE)
@@ -127,7 +127,7 @@ def test_agreeing_once_runs_the_tool_set_and_is_remembered_until_it_changes(
     dialog = _dialog(qtbot, changed)
     assert not changed.hosts.allows(REMOTE)
     qtbot.mouseClick(dialog.deny_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: changed.consent.dialog is None, timeout=5000)
+    qtbot.waitUntil(lambda: changed.consent.dialog is None, timeout=20_000)
 
 
 def test_refusing_runs_nothing_and_asks_again_next_time(
@@ -138,7 +138,7 @@ def test_refusing_runs_nothing_and_asks_again_next_time(
     workbench = workbench_factory("--tools", str(tools))
     dialog = _dialog(qtbot, workbench)
     qtbot.mouseClick(dialog.deny_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: workbench.consent.dialog is None, timeout=5000)
+    qtbot.waitUntil(lambda: workbench.consent.dialog is None, timeout=20_000)
 
     result = _run(await_in_qt, workbench, ScriptConfig(str(tools.parent / "weather.py")))
     assert result.is_error
@@ -150,7 +150,7 @@ def test_refusing_runs_nothing_and_asks_again_next_time(
 
     again = workbench_factory("--tools", str(tools))
     _dialog(qtbot, again).reject()
-    qtbot.waitUntil(lambda: again.consent.dialog is None, timeout=5000)
+    qtbot.waitUntil(lambda: again.consent.dialog is None, timeout=20_000)
 
 
 def test_importing_and_dropping_tools_asks_before_they_run(
@@ -166,7 +166,7 @@ def test_importing_and_dropping_tools_asks_before_they_run(
     dialog = _dialog(qtbot, workbench)
     assert _rows(dialog.scripts) == [f"{script}  —  respond() for get_weather"]
     qtbot.mouseClick(dialog.allow_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: workbench.consent.dialog is None, timeout=5000)
+    qtbot.waitUntil(lambda: workbench.consent.dialog is None, timeout=20_000)
     assert workbench.hosts.allows(REMOTE)
     assert _run(await_in_qt, workbench, ScriptConfig(str(script))).output == "Sunny in Oslo"
     # Importing the same file again does not ask again.
@@ -176,7 +176,7 @@ def test_importing_and_dropping_tools_asks_before_they_run(
     _shared_tool_set(tmp_path / "shared", marker, body="{{ vars }}", script_path=str(script))
     panel.import_files([str(shared)])
     _dialog(qtbot, workbench).reject()
-    qtbot.waitUntil(lambda: workbench.consent.dialog is None, timeout=5000)
+    qtbot.waitUntil(lambda: workbench.consent.dialog is None, timeout=20_000)
 
 
 def test_review_trust_shows_what_runs_even_when_allowed(
@@ -185,12 +185,12 @@ def test_review_trust_shows_what_runs_even_when_allowed(
     tools = _shared_tool_set(tmp_path / "shared", tmp_path / "marker")
     workbench = workbench_factory("--tools", str(tools))
     qtbot.mouseClick(_dialog(qtbot, workbench).allow_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: workbench.consent.dialog is None, timeout=5000)
+    qtbot.waitUntil(lambda: workbench.consent.dialog is None, timeout=20_000)
     workbench.panels["tools"].review_trust_button.click()
     dialog = _dialog(qtbot, workbench)
     assert any("(already trusted)" in row for row in _rows(dialog.scripts))
     dialog.reject()
-    qtbot.waitUntil(lambda: workbench.consent.dialog is None, timeout=5000)
+    qtbot.waitUntil(lambda: workbench.consent.dialog is None, timeout=20_000)
 
 
 def test_connect_at_start_up_waits_for_the_answer(
@@ -204,4 +204,4 @@ def test_connect_at_start_up_waits_for_the_answer(
     assert not workbench.bridge.is_active
     assert workbench.bridge.state == "idle"
     qtbot.mouseClick(dialog.allow_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: workbench.bridge.state == "ready", timeout=10_000)
+    qtbot.waitUntil(lambda: workbench.bridge.state == "ready", timeout=20_000)
