@@ -140,7 +140,10 @@ def test_call_arrives_and_is_answered_manually(qtbot: Any, live: Live) -> None:
     assert card is not None
     assert card.title.text() == "get_weather"
     assert json.loads(card.arguments.toPlainText()) == {"city": "Beijing"}
-    assert "Waiting for your answer" in card.dispatch_label.text()
+    # The card comes with the call; what the dispatcher does with it follows a moment later.
+    qtbot.waitUntil(
+        lambda: "Waiting for your answer" in card.dispatch_label.text(), timeout=WAIT_MS
+    )
     assert "1 call waiting" in live.desk.pending_label.text()
     assert not card.send_button.isEnabled()  # nothing typed yet
 
@@ -269,8 +272,10 @@ def test_approve_mode_drafts_wait_for_a_click(qtbot: Any, live: Live) -> None:
     assert card is not None
     qtbot.waitUntil(lambda: card.draft is not None, timeout=WAIT_MS)
     card.reject_button.click()
-    qtbot.waitUntil(lambda: card.draft is None, timeout=WAIT_MS)
-    assert "Waiting for your answer" in card.dispatch_label.text()
+    qtbot.waitUntil(
+        lambda: "Waiting for your answer" in card.dispatch_label.text(), timeout=WAIT_MS
+    )
+    assert card.draft is None
     assert card.send_button.text() == "Send"
     assert third.state.is_open
 
@@ -279,7 +284,8 @@ def test_auto_mode_and_run_responders(qtbot: Any, live: Live) -> None:
     call = live.call(qtbot)
     card = live.desk.card(call.key)
     assert card is not None
-    assert card.run_button.isVisible()
+    # Offered once the dispatcher reports the call waiting (a moment after the card).
+    qtbot.waitUntil(card.run_button.isVisible, timeout=WAIT_MS)
     card.run_button.click()
     wait_answered(qtbot, live, call)
     assert call.responder == "template"
