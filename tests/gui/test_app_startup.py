@@ -76,8 +76,8 @@ def test_tool_editor_is_built_after_the_first_paint_and_fully_wired(
     }
     assert "tools" not in window.panels
     assert workbench.panels.get("tools") is None
-    window.show()
-    qtbot.waitExposed(window)
+    with qtbot.waitExposed(window, timeout=20_000):
+        window.show()
     assert "tools" not in window.panels
     workbench.start(app_args())
     # Nobody asks for it: it is built once the loop runs after the first paint.

@@ -108,8 +108,8 @@ def test_unticked_check_boxes_stand_out_from_the_window(
     manager = ThemeManager(qapp, preference)
     box = QCheckBox("Highlight")
     qtbot.addWidget(box)
-    box.show()
-    qtbot.waitExposed(box)
+    with qtbot.waitExposed(box, timeout=20_000):
+        box.show()
     option = QStyleOptionButton()
     box.initStyleOption(option)
     indicator = box.style().subElementRect(QStyle.SubElement.SE_CheckBoxIndicator, option, box)

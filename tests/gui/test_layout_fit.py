@@ -34,8 +34,8 @@ def test_tools_panel_fits_a_1280_px_window(qtbot: Any) -> None:
         editor, TaskRunner(), files=ToolSetFileStore(), runner=ChainRunner(ResponderFactory())
     )
     qtbot.addWidget(panel)
-    panel.show()
-    qtbot.waitExposed(panel)
+    with qtbot.waitExposed(panel, timeout=20_000):
+        panel.show()
     for index in range(len(toolset)):
         panel.select_tool(index)
         for tab in range(panel.tabs.count()):
@@ -78,8 +78,8 @@ def test_long_names_and_messages_do_not_widen_a_call_card(qtbot: Any) -> None:
         ["webhook: POST http://127.0.0.1:38243/devices/lights/a/very/long/path?x=1 failed: 500"],
     )
     card.resize(CALL_DESK_AT_1280, 400)
-    card.show()
-    qtbot.waitExposed(card)
+    with qtbot.waitExposed(card, timeout=20_000):
+        card.show()
     assert card.minimumSizeHint().width() <= CALL_DESK_AT_1280 - 40
     assert card.title.text() == name  # elided on screen only
     assert card.title.toolTip() == name
@@ -106,8 +106,8 @@ def test_timeline_columns_give_way_before_summary(qtbot: Any) -> None:
     view.setModel(model)
     view.configure_columns()
     view.resize(640, 300)
-    view.show()
-    qtbot.waitExposed(view)
+    with qtbot.waitExposed(view, timeout=20_000):
+        view.show()
     header = view.horizontalHeader()
     assert header.sectionSize(SUMMARY) >= SUMMARY_MIN_WIDTH
     assert header.length() <= view.viewport().width()  # no horizontal scrolling

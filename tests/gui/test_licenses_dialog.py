@@ -15,7 +15,9 @@ def _open(window: MainWindow, qtbot: Any) -> Any:
     help_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Help")
     assert window.licenses_action in help_menu.actions()
     window.licenses_action.trigger()
-    qtbot.waitUntil(lambda: window._licenses is not None and window._licenses.isVisible())
+    qtbot.waitUntil(
+        lambda: window._licenses is not None and window._licenses.isVisible(), timeout=20_000
+    )
     return window._licenses
 
 
@@ -37,7 +39,7 @@ def test_help_licenses_lists_the_installed_notices_with_their_texts(qtbot: Any, 
     # Opened again, the same dialog comes back (no second read).
     dialog.close()
     window.licenses_action.trigger()
-    qtbot.waitUntil(dialog.isVisible)
+    qtbot.waitUntil(dialog.isVisible, timeout=20_000)
     assert window._licenses is dialog
     dialog.close()
 
@@ -75,7 +77,9 @@ def test_a_failing_read_is_reported_and_can_be_retried(qtbot: Any, qloop: Any) -
 
     window.set_license_loader(loader)
     window.licenses_action.trigger()
-    qtbot.waitUntil(lambda: len(attempts) == 1 and window.licenses_action.isEnabled())
+    qtbot.waitUntil(
+        lambda: len(attempts) == 1 and window.licenses_action.isEnabled(), timeout=20_000
+    )
     assert window._licenses is None
     last = window.notifications.history[-1]
     assert last.level == "error"

@@ -69,8 +69,8 @@ def test_a_deferred_panel_is_built_when_its_tab_is_first_shown(qtbot: Any) -> No
     # The dock, its tab and its menu entry exist from the start; the panel does not.
     assert "tools" in window.docks
     assert "Tools" in [a.text() for a in window.panels_menu.actions()]
-    window.show()
-    qtbot.waitExposed(window)
+    with qtbot.waitExposed(window, timeout=20_000):
+        window.show()
     assert built == []
     assert "tools" not in window.panels
 

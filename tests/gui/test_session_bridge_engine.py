@@ -148,7 +148,7 @@ def test_session_callbacks_run_on_the_engine_and_signals_on_the_gui_thread(
     _connect(rig, qtbot)
     rig.bridge.send_text(QUESTION)
     qtbot.waitUntil(lambda: bool(rig.seen.of("response_finished")), timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: "dispatch_changed" in {n for n, *_ in rig.seen.events})
+    qtbot.waitUntil(lambda: "dispatch_changed" in {n for n, *_ in rig.seen.events}, timeout=WAIT_MS)
 
     assert where == [rig.engine.thread.name]
     assert {thread for *_, thread in rig.seen.events} == {threading.main_thread().name}

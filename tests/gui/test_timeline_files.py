@@ -26,7 +26,7 @@ def panel(qloop: Any, qtbot: Any) -> TimelinePanel:
         bridge.timeline.append(
             Direction.IN, "tick", json.dumps({"type": "tick", "n": n}), summary=f"tick {n}"
         )
-    qtbot.waitUntil(lambda: panel.model.rowCount() == 20, timeout=5000)
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 20, timeout=20_000)
     return panel
 
 
@@ -46,7 +46,7 @@ def test_an_export_over_a_folder_fails_and_leaves_no_temporary_file(
     notes = _notes(panel)
     task = panel.export_jsonl(target) if kind == "jsonl" else panel.export_markdown(target)
     qtbot.waitUntil(task.done, timeout=10_000)
-    qtbot.waitUntil(lambda: not panel.busy, timeout=5000)
+    qtbot.waitUntil(lambda: not panel.busy, timeout=20_000)
     assert notes
     assert notes[-1][0] == "error"
     assert target.name in notes[-1][1]
@@ -65,7 +65,7 @@ def test_an_export_failing_midway_keeps_the_previous_file(
     notes = _notes(panel)
     task = panel.export_jsonl(target)
     qtbot.waitUntil(task.done, timeout=10_000)
-    qtbot.waitUntil(lambda: bool(notes), timeout=5000)
+    qtbot.waitUntil(lambda: bool(notes), timeout=20_000)
     assert notes[-1][0] == "error"
     assert target.read_text(encoding="utf-8") == "previous export\n"
     assert os.listdir(tmp_path) == ["session.jsonl"]
@@ -83,9 +83,9 @@ def test_a_recording_cut_off_by_a_crash_opens_with_a_warning(
     task = panel.import_jsonl(path)
     assert task is not None
     qtbot.waitUntil(task.done, timeout=10_000)
-    qtbot.waitUntil(lambda: bool(notes), timeout=5000)
+    qtbot.waitUntil(lambda: bool(notes), timeout=20_000)
     level, text = notes[-1]
     assert level == "warning"
     assert "crashed.jsonl: 19 frames" in text
     assert "cut off" in text
-    qtbot.waitUntil(lambda: panel.model.rowCount() == 19, timeout=5000)
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 19, timeout=20_000)

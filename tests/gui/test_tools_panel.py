@@ -43,8 +43,8 @@ def make_panel(qtbot: Any, editor: ToolSetEditor, **kwargs: Any) -> ToolsPanel:
     panel = ToolsPanel(editor, TaskRunner(), files=ToolSetFileStore(), **kwargs)
     qtbot.addWidget(panel)
     panel.resize(900, 700)
-    panel.show()
-    qtbot.waitExposed(panel)
+    with qtbot.waitExposed(panel, timeout=20_000):
+        panel.show()
     return panel
 
 

@@ -3,10 +3,13 @@
 Reads every test module (no imports, just the syntax tree) and rejects:
 
 - ``qtbot.wait(...)``: a pause is not a state; use ``qtbot.waitUntil`` / ``waitSignal``.
+- ``qtbot.waitExposed(w)`` (or ``waitSignal``…) as a statement: it returns a context
+  manager and waits for nothing.
 - ``time.sleep(...)`` / ``asyncio.sleep(x)`` (x not 0) outside a ``while`` loop: a sleep
   is only a way to poll a condition. Elsewhere it needs an entry in ALLOWED with a reason.
-- a ``qtbot.wait*`` timeout under MIN_QT_TIMEOUT_MS: a limit only costs time when a test
-  fails, and with both cores busy a few seconds are not enough.
+- a ``qtbot.wait*`` timeout under MIN_QT_TIMEOUT_MS, or none (pytest-qt's default is 5 s):
+  a limit only costs time when a test fails, and with both cores busy a few seconds are
+  not enough.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import pytest
 TESTS = Path(__file__).resolve().parents[1]
 MIN_QT_TIMEOUT_MS = 10_000
 QT_WAITS = {"waitUntil", "waitSignal", "waitSignals", "waitCallback", "waitExposed", "waitActive"}
+# These return a context manager: called as a statement, they do not wait at all.
+QT_CONTEXT_WAITS = QT_WAITS - {"waitUntil"}
 
 # (path under tests/, enclosing function) -> why a sleep outside a polling loop is right there.
 ALLOWED = {
@@ -27,6 +32,9 @@ ALLOWED = {
         "tasks that never end by themselves, for cancel_all to cancel"
     ),
     ("unit/test_responders.py", "wait_for_answer"): "a fake person who answers after a delay",
+    ("integration/test_session_hardening.py", "relay"): (
+        "a server slower than the transport's old fixed 10 s limit, on purpose"
+    ),
     ("unit/test_engine_thread.py", "spawn"): "a task that never ends by itself, to be cancelled",
     ("unit/test_toolset_file.py", "test_sigkill_mid_save_leaves_old_or_new_never_torn"): (
         "kills land at different points of the save loop (jitter, not a wait)"
@@ -76,6 +84,15 @@ class _Finder(ast.NodeVisitor):
     def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
         self._function(node)
 
+    def visit_Expr(self, node: ast.Expr) -> None:
+        if isinstance(node.value, ast.Call):
+            name = _name(node.value.func)
+            if name.startswith("qtbot.") and name.split(".")[-1] in QT_CONTEXT_WAITS:
+                self.problems.append(
+                    f"{self.path}:{node.lineno}: {name}() without `with` does not wait"
+                )
+        self.generic_visit(node)
+
     def visit_While(self, node: ast.While) -> None:
         self.loops += 1
         self.generic_visit(node)
@@ -93,6 +110,8 @@ class _Finder(ast.NodeVisitor):
                     f"{where}: {name}() in {function}() is not a poll of a condition"
                 )
         elif name.startswith("qtbot.") and name.split(".")[-1] in QT_WAITS:
+            if not any(keyword.arg == "timeout" for keyword in node.keywords):
+                self.problems.append(f"{where}: {name}() without timeout= waits only 5 s")
             for keyword in node.keywords:
                 value = keyword.value
                 if (
@@ -144,6 +163,11 @@ def test_every_allowed_sleep_is_still_there() -> None:
         ("import time\ndef test_x():\n    time.sleep(0.3)\n", "time.sleep() in test_x()"),
         ("async def test_x():\n    await asyncio.sleep(0.2)\n", "asyncio.sleep() in test_x()"),
         ("def test_x(qtbot):\n    qtbot.waitUntil(f, timeout=2000)\n", "timeout=2000) is short"),
+        ("def test_x(qtbot):\n    qtbot.waitUntil(f)\n", "without timeout= waits only 5 s"),
+        (
+            "def test_x(qtbot):\n    qtbot.waitExposed(w, timeout=20_000)\n",
+            "without `with` does not wait",
+        ),
         # A poll that is defined in a loop but runs elsewhere is no poll.
         ("while True:\n    def f():\n        time.sleep(1)\n", "time.sleep() in f()"),
     ],
@@ -164,6 +188,7 @@ def test_the_guard_finds_each_kind(tmp_path: Path, source: str, found: str) -> N
         "def test_x():\n    while not done():\n        time.sleep(0.05)\n",
         "async def test_x():\n    await asyncio.sleep(0)\n",
         "def test_x(qtbot):\n    qtbot.waitUntil(f, timeout=20_000)\n",
+        "def test_x(qtbot):\n    with qtbot.waitSignal(s, timeout=20_000):\n        go()\n",
     ],
 )
 def test_the_guard_accepts_polls_yields_and_generous_limits(source: str) -> None:
