@@ -39,8 +39,8 @@ def _template_page(qtbot: Any, runner: ChainRunner) -> tuple[ToolsPanel, Templat
     )
     panel = ToolsPanel(editor, TaskRunner(), files=ToolSetFileStore(), runner=runner)
     qtbot.addWidget(panel)
-    panel.show()
-    qtbot.waitExposed(panel)
+    with qtbot.waitExposed(panel, timeout=20_000):
+        panel.show()
     panel.select_tool(0)
     panel.tabs.setCurrentIndex(TAB_RESPONDERS)
     panel.chain_editor.select_step(0)
