@@ -58,7 +58,7 @@ def test_replay_as_server_shows_the_url_and_the_report(
     # The menu asks for the recording first (a file dialog, opened without a nested loop).
     window.replay_action.trigger()
     chooser = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QFileDialog))
-    qtbot.waitUntil(chooser.isVisible)
+    qtbot.waitUntil(chooser.isVisible, timeout=20_000)
     chooser.reject()
 
     dialog = workbench.open_replay(recording)
@@ -77,7 +77,7 @@ def test_replay_as_server_shows_the_url_and_the_report(
     assert "+Rainy, 12 °C" in report
     assert dialog.status.text() == "The client differed from the recording (see the DIFF lines)."
     dialog.close()
-    qtbot.waitUntil(lambda: not dialog.isVisible())
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=20_000)
 
 
 def test_an_unreadable_recording_is_reported_in_the_dialog(

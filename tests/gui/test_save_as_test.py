@@ -44,7 +44,7 @@ def test_save_as_test_writes_a_call_test_prefilled_from_the_answer(
     desk.save_test_action.trigger()
     dialog = desk.save_test_dialog
     assert dialog is not None
-    qtbot.waitUntil(dialog.isVisible)
+    qtbot.waitUntil(dialog.isVisible, timeout=20_000)
     # Prefilled from what happened: the JSON answer as a subset, not an error.
     assert dialog.name_edit.text() == "get_weather city=Beijing"
     assert dialog.json_check.isChecked()
@@ -64,7 +64,7 @@ def test_save_as_test_writes_a_call_test_prefilled_from_the_answer(
     target = tmp_path / "desk.navtests.json"
     dialog.path_edit.setText(str(target))
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not dialog.isVisible())
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=20_000)
     suite = load_suite(target)
     (case,) = suite.tests
     assert case == CallTest(
