@@ -77,6 +77,7 @@ from navtalk_desktop.ui.timeline_panel import TimelinePanel
 # (StartupLog).
 if TYPE_CHECKING:
     from navtalk_desktop.core.ports import Transport
+    from navtalk_desktop.core.regression.suite import TestSource
     from navtalk_desktop.examples.environment import ExampleEnvironment
     from navtalk_desktop.examples.install import ExamplePaths
     from navtalk_desktop.infra.toolset_file import ScriptTrustFile
@@ -581,6 +582,9 @@ class Workbench:
         from navtalk_desktop.infra.test_suite_file import SuiteFileStore
 
         call_desk.set_suite_files(SuiteFileStore())
+        # Save Call as Test… on a timeline call row opens the call desk's one form.
+        timeline.offer_save_test = True
+        timeline.save_test_requested.connect(call_desk.open_save_test_for_call_id)
         conversation = ConversationPanel(self.bridge)
         self.panels = _Panels(window)
         self.panels.update(
@@ -627,7 +631,18 @@ class Workbench:
         runner = AppCaseRunner(
             self._responder_factory, simulator_url, RegexWithBudget(self._sandbox)
         )
-        return TestsPanel(self.editor, self.tasks, SuiteFileStore(), runner)
+        panel = TestsPanel(self.editor, self.tasks, SuiteFileStore(), runner)
+        panel.set_source_locator(self._show_source_call)
+        self.panels["call_desk"].test_saved.connect(panel.suite_saved)
+        return panel
+
+    def _show_source_call(self, source: TestSource) -> bool:
+        """Select a test's source call in the Timeline (raised); whether it is there."""
+        timeline: TimelinePanel = self.panels["timeline"]
+        if not timeline.show_call(source.call_id, source.time):
+            return False
+        self.window.docks["timeline"].raise_()
+        return True
 
     def _build_tools_panel(self) -> ToolsPanel:
         """The tool editor, wired to the bridge and the Examples menu (built on demand)."""

@@ -112,6 +112,7 @@ class CallCard(QFrame):
         run_requested(str): run the tool's responders now for this call.
         quick_reply_saved(str, str): tool name and the text to save.
         quick_reply_removed(str, int): tool name and the 0-based index to remove.
+        save_test_requested(str): call key; open the "Save as test" form for this call.
     """
 
     send_requested = Signal(str, str, bool)
@@ -120,6 +121,7 @@ class CallCard(QFrame):
     run_requested = Signal(str)
     quick_reply_saved = Signal(str, str)
     quick_reply_removed = Signal(str, int)
+    save_test_requested = Signal(str)
 
     def __init__(
         self,
@@ -224,6 +226,13 @@ class CallCard(QFrame):
         self.send_button.setDefault(True)
         self.send_button.setToolTip("Send the answer with the profile's result style")
         self.send_button.clicked.connect(self._on_send)
+        # Save as Test…: the desk opens the shared form (hidden until the desk can save).
+        self.save_test_button = QToolButton(self)
+        self.save_test_button.setText("Save as Test…")
+        self.save_test_button.setObjectName("save_call_as_test")
+        self.save_test_button.setToolTip("Make this call a repeatable call test in a suite file")
+        self.save_test_button.clicked.connect(lambda: self.save_test_requested.emit(self.key))
+        self.save_test_button.hide()
 
         header = QHBoxLayout()
         header.setSpacing(8)
@@ -239,6 +248,7 @@ class CallCard(QFrame):
         buttons = QHBoxLayout()
         buttons.setSpacing(4)
         buttons.addWidget(self.save_reply_button)
+        buttons.addWidget(self.save_test_button)
         buttons.addStretch(1)
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.reject_button)

@@ -35,6 +35,7 @@ from navtalk_desktop.core.quick_replies import (
     without_quick_reply,
 )
 from navtalk_desktop.core.regression.ports import SuiteFiles
+from navtalk_desktop.core.regression.timeline_call import call_from_timeline, source_of
 from navtalk_desktop.core.responders.chain import error_output
 from navtalk_desktop.core.toolset_editor import EditorEvent, EditorEventKind, ToolSetEditor
 from navtalk_desktop.ui.call_card import CallCard, elide
@@ -84,10 +85,12 @@ class CallDesk(QWidget):
     Signals:
         pending_changed(int): the number of calls waiting for an answer changed.
         notification_requested(str, str): message and level for the notification centre.
+        test_saved(str): "Save as test" added a test to this suite file.
     """
 
     pending_changed = Signal(int)
     notification_requested = Signal(str, str)
+    test_saved = Signal(str)
 
     def __init__(
         self, bridge: SessionBridge, editor: ToolSetEditor, parent: QWidget | None = None
@@ -298,6 +301,8 @@ class CallDesk(QWidget):
         """Where "Save as Test…" writes suites (``None``: the action is hidden)."""
         self._suite_files = files
         self.save_test_action.setVisible(files is not None)
+        for card in self._cards.values():
+            card.save_test_button.setVisible(files is not None)
         self._update_save_test_action()
 
     def history_key(self, item: QTreeWidgetItem | None) -> str | None:
@@ -307,18 +312,59 @@ class CallDesk(QWidget):
         return next((key for key, row in self._history.items() if row is item), None)
 
     def open_save_test(self, key: str) -> SaveTestDialog | None:
-        """Open the "Save as test" form for an answered call (``None``: nothing to save)."""
+        """Open the "Save as test" form for a call of the session (``None``: nothing to save).
+
+        An unanswered call (a call card's) opens the form without an expected output.
+        """
         call = self._bridge.calls.get(key)
-        if self._suite_files is None or call is None or call.output is None:
+        if call is None:
+            return None
+        return self.open_save_test_for(call, session_id=self._bridge.session.session_id)
+
+    def open_save_test_for_call_id(
+        self, call_id: str, recording: str | None = None
+    ) -> SaveTestDialog | None:
+        """The form for a timeline call row: the live call, or the call read from the frames.
+
+        Args:
+            call_id: the row's call id.
+            recording: the session file the timeline was opened from (``None``: live).
+        """
+        timeline = self._bridge.timeline
+        call = None if recording is not None else self._bridge.calls.get(call_id)
+        if call is not None and call.timeline_row is not None:
+            row = call.timeline_row
+            if not (0 <= row < len(timeline) and timeline[row].call_id == call_id):
+                call = None  # a call of another timeline with the same id
+        session_id = self._bridge.session.session_id if call is not None else None
+        if call is None:
+            call = call_from_timeline(timeline, call_id)
+        if call is None:
+            self.notification_requested.emit(
+                f"Call {call_id} is not in the timeline any more", "warning"
+            )
+            return None
+        return self.open_save_test_for(call, session_id=session_id, recording=recording)
+
+    def open_save_test_for(
+        self, call: FunctionCall, *, session_id: str | None = None, recording: str | None = None
+    ) -> SaveTestDialog | None:
+        """Open the one "Save as test" form for ``call`` (history, card and timeline use it)."""
+        if self._suite_files is None:
             return None
         toolset_path = self._editor.path
         suite_path = default_suite_path(toolset_path, self._editor.toolset.tests)
-        dialog = SaveTestDialog(call, self._suite_files, suite_path, toolset_path, self)
+        source = source_of(call, self._bridge.timeline, session_id, recording)
+        dialog = SaveTestDialog(
+            call, self._suite_files, suite_path, toolset_path, self, source=source
+        )
         dialog.saved.connect(
             lambda path: self.notification_requested.emit(
                 f"Test saved to {Path(path).name}", "info"
             )
         )
+        dialog.saved.connect(self.test_saved)
+        dialog.finished.connect(dialog.deleteLater)
         self.save_test_dialog = dialog
         dialog.open()
         return dialog
@@ -521,6 +567,8 @@ class CallDesk(QWidget):
         card.run_requested.connect(self._run_responders)
         card.quick_reply_saved.connect(self._save_quick_reply)
         card.quick_reply_removed.connect(self._remove_quick_reply)
+        card.save_test_requested.connect(self.open_save_test)
+        card.save_test_button.setVisible(self._suite_files is not None)
         # Insert before the stretch at the end; cards stay in arrival order.
         self.cards_layout.insertWidget(self.cards_layout.count() - 1, card)
         self._cards[call.key] = card

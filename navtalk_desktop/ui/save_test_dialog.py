@@ -2,7 +2,9 @@
 
 The form is prefilled from the actual answer (exact text, or the JSON value as a subset
 when the answer is JSON; "not an error" or "is an error"); the user picks which checks to
-keep, edits them, adds a regex or a latency budget, and chooses the suite file.
+keep, edits them, adds a regex or a latency budget, and chooses the suite file. A call not
+answered yet gets no expected output (the form says so). The one form serves the Call
+Desk's history rows, call cards and timeline call rows.
 """
 
 from __future__ import annotations
@@ -35,7 +37,13 @@ from navtalk_desktop.core.calls import FunctionCall
 from navtalk_desktop.core.json_reader import ConfigError
 from navtalk_desktop.core.regression.capture import call_test_from, describe_call, with_case
 from navtalk_desktop.core.regression.ports import SuiteFiles
-from navtalk_desktop.core.regression.suite import SUITE_SUFFIX, CallTest, Expectation, Suite
+from navtalk_desktop.core.regression.suite import (
+    SUITE_SUFFIX,
+    CallTest,
+    Expectation,
+    Suite,
+    TestSource,
+)
 
 
 def default_suite_path(toolset_path: Path | None, listed: tuple[str, ...]) -> Path | None:
@@ -49,7 +57,7 @@ def default_suite_path(toolset_path: Path | None, listed: tuple[str, ...]) -> Pa
 
 
 class SaveTestDialog(QDialog):
-    """The "Save as test" form for one answered call.
+    """The "Save as test" form for one call (answered or not).
 
     Signals:
         saved(str): the suite file the test was added to.
@@ -72,13 +80,18 @@ class SaveTestDialog(QDialog):
         suite_path: Path | None,
         toolset_path: Path | None,
         parent: QWidget | None = None,
+        *,
+        source: TestSource | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("save_test_dialog")
-        self.setWindowTitle(f"Save {call.name} as a test")
+        self.setWindowTitle(f"Save {call.name or 'call'} as a test")
+        self.setMinimumWidth(520)
         self._call = call
         self._files = files
         self._toolset_path = toolset_path
+        self.source = source
+        answered = call.output is not None
         arguments = call.arguments or {}
         output = call.output or ""
         prefilled = call_test_from(
@@ -103,22 +116,38 @@ class SaveTestDialog(QDialog):
         arguments_view = QLabel(json.dumps(arguments, ensure_ascii=False), self)
         arguments_view.setWordWrap(True)
         form.addRow("Arguments", arguments_view)
+        if source is not None:
+            origin = QLabel(_describe_source(source), self)
+            origin.setObjectName("save_test_source")
+            origin.setWordWrap(True)
+            origin.setToolTip("Kept in the test, so the Tests panel can show this call again")
+            form.addRow("From", origin)
         layout.addLayout(form)
+        self.unanswered_note = QLabel(
+            "This call has not been answered yet, so no expected output is prefilled. "
+            "Tick the checks to keep and fill them in, or save it as is and use "
+            "Re-record Expectation in the Tests panel after a run.",
+            self,
+        )
+        self.unanswered_note.setObjectName("save_test_unanswered")
+        self.unanswered_note.setWordWrap(True)
+        self.unanswered_note.setVisible(not answered)
+        layout.addWidget(self.unanswered_note)
 
         expect = prefilled.expect
         self.error_check = QCheckBox(
             "The answer is an error" if call.is_error else "The answer is not an error", self
         )
-        self.error_check.setChecked(True)
+        self.error_check.setChecked(answered)
         layout.addWidget(self.error_check)
         self.text_check = QCheckBox("Exact text", self)
-        self.text_check.setChecked(expect.text is not None)
+        self.text_check.setChecked(answered and expect.text is not None)
         self.text_edit = QPlainTextEdit(output, self)
         self.text_edit.setMaximumHeight(90)
         layout.addWidget(self.text_check)
         layout.addWidget(self.text_edit)
         self.json_check = QCheckBox("JSON subset (these keys and values)", self)
-        self.json_check.setChecked(expect.has_json_subset)
+        self.json_check.setChecked(answered and expect.has_json_subset)
         self.json_edit = QPlainTextEdit(
             json.dumps(expect.json_subset, indent=2, ensure_ascii=False)
             if expect.has_json_subset
@@ -190,6 +219,7 @@ class SaveTestDialog(QDialog):
             tool=self._call.name,
             arguments=dict(self._call.arguments or {}),
             expect=dataclasses.replace(Expectation(), **changes),
+            source=self.source,
         )
 
     def save(self) -> bool:
@@ -233,6 +263,18 @@ class SaveTestDialog(QDialog):
         )
         if chosen:
             self.path_edit.setText(chosen)
+
+
+def _describe_source(source: TestSource) -> str:
+    """``call call_… · session sess_… · 2026-…Z`` (what the test remembers)."""
+    parts = [f"call {source.call_id}"]
+    if source.session_id:
+        parts.append(f"session {source.session_id}")
+    if source.recording:
+        parts.append(Path(source.recording).name)
+    if source.time:
+        parts.append(source.time)
+    return " · ".join(parts)
 
 
 def _budget_ms(latency_s: float | None) -> int:

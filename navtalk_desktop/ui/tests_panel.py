@@ -6,6 +6,10 @@ editor (unsaved edits included, like *Fire test call*); conversation tests run o
 built-in simulator, one session each. A failed call test's expectation can be re-recorded
 from the actual answer after an intended change.
 
+A call test saved from a call remembers it (its ``source``): **Show Source Call** selects
+that call's row in the Timeline when the session is the one shown. A conversation test's
+details list the calls its own session made, with their arguments and answers.
+
 Signals:
     notification_requested(str, str): message and level for the window's notices.
 """
@@ -14,6 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -40,12 +46,21 @@ from navtalk_desktop.core.regression.case_runner import CaseRunner
 from navtalk_desktop.core.regression.expect import Mismatch
 from navtalk_desktop.core.regression.ports import SuiteFiles
 from navtalk_desktop.core.regression.results import CaseResult, Status
-from navtalk_desktop.core.regression.suite import SUITE_SUFFIX, CallTest, Suite, TestCase
+from navtalk_desktop.core.regression.suite import (
+    SUITE_SUFFIX,
+    CallTest,
+    Suite,
+    TestCase,
+    TestSource,
+)
 from navtalk_desktop.core.toolset_editor import EditorEvent, EditorEventKind, ToolSetEditor
 from navtalk_desktop.ui.tasks import TaskRunner
 from navtalk_desktop.ui.theme import colors
 
 COLUMNS = ("Status", "Test", "Kind", "Time")
+
+# Shows a test's source call in the timeline; returns whether that call is there.
+SourceLocator = Callable[[TestSource], bool]
 
 
 class TestsPanel(QWidget):
@@ -56,6 +71,7 @@ class TestsPanel(QWidget):
         results: one row per test (status, name, kind, time).
         detail: the selected test's reason, diff and actual output.
         progress: how far the current run is.
+        show_source_button: selects the selected call test's source call in the Timeline.
     """
 
     __test__ = False  # not a pytest class, whatever its name
@@ -81,6 +97,7 @@ class TestsPanel(QWidget):
         self._results: dict[str, CaseResult] = {}
         self._rows: dict[str, QTreeWidgetItem] = {}
         self._rerecorded: set[str] = set()
+        self._locate_source: SourceLocator | None = None
         self.running = False
         self._listener = self._on_editor_event
         editor.add_listener(self._listener)
@@ -108,11 +125,18 @@ class TestsPanel(QWidget):
         self.run_selected_button.clicked.connect(lambda: self.run(self._selected_cases()))
         self.run_failed_button.clicked.connect(lambda: self.run(self._failed_cases()))
         self.rerecord_button.clicked.connect(self.rerecord_selected)
+        self.show_source_button = QPushButton("Show Source Call", self)
+        self.show_source_button.setObjectName("show_source_call")
+        self.show_source_button.setToolTip(
+            "Select the call this test was saved from in the Timeline"
+        )
+        self.show_source_button.clicked.connect(self.show_source)
         for button in (
             self.run_all_button,
             self.run_selected_button,
             self.run_failed_button,
             self.rerecord_button,
+            self.show_source_button,
         ):
             buttons.addWidget(button)
         buttons.addStretch(1)
@@ -130,6 +154,7 @@ class TestsPanel(QWidget):
         self.results.setSelectionMode(QTreeWidget.SelectionMode.ExtendedSelection)
         self.results.currentItemChanged.connect(self._show_detail)
         self.results.itemSelectionChanged.connect(self._update_buttons)
+        self.results.itemDoubleClicked.connect(lambda *_args: self.show_source())
         self.detail = QPlainTextEdit(splitter)
         self.detail.setReadOnly(True)
         self.detail.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
@@ -184,8 +209,8 @@ class TestsPanel(QWidget):
         else:
             self._set_suite(None, None)
             self.progress.setText(
-                "No test suites: the tool set lists none. Open one, or save a call from the "
-                "call desk's history as a test."
+                "No test suites yet. Open one with Open Suite…, or make a test from a call: "
+                "Save as Test… on a call card, a Call Desk history row or a timeline call row."
             )
 
     def ask_open(self) -> None:
@@ -218,6 +243,18 @@ class TestsPanel(QWidget):
         self._set_suite(suite, path)
         self.progress.setText(f"{len(suite.tests)} tests in {path.name}")
         return True
+
+    @Slot(str)
+    def suite_saved(self, path: str) -> None:
+        """A test was saved to ``path`` elsewhere: show it when that suite is shown."""
+        saved = Path(path)
+        paths = self.suite_paths()
+        if self._path is not None and saved.resolve() == self._path.resolve():
+            self.load(self._path)
+        elif saved in paths:
+            self.suite_combo.setCurrentIndex(paths.index(saved))
+        else:
+            self.open_suite(saved)
 
     def _on_suite_chosen(self, index: int) -> None:
         if index >= 0:
@@ -314,13 +351,77 @@ class TestsPanel(QWidget):
         if result is not None and result.name in self._rerecorded:
             self.detail.setPlainText("Re-recorded: the test now expects\n" + (result.output or ""))
         elif result is None:
-            self.detail.clear()
+            self.detail.setPlainText(self._case_summary(item))
         else:
             parts = [result.reason] if result.problems else ["Passed."]
-            if result.output is not None:
+            if result.kind == "conversation":
+                calls = [f"{n}. {call.render()}" for n, call in enumerate(result.calls, 1)]
+                parts.append("Calls in the test's session:\n" + ("\n".join(calls) or "none"))
+                if result.output is not None:
+                    parts.append("Avatar's reply:\n" + result.output)
+            elif result.output is not None:
                 parts.append("Actual:\n" + result.output)
             self.detail.setPlainText("\n\n".join(parts))
         self._update_buttons()
+
+    def _case_summary(self, item: QTreeWidgetItem | None) -> str:
+        """What a test not run yet checks (the details pane is never blank for a test)."""
+        case = self._case_of(item)
+        if case is None:
+            return ""
+        if isinstance(case, CallTest):
+            lines = [f"Calls {case.tool} with {_json(case.arguments)}"]
+            if case.source is not None:
+                lines.append(
+                    f"Saved from call {case.source.call_id}"
+                    + (f" at {case.source.time}" if case.source.time else "")
+                )
+        else:
+            lines = [f"Says: {case.say}" if case.say is not None else f"Speaks: {case.speak}"]
+            lines += [f"Expects {call.tool} {_json(call.arguments)}" for call in case.calls]
+        return "\n".join([*lines, "", "Not run yet: Run Selected runs it."])
+
+    def _case_of(self, item: QTreeWidgetItem | None) -> TestCase | None:
+        if item is None:
+            return None
+        return next(iter(self._cases(lambda c: c.name == item.text(1))), None)
+
+    # ------------------------------------------------------------------ source call
+
+    def set_source_locator(self, locate: SourceLocator | None) -> None:
+        """How Show Source Call reaches the Timeline (set by the app; ``None``: hidden)."""
+        self._locate_source = locate
+        self._update_buttons()
+
+    def show_source(self) -> bool:
+        """Select the selected call test's source call in the Timeline (or say why not)."""
+        case = self._case_of(self.results.currentItem())
+        if self._locate_source is None or not isinstance(case, CallTest):
+            return False
+        source = case.source
+        if source is None:
+            self.progress.setText(
+                f"“{case.name}” does not say which call it was saved from "
+                "(tests saved before this version, or written by hand)."
+            )
+            return False
+        if self._locate_source(source):
+            self.progress.setText(f"Showing call {source.call_id} in the Timeline.")
+            return True
+        where = (
+            f"session {source.session_id}"
+            if source.session_id
+            else (Path(source.recording).name if source.recording else "its session")
+        )
+        hint = (
+            f" Open {Path(source.recording).name} with Open Session… in the Timeline first."
+            if source.recording
+            else " Open that session's recording in the Timeline first."
+        )
+        self.progress.setText(
+            f"The source call {source.call_id} ({where}) is not in the open timeline." + hint
+        )
+        return False
 
     # ------------------------------------------------------------------ re-record
 
@@ -366,6 +467,8 @@ class TestsPanel(QWidget):
         case = next(
             (c for c in self._cases(lambda c: item is not None and c.name == item.text(1))), None
         )
+        self.show_source_button.setVisible(self._locate_source is not None)
+        self.show_source_button.setEnabled(isinstance(self._case_of(item), CallTest))
         self.rerecord_button.setEnabled(
             idle
             and result is not None
@@ -374,6 +477,10 @@ class TestsPanel(QWidget):
             and result.output is not None
             and isinstance(case, CallTest)
         )
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _detach(editor: ToolSetEditor, listener: Any, *args: Any) -> None:

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from navtalk_desktop.core.recording import RecordingFiles
+from navtalk_desktop.core.regression.timeline_call import call_row
 from navtalk_desktop.core.timeline import Direction, Timeline
 from navtalk_desktop.ui.detail_pane import DetailPane
 from navtalk_desktop.ui.session_bridge import SessionBridge
@@ -206,10 +207,13 @@ class TimelinePanel(QWidget):
     Signals:
         notification_requested(str, str): level and text for a non-modal notification.
         busy_changed(bool): a file operation started or finished.
+        save_test_requested(str, object): a call row's "Save Call as Test…": the call id
+            and the session file the timeline was opened from (``None``: live frames).
     """
 
     notification_requested = Signal(str, str)
     busy_changed = Signal(bool)
+    save_test_requested = Signal(str, object)
 
     def __init__(
         self,
@@ -229,6 +233,10 @@ class TimelinePanel(QWidget):
         self._known_types: set[str] = set()
         self._listed_calls: set[str] = set()  # call ids in call_combo
         self._types_scanned = 0
+        # The session file shown (None: the live session's frames); saved tests name it.
+        self.recording: str | None = None
+        # Set by the app when a suite store exists (it connects save_test_requested).
+        self.offer_save_test = False
         self.model = TimelineTableModel(bridge.timeline, self)
         self._build_ui()
         self.model.batch_inserted.connect(self._on_model_batch_inserted)
@@ -671,8 +679,32 @@ class TimelinePanel(QWidget):
         if entry.call_id:
             call_id = entry.call_id
             action(f"Show Only Call {call_id}", lambda: self.filter_call(call_id))
+            if self.offer_save_test:
+                action(
+                    "Save Call as Test…",
+                    lambda: self.save_test_requested.emit(call_id, self.recording),
+                    call_row(self.bridge.timeline, call_id) is not None,
+                )
         action(f"Show Only {entry.type}", lambda: self._filter_type(entry.type))
         return actions
+
+    def show_call(self, call_id: str, time: str | None = None) -> bool:
+        """Select and scroll to ``call_id``'s ``…arguments.done`` row (nearest ``time``).
+
+        A call hidden by the filter is shown by clearing the filter first. Returns
+        whether the call is in this timeline.
+        """
+        row = call_row(self.bridge.timeline, call_id, time)
+        if row is None:
+            return False
+        if not self.select_physical_row(row) and self.model.view_filter.active:
+            with QSignalBlocker(self.search_edit):
+                self.search_edit.clear()
+            self.type_combo.setCurrentText("")
+            self.direction_combo.setCurrentIndex(0)
+            self.call_combo.setCurrentIndex(0)
+            self.apply_filter()
+        return self.select_physical_row(row)
 
     def _filter_type(self, kind: str) -> None:
         self.type_combo.setCurrentText(kind)
@@ -789,6 +821,7 @@ class TimelinePanel(QWidget):
             opened = await self._run_blocking(lambda: files.open(path))
             fresh = opened.timeline
             self.bridge.replace_timeline(fresh)
+            self.recording = str(path)
             if opened.note is None:
                 self.notification_requested.emit(
                     "success", f"Opened {path.name}: {len(fresh):,} frames"
@@ -848,6 +881,7 @@ class TimelinePanel(QWidget):
 
     @Slot(object)
     def _on_bridge_timeline_replaced(self, timeline: Timeline) -> None:
+        self.recording = None  # set again by import_jsonl when it was a session file
         self.model.set_timeline(timeline)
         self._known_types.clear()
         self._types_scanned = 0

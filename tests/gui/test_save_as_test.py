@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 
 from navtalk_desktop.core.calls import FunctionCall
-from navtalk_desktop.core.regression.suite import CallTest, Expectation
+from navtalk_desktop.core.regression.suite import CallTest, Expectation, TestSource
 from navtalk_desktop.infra.test_suite_file import SuiteFileStore, load_suite
 from navtalk_desktop.ui.save_test_dialog import default_suite_path
 from tests.gui.test_call_desk import Live, live, wait_answered  # noqa: F401  (fixture)
@@ -72,7 +72,14 @@ def test_save_as_test_writes_a_call_test_prefilled_from_the_answer(
         "get_weather",
         {"city": "Beijing"},
         Expectation(not_error=True, json_subset={"temperature": 21}, latency_ms=2000),
+        source=TestSource(
+            call.call_id,
+            session_id=live.bridge.session.session_id,
+            time=case.source.time if case.source else None,
+        ),
     )
+    assert case.source is not None
+    assert case.source.time is not None
     assert ("info", "Test saved to desk.navtests.json") in live.notes
 
     # A second save of the same call appends, with a name of its own.

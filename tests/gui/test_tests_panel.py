@@ -74,6 +74,13 @@ def test_tests_panel_runs_the_tool_sets_suite_and_rerecords(
     assert panel.progress.text() == "3 run: 2 passed, 1 failed"
     assert [r.text(0) for r in rows] == ["passed", "failed", "passed"]
 
+    # A conversation test's details list the calls its own session made, with the answers.
+    panel.results.setCurrentItem(rows[2])
+    detail = panel.detail.toPlainText()
+    assert "Calls in the test's session:\n1. function_call_judge {" in detail
+    assert f"→ {ANSWER}" in detail
+    assert "Avatar's reply:\n" in detail
+
     panel.results.setCurrentItem(rows[1])
     detail = panel.detail.toPlainText()
     assert "-It is raining." in detail

@@ -14,6 +14,7 @@ from navtalk_desktop.core.regression.suite import (
     CallTest,
     ConversationTest,
     Expectation,
+    TestSource,
     suite_from_json,
     suite_to_text,
 )
@@ -165,3 +166,26 @@ def test_rerecording_replaces_the_text_or_the_json_value_and_keeps_other_checks(
     no_longer_json = rerecorded(as_json, "plain")
     assert not no_longer_json.expect.has_json_subset
     assert no_longer_json.expect == Expectation(text="plain", latency_ms=50)
+
+
+def test_a_call_tests_source_is_optional_round_trips_and_is_in_the_schema() -> None:
+    validator = jsonschema.Draft202012Validator(suite_schema())
+    data = copy.deepcopy(SUITE)
+    source = {"call_id": "call_abc", "session_id": "sess_1", "time": "2026-12-06T08:00:00.000Z"}
+    data["tests"][0]["source"] = source
+    assert list(validator.iter_errors(data)) == []
+    suite = suite_from_json(data)
+    first = suite.tests[0]
+    assert isinstance(first, CallTest)
+    assert first.source == TestSource("call_abc", session_id="sess_1", time=source["time"])
+    # Written back after the expectation, only the fields that are set.
+    text = suite_to_text(suite)
+    assert json.loads(text)["tests"][0]["source"] == source
+    assert suite_from_json(json.loads(text)) == suite
+    # Older files (no source) read as before; a typo inside it is refused with its place.
+    assert suite_from_json(SUITE).tests[0].source is None  # type: ignore[union-attr]
+    data["tests"][0]["source"]["callid"] = "x"
+    assert list(validator.iter_errors(data))
+    with pytest.raises(ConfigError) as caught:
+        suite_from_json(data)
+    assert caught.value.location == "tests[0].source.callid"

@@ -25,7 +25,7 @@ from navtalk_desktop.core.regression.expect import (
     unified_diff,
 )
 from navtalk_desktop.core.regression.ports import BudgetedRegex
-from navtalk_desktop.core.regression.results import CaseResult, Status
+from navtalk_desktop.core.regression.results import CaseResult, SeenCall, Status
 from navtalk_desktop.core.regression.suite import ConversationTest
 from navtalk_desktop.core.responders.config import ResponderChain, ResponderStep, StaticConfig
 from navtalk_desktop.core.responders.factory import ResponderFactory
@@ -160,7 +160,7 @@ class ConversationRunner:
                     await session.send_text(case.say)
                     await self._wait_for_reply(case, watch)
             except TimeoutError:
-                return self._timed_out(suite, case, start, watch)
+                return self._timed_out(suite, case, start, watch, session)
             except SessionError as exc:
                 return CaseResult(
                     suite,
@@ -190,7 +190,9 @@ class ConversationRunner:
             await watch.changed.wait()
 
     @staticmethod
-    def _timed_out(suite: str, case: ConversationTest, start: float, watch: _Watch) -> CaseResult:
+    def _timed_out(
+        suite: str, case: ConversationTest, start: float, watch: _Watch, session: Session
+    ) -> CaseResult:
         seen = ", ".join(record.name or "?" for record in watch.calls) or "none"
         message = (
             f"no reply after {len(case.calls)} call(s) within {case.timeout_s:g} s "
@@ -203,6 +205,7 @@ class ConversationRunner:
             Status.FAILED,
             time.monotonic() - start,
             (Mismatch("reply", message),),
+            calls=tuple(_seen(record, session) for record in watch.calls),
         )
 
     async def _check(
@@ -277,4 +280,18 @@ class ConversationRunner:
             time.monotonic() - start,
             tuple(problems),
             reply_text,
+            tuple(_seen(record, session) for record in watch.calls),
         )
+
+
+def _seen(record: DispatchRecord, session: Session) -> SeenCall:
+    """A settled call of the test's session, for the result details."""
+    call = session.calls.get(record.key)
+    answered = record.status is DispatchStatus.ANSWERED
+    return SeenCall(
+        tool=record.name or "?",
+        arguments=call.arguments if call is not None else None,
+        output=record.output if answered else None,
+        is_error=record.is_error,
+        status=str(record.status),
+    )

@@ -8,7 +8,8 @@ change to one test is a small diff in git::
      "tests": [
        {"name": "weather in Beijing", "kind": "call", "tool": "get_weather",
         "arguments": {"city": "Beijing"},
-        "expect": {"not_error": true, "regex": "^Beijing: ", "latency_ms": 5000}},
+        "expect": {"not_error": true, "regex": "^Beijing: ", "latency_ms": 5000},
+        "source": {"call_id": "call_…", "session_id": "…", "time": "2026-…Z"}},
        {"name": "asks for the weather", "kind": "conversation",
         "say": "What's the weather in Beijing?",
         "calls": [{"tool": "get_weather", "arguments": {"city": "Beijing"}}],
@@ -78,6 +79,24 @@ class Expectation:
 
 
 @dataclass(frozen=True, slots=True)
+class TestSource:
+    """Where a call test was saved from, so the app can show that call again.
+
+    Attributes:
+        call_id: the call's ``call_id`` in that session.
+        session_id: the NavTalk session id, when the server named one.
+        recording: the session file the timeline was opened from, if any.
+        time: when the call arrived (ISO 8601, UTC).
+    """
+
+    __test__ = False  # not a pytest class, whatever its name
+    call_id: str
+    session_id: str | None = None
+    recording: str | None = None
+    time: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CallTest:
     """A synthetic call through the tool set's responders.
 
@@ -87,6 +106,7 @@ class CallTest:
         arguments: the call's arguments.
         expect: what the output must satisfy.
         variables: tool set variables set for this test only.
+        source: the call it was saved from (optional; informational, never checked).
     """
 
     name: str
@@ -94,6 +114,7 @@ class CallTest:
     arguments: dict[str, Any]
     expect: Expectation = field(default_factory=Expectation)
     variables: dict[str, str] = field(default_factory=dict)
+    source: TestSource | None = None
     kind: str = field(default="call", init=False)
 
 
@@ -203,13 +224,15 @@ def _case_from_json(data: object, location: str) -> TestCase:
     if not name.strip():
         raise ConfigError(reader.at("name"), "must not be empty")
     if kind == "call":
-        _only(reader, {"name", "kind", "tool", "arguments", "expect", "variables"})
+        _only(reader, {"name", "kind", "tool", "arguments", "expect", "variables", "source"})
+        source = reader.data.get("source")
         return CallTest(
             name=name,
             tool=reader.string("tool"),
             arguments=_object(reader, "arguments"),
             expect=_expectation(reader.data.get("expect", {}), reader.at("expect")),
             variables=reader.string_map("variables"),
+            source=None if source is None else _source(source, reader.at("source")),
         )
     if kind == "conversation":
         _only(reader, {"name", "kind", "say", "speak", "calls", "reply", "timeout_s"})
@@ -235,6 +258,27 @@ def _case_from_json(data: object, location: str) -> TestCase:
             timeout_s=timeout,
         )
     raise ConfigError(reader.at("kind"), f"unknown kind {kind!r} (expected call or conversation)")
+
+
+def _source(data: object, location: str) -> TestSource:
+    reader = JsonReader(data, location)
+    _only(reader, {"call_id", "session_id", "recording", "time"})
+    return TestSource(
+        call_id=reader.string("call_id"),
+        session_id=reader.optional_string("session_id"),
+        recording=reader.optional_string("recording"),
+        time=reader.optional_string("time"),
+    )
+
+
+def source_to_json(source: TestSource) -> dict[str, Any]:
+    """The file form of a test's source: only the fields that are set."""
+    data: dict[str, Any] = {"call_id": source.call_id}
+    for key in ("session_id", "recording", "time"):
+        value = getattr(source, key)
+        if value is not None:
+            data[key] = value
+    return data
 
 
 def _expected_call(data: object, location: str) -> ExpectedCall:
@@ -322,6 +366,8 @@ def case_to_json(case: TestCase) -> dict[str, Any]:
         if case.variables:
             data["variables"] = dict(sorted(case.variables.items()))
         data["expect"] = expectation_to_json(case.expect)
+        if case.source is not None:
+            data["source"] = source_to_json(case.source)
         return data
     data = {"name": case.name, "kind": "conversation"}
     if case.say is not None:
