@@ -229,6 +229,7 @@ class CallCard(QFrame):
         # Save as Test…: the desk opens the shared form (hidden until the desk can save).
         self.save_test_button = QToolButton(self)
         self.save_test_button.setText("Save as Test…")
+        self.save_test_button.setAutoRaise(True)
         self.save_test_button.setObjectName("save_call_as_test")
         self.save_test_button.setToolTip("Make this call a repeatable call test in a suite file")
         self.save_test_button.clicked.connect(lambda: self.save_test_requested.emit(self.key))
@@ -240,6 +241,8 @@ class CallCard(QFrame):
         header.addWidget(self.call_id_label, 1)
         header.addWidget(self.status_label)
         header.addWidget(self.countdown)
+        # In the header, whose call id gives way: the answer buttons keep their room.
+        header.addWidget(self.save_test_button)
         self.quick_bar = QWidget(self)
         quick_layout = QVBoxLayout(self.quick_bar)
         quick_layout.setContentsMargins(0, 0, 0, 0)
@@ -248,7 +251,6 @@ class CallCard(QFrame):
         buttons = QHBoxLayout()
         buttons.setSpacing(4)
         buttons.addWidget(self.save_reply_button)
-        buttons.addWidget(self.save_test_button)
         buttons.addStretch(1)
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.reject_button)

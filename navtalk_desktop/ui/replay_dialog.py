@@ -85,6 +85,13 @@ class ReplayDialog(QDialog):
         layout.addWidget(self.status)
         self.report_view = QPlainTextEdit(self)
         self.report_view.setReadOnly(True)
+        # Never a blank box: say what fills it and how to get there.
+        self.report_view.setPlaceholderText(
+            "The report appears here when the client has finished the session.\n\n"
+            "Connect a client to the URL above: NavTalk Desktop in another window (a "
+            "connection profile whose Endpoint is that URL), your own app, or headless:\n"
+            "  navtalk-desktop respond --url <URL above> --tools <your tool set> --say …"
+        )
         # Diff lines line up only in a fixed-width font.
         self.report_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         layout.addWidget(self.report_view, 1)

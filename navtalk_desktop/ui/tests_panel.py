@@ -143,6 +143,8 @@ class TestsPanel(QWidget):
         layout.addLayout(buttons)
         self.progress = QLabel("", self)
         self.progress.setObjectName("tests_progress")
+        # Long messages (empty state, a source not open) wrap instead of widening the dock.
+        self.progress.setWordWrap(True)
         layout.addWidget(self.progress)
         splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.results = QTreeWidget(splitter)
