@@ -21,6 +21,7 @@ __all__ = ["workbench_factory"]  # the fixture, imported for pytest
 
 Factory = Callable[..., app_module.Workbench]
 ANSWER = "It is sunny in Beijing."
+WAIT_MS = 20_000
 
 
 def test_save_as_test_from_a_call_card_of_an_unanswered_call(
@@ -38,7 +39,7 @@ def test_save_as_test_from_a_call_card_of_an_unanswered_call(
     qtbot.mouseClick(card.save_test_button, Qt.MouseButton.LeftButton)
     dialog = desk.save_test_dialog
     assert dialog is not None
-    qtbot.waitUntil(dialog.isVisible)
+    qtbot.waitUntil(dialog.isVisible, timeout=WAIT_MS)
     # Not answered yet: no expectation is prefilled, and the form says so.
     assert dialog.unanswered_note.isVisible()
     assert "not been answered yet" in dialog.unanswered_note.text()
@@ -50,7 +51,7 @@ def test_save_as_test_from_a_call_card_of_an_unanswered_call(
     target = tmp_path / "card.navtests.json"
     dialog.path_edit.setText(str(target))
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not dialog.isVisible())
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=WAIT_MS)
     (case,) = load_suite(target).tests
     assert isinstance(case, CallTest)
     assert (case.tool, case.arguments, case.expect) == (
@@ -83,7 +84,7 @@ def _ask(qtbot: Any, workbench: app_module.Workbench) -> Any:
     before = len(workbench.bridge.calls)
     qtbot.keyClicks(conversation.input, QUESTION)
     qtbot.mouseClick(conversation.send_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: len(workbench.bridge.calls) > before, timeout=10_000)
+    qtbot.waitUntil(lambda: len(workbench.bridge.calls) > before, timeout=WAIT_MS)
     return list(workbench.bridge.calls)[-1]
 
 
@@ -95,9 +96,9 @@ def test_save_from_a_timeline_row_then_show_the_source_call_from_the_tests_panel
     data["tests"] = ["judge.navtests.json"]
     tools.write_text(json.dumps(data), encoding="utf-8")
     workbench = workbench_factory("--tools", str(tools), "--auto", "--connect")
-    qtbot.waitUntil(lambda: workbench.bridge.state == "ready", timeout=10_000)
+    qtbot.waitUntil(lambda: workbench.bridge.state == "ready", timeout=WAIT_MS)
     call = _ask(qtbot, workbench)
-    qtbot.waitUntil(lambda: call.state is CallState.ANSWERED, timeout=10_000)
+    qtbot.waitUntil(lambda: call.state is CallState.ANSWERED, timeout=WAIT_MS)
     timeline = workbench.panels["timeline"]
     desk = workbench.panels["call_desk"]
 
@@ -110,14 +111,14 @@ def test_save_from_a_timeline_row_then_show_the_source_call_from_the_tests_panel
     save.trigger()
     dialog = desk.save_test_dialog
     assert dialog is not None
-    qtbot.waitUntil(dialog.isVisible)
+    qtbot.waitUntil(dialog.isVisible, timeout=WAIT_MS)
     assert not dialog.unanswered_note.isVisible()
     assert dialog.text_check.isChecked()
     assert dialog.text_edit.toPlainText() == ANSWER
     suite_path = tmp_path / "judge.navtests.json"
     assert Path(dialog.path_edit.text()) == suite_path  # the tool set's listed suite
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not dialog.isVisible())
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=WAIT_MS)
     (case,) = load_suite(suite_path).tests
     assert isinstance(case, CallTest)
     assert (case.tool, case.arguments) == ("function_call_judge", call.arguments)
@@ -128,7 +129,7 @@ def test_save_from_a_timeline_row_then_show_the_source_call_from_the_tests_panel
 
     # The Tests panel shows the new test (it reloads the suite it shows).
     tests = workbench.panels["tests"]
-    qtbot.waitUntil(lambda: tests.results.topLevelItemCount() == 1)
+    qtbot.waitUntil(lambda: tests.results.topLevelItemCount() == 1, timeout=WAIT_MS)
     row = tests.results.topLevelItem(0)
     assert row.text(1) == case.name
     tests.results.setCurrentItem(row)
@@ -143,7 +144,7 @@ def test_save_from_a_timeline_row_then_show_the_source_call_from_the_tests_panel
     assert tests.show_source_button.isVisible()
     assert tests.show_source_button.isEnabled()
     qtbot.mouseClick(tests.show_source_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: timeline._selected_physical_row() == call.timeline_row)
+    qtbot.waitUntil(lambda: timeline._selected_physical_row() == call.timeline_row, timeout=WAIT_MS)
     assert tests.progress.text() == f"Showing call {call.call_id} in the Timeline."
     assert workbench.window.docks["timeline"].isVisible()
 
@@ -170,19 +171,19 @@ def test_a_timeline_row_of_an_opened_recording_saves_the_recorded_call(
 ) -> None:
     tools = static_toolset_file(tmp_path / "judge.navtools.json", ANSWER)
     workbench = workbench_factory("--tools", str(tools), "--auto", "--connect")
-    qtbot.waitUntil(lambda: workbench.bridge.state == "ready", timeout=10_000)
+    qtbot.waitUntil(lambda: workbench.bridge.state == "ready", timeout=WAIT_MS)
     call = _ask(qtbot, workbench)
-    qtbot.waitUntil(lambda: call.state is CallState.ANSWERED, timeout=10_000)
+    qtbot.waitUntil(lambda: call.state is CallState.ANSWERED, timeout=WAIT_MS)
     timeline = workbench.panels["timeline"]
     recording = tmp_path / "session.jsonl"
     task = timeline.export_jsonl(recording)
-    qtbot.waitUntil(task.done, timeout=10_000)
-    qtbot.waitUntil(lambda: not timeline.busy)
+    qtbot.waitUntil(task.done, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not timeline.busy, timeout=WAIT_MS)
     workbench.bridge.disconnect_session()
-    qtbot.waitUntil(lambda: workbench.bridge.state != "ready", timeout=10_000)
+    qtbot.waitUntil(lambda: workbench.bridge.state != "ready", timeout=WAIT_MS)
     opened = timeline.import_jsonl(recording)
     assert opened is not None
-    qtbot.waitUntil(lambda: timeline.recording == str(recording), timeout=10_000)
+    qtbot.waitUntil(lambda: timeline.recording == str(recording), timeout=WAIT_MS)
 
     actions = {
         a.text(): a for a in timeline.context_actions(_done_display_row(workbench, call.call_id))
@@ -190,7 +191,7 @@ def test_a_timeline_row_of_an_opened_recording_saves_the_recorded_call(
     actions["Save Call as Test…"].trigger()
     dialog = workbench.panels["call_desk"].save_test_dialog
     assert dialog is not None
-    qtbot.waitUntil(dialog.isVisible)
+    qtbot.waitUntil(dialog.isVisible, timeout=WAIT_MS)
     target = tmp_path / "recorded.navtests.json"
     dialog.path_edit.setText(str(target))
     assert dialog.save()
