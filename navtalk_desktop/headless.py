@@ -19,12 +19,17 @@ import json
 import logging
 import os
 import signal
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from navtalk_desktop import headless_consent
+from navtalk_desktop.cli_support import (
+    command_output,
+    configure_logging,
+    positive_float,
+    positive_int,
+)
 from navtalk_desktop.core.calls import FunctionCall
 from navtalk_desktop.core.dispatcher import (
     Dispatcher,
@@ -57,6 +62,8 @@ from navtalk_desktop.core.toolset import ToolSet
 from navtalk_desktop.infra.expression_sandbox import ProcessExpressionSandbox
 from navtalk_desktop.infra.recording import RecordingWriter
 from navtalk_desktop.infra.toolset_file import ScriptTrustFile, open_tool_file
+
+_err, _out = command_output("respond")
 
 LICENSE_ENV = "NAVTALK_LICENSE"
 # ``--tools example:use-cases`` / ``example:judge`` use the bundled examples (and start their services).
@@ -92,11 +99,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "leaves every entry but the last fraction of a second)",
     )
     parser.add_argument(
-        "--max-calls", type=_positive_int, metavar="N", help="stop after N calls were handled"
+        "--max-calls", type=positive_int, metavar="N", help="stop after N calls were handled"
     )
-    parser.add_argument(
-        "--duration", type=_positive_float, metavar="S", help="stop after S seconds"
-    )
+    parser.add_argument("--duration", type=positive_float, metavar="S", help="stop after S seconds")
     parser.add_argument(
         "--profile",
         metavar="NAME",
@@ -140,14 +145,14 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     headless_consent.add_arguments(parser)  # --trust-scripts, --allow-host, --allow-any-host
     parser.add_argument(
         "--turn-timeout",
-        type=_positive_float,
+        type=positive_float,
         default=30.0,
         metavar="S",
         help="longest wait for the avatar's reply to a --say turn (default %(default)s)",
     )
     parser.add_argument(
         "--connect-timeout",
-        type=_positive_float,
+        type=positive_float,
         default=15.0,
         metavar="S",
         help="longest wait until the session is ready (default %(default)s)",
@@ -156,40 +161,11 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the ``respond`` sub-command; returns the exit code."""
-    logging.basicConfig(
-        level=os.environ.get("NAVTALK_LOG_LEVEL", "WARNING"),
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("websockets").setLevel(logging.WARNING)
+    configure_logging()
     try:
         return asyncio.run(_Responder(args).main())
     except KeyboardInterrupt:  # only where signal handlers are unavailable (Windows)
         return EXIT_ERROR
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError("must be greater than 0")
-    return value
-
-
-def _err(message: str) -> None:
-    sys.stderr.write(f"navtalk-desktop respond: {message}\n")
-    sys.stderr.flush()
-
-
-def _out(line: str) -> None:
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
 
 
 class UsageError(Exception):

@@ -12,11 +12,14 @@ import argparse
 import sys
 from pathlib import Path
 
+from navtalk_desktop.cli_support import command_output
 from navtalk_desktop.core.json_reader import ConfigError
 from navtalk_desktop.core.regression.capture import call_test_from, describe_call, with_case
 from navtalk_desktop.core.regression.suite import Suite
 from navtalk_desktop.replay.recording import RecordingError, read_recording
 from navtalk_desktop.replay.script import recorded_calls, recorded_outputs
+
+_err, _ = command_output("test")
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -76,8 +79,3 @@ def _relative(path: Path, folder: Path) -> str:
         return str(path.resolve().relative_to(folder.resolve()))
     except ValueError:
         return str(path.resolve())
-
-
-def _err(message: str) -> None:
-    sys.stderr.write(f"navtalk-desktop test: {message}\n")
-    sys.stderr.flush()

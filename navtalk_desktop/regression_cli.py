@@ -18,13 +18,13 @@ import asyncio
 import dataclasses
 import logging
 import os
-import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from navtalk_desktop import headless_consent
+from navtalk_desktop.cli_support import command_output, configure_logging, positive_int
 from navtalk_desktop.core.json_reader import ConfigError
 from navtalk_desktop.core.profile import ConnectionProfile, license_from_url, strip_license
 from navtalk_desktop.core.reconnect import ReconnectPolicy
@@ -48,6 +48,8 @@ from navtalk_desktop.headless import (
 
 if TYPE_CHECKING:
     from navtalk_desktop.infra.http_client import AiohttpClient
+
+_err, _out = command_output("test")
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -94,7 +96,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--jobs",
-        type=_positive_int,
+        type=positive_int,
         default=1,
         metavar="N",
         help="run up to N tests at the same time (default 1: in file order)",
@@ -123,12 +125,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the ``test`` sub-command; returns the exit code."""
-    logging.basicConfig(
-        level=os.environ.get("NAVTALK_LOG_LEVEL", "WARNING"),
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("websockets").setLevel(logging.WARNING)
+    configure_logging()
     if args.from_recording is not None:
         from navtalk_desktop.regression_capture import capture_recording
 
@@ -137,23 +134,6 @@ def run(args: argparse.Namespace) -> int:
         return asyncio.run(_Run(args).main())
     except KeyboardInterrupt:
         return EXIT_FAILED
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
-def _err(message: str) -> None:
-    sys.stderr.write(f"navtalk-desktop test: {message}\n")
-    sys.stderr.flush()
-
-
-def _out(text: str) -> None:
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
 
 
 @dataclass

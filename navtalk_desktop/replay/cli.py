@@ -16,14 +16,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
-import os
 import signal
-import sys
 from pathlib import Path
 
+from navtalk_desktop.cli_support import command_output, configure_logging
 from navtalk_desktop.replay.recording import RecordingError, read_recording
 from navtalk_desktop.replay.server import ReplayServer
+
+_err, _out = command_output("replay")
 
 READY = "NavTalk replay ready:"
 EXIT_OK = 0
@@ -86,12 +86,7 @@ def _speed(text: str) -> float | None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the ``replay`` sub-command; returns the exit code."""
-    logging.basicConfig(
-        level=os.environ.get("NAVTALK_LOG_LEVEL", "WARNING"),
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("websockets").setLevel(logging.WARNING)
+    configure_logging()
     try:
         frames = read_recording(args.recording)
     except RecordingError as exc:
@@ -130,13 +125,3 @@ async def _serve(args: argparse.Namespace, server: ReplayServer) -> int:
     for line in server.report.lines():
         _out(line)
     return EXIT_DIFFERENT if server.report.differences() else EXIT_OK
-
-
-def _err(message: str) -> None:
-    sys.stderr.write(f"navtalk-desktop replay: {message}\n")
-    sys.stderr.flush()
-
-
-def _out(line: str) -> None:
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
