@@ -36,7 +36,7 @@ from navtalk_desktop.ui.session_bridge import (
     TranscriptEvent,
 )
 from navtalk_desktop.ui.text_fit import ElidedLabel
-from navtalk_desktop.ui.text_viewer import FullTextViewer
+from navtalk_desktop.ui.text_viewer import FullTextViewer, ViewerShelf
 from navtalk_desktop.ui.theme import colors, use_plain_fusion
 from navtalk_desktop.ui.throttle import Throttle
 
@@ -445,7 +445,7 @@ class ConversationPanel(QWidget):
         self.transcript.setObjectName("transcript")
         self.transcript.setToolTip("What the user said and what the avatar answered, live.")
         self.transcript.full_text_requested.connect(self.open_full_text)
-        self._viewers: list[FullTextViewer] = []
+        self._shelf = ViewerShelf(self)
         # Repainted on every tick while a response streams (see use_plain_fusion).
         use_plain_fusion(
             self.transcript,
@@ -518,23 +518,14 @@ class ConversationPanel(QWidget):
     @Slot(int)
     def open_full_text(self, number: int) -> FullTextViewer:
         """Open message ``number``'s whole text in a read-only viewer (non-modal)."""
-        viewer = FullTextViewer(
-            self.transcript.full_text_title(number), self.transcript.full_text(number), self
+        return self._shelf.open(
+            self.transcript.full_text_title(number), self.transcript.full_text(number)
         )
-        viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self._viewers.append(viewer)
-        viewer.destroyed.connect(lambda: self._forget_viewer(viewer))
-        viewer.show()
-        return viewer
 
     @property
     def viewers(self) -> list[FullTextViewer]:
         """The full-text viewers open now."""
-        return list(self._viewers)
-
-    def _forget_viewer(self, viewer: FullTextViewer) -> None:
-        if viewer in self._viewers:
-            self._viewers.remove(viewer)
+        return self._shelf.viewers
 
     @property
     def active_responses(self) -> list[str]:

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QToolButton, 
 
 from navtalk_desktop.ui.json_highlighter import MAX_HIGHLIGHT_CHARS, JsonHighlighter, pretty_json
 from navtalk_desktop.ui.long_text import size_label
-from navtalk_desktop.ui.text_viewer import FullTextViewer, LongTextEdit
+from navtalk_desktop.ui.text_viewer import FullTextViewer, LongTextEdit, ViewerShelf
 from navtalk_desktop.ui.theme import colors
 
 MAX_PRETTY_CHARS = 200_000
@@ -33,7 +33,7 @@ class DetailPane(QWidget):
         self._pretty_text = ""
         self._full_text = ""
         self._title = ""
-        self._viewers: list[FullTextViewer] = []
+        self._shelf = ViewerShelf(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
         layout.setSpacing(4)
@@ -136,21 +136,12 @@ class DetailPane(QWidget):
     @Slot()
     def open_full_text(self) -> FullTextViewer:
         """Open everything the pane stands for in a read-only viewer (non-modal)."""
-        viewer = FullTextViewer(f"{self._title} in full", self._full_text, self)
-        viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self._viewers.append(viewer)
-        viewer.destroyed.connect(lambda: self._forget_viewer(viewer))
-        viewer.show()
-        return viewer
+        return self._shelf.open(f"{self._title} in full", self._full_text)
 
     @property
     def viewers(self) -> list[FullTextViewer]:
         """The full-text viewers open now."""
-        return list(self._viewers)
-
-    def _forget_viewer(self, viewer: FullTextViewer) -> None:
-        if viewer in self._viewers:
-            self._viewers.remove(viewer)
+        return self._shelf.viewers
 
     @Slot()
     def copy_raw(self) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QTimer, Signal, Slot
+from PySide6.QtCore import QMimeData, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QGuiApplication, QTextCursor
 from PySide6.QtWidgets import (
     QDialog,
@@ -203,3 +203,36 @@ class FullTextViewer(QDialog):
     @Slot()
     def _on_loaded(self) -> None:
         self.status.setText(f"{self._length:,} characters ({self._size})")
+
+
+class ViewerShelf:
+    """The full-text viewers one widget has open (non-modal, deleted when closed).
+
+    Keeps a Python reference to each open viewer (so it is not collected while shown)
+    and forgets it when Qt destroys the window.
+
+    Args:
+        parent: the viewers' parent widget.
+    """
+
+    def __init__(self, parent: QWidget) -> None:
+        self._parent = parent
+        self._open: list[FullTextViewer] = []
+
+    def open(self, title: str, text: str) -> FullTextViewer:
+        """Show ``text`` in a new viewer titled ``title`` and return it."""
+        viewer = FullTextViewer(title, text, self._parent)
+        viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._open.append(viewer)
+        viewer.destroyed.connect(lambda: self._forget(viewer))
+        viewer.show()
+        return viewer
+
+    @property
+    def viewers(self) -> list[FullTextViewer]:
+        """The viewers open now."""
+        return list(self._open)
+
+    def _forget(self, viewer: FullTextViewer) -> None:
+        if viewer in self._open:
+            self._open.remove(viewer)
