@@ -14,7 +14,7 @@ from typing import Any
 
 from navtalk_desktop.core.toolset_consent import ConsentRecord, HostRule, Origin
 from navtalk_desktop.infra import paths
-from navtalk_desktop.infra.toolset_file import atomic_write_text
+from navtalk_desktop.infra.atomic_file import atomic_write_text
 
 
 class ConsentFile:

@@ -35,7 +35,7 @@ from navtalk_desktop.core.toolset import (
 from navtalk_desktop.infra import paths
 
 # Re-exported (the ``as`` form): savers of tool-set-related files import it from here.
-from navtalk_desktop.infra.atomic_file import atomic_write_text as atomic_write_text
+from navtalk_desktop.infra.atomic_file import atomic_write_text
 
 # Tool sets are hand-sized; a bigger file is almost certainly the wrong file.
 MAX_FILE_BYTES = 20 * 1024 * 1024

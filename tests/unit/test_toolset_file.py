@@ -15,10 +15,10 @@ from navtalk_desktop.core.json_reader import ConfigError
 from navtalk_desktop.core.tool_formats import ToolFormat
 from navtalk_desktop.core.tool_templates import TEMPLATES
 from navtalk_desktop.core.toolset import ToolSet
+from navtalk_desktop.infra.atomic_file import atomic_write_text
 from navtalk_desktop.infra.toolset_file import (
     ScriptTrustFile,
     ToolSetFileStore,
-    atomic_write_text,
     is_toolset_file,
     sha256_of,
 )

@@ -169,13 +169,17 @@ AUTOMATIC_KINDS = frozenset(set(ResponderKind) - {ResponderKind.MANUAL})
 
 # Budgets when a step does not set its own (``budget_s`` / ``max_output`` in the file).
 # Templates and regexes are user expressions that could run forever: they always have a
-# time budget. Webhooks and scripts are bounded by their own ``timeout_s``; static answers
-# cannot block. Every automatic answer is capped at 1,000,000 characters (the transport's
-# frames are at most 16 MB, and a model gains nothing from more).
+# time budget. Webhooks and scripts are bounded by their own ``timeout_s`` (a webhook's
+# templates by WEBHOOK_RENDER_BUDGET_S too); static answers cannot block. Every automatic
+# answer is capped at 1,000,000 characters (the transport's frames are at most 16 MB, and a
+# model gains nothing from more).
 DEFAULT_BUDGET_S: Mapping[ResponderKind, float] = {
     ResponderKind.TEMPLATE: 2.0,
     ResponderKind.RULES: 1.0,
 }
+# A webhook step without ``budget_s`` renders its URL, headers and body within this (its
+# HTTP request is bounded by its own ``timeout_s``).
+WEBHOOK_RENDER_BUDGET_S = 2.0
 DEFAULT_MAX_OUTPUT = 1_000_000
 
 

@@ -87,7 +87,9 @@ class ResponderFactory:
             case RulesConfig():
                 return RulesResponder(config, self.sandbox, limits)
             case WebhookConfig():
-                return WebhookResponder(config, self.http, self.hosts)
+                return WebhookResponder(
+                    config, self.http, self.hosts, sandbox=self.sandbox, limits=limits
+                )
             case ScriptConfig():
                 return ScriptResponder(config, self.scripts, self.trust, self.base_dir)
         raise AssertionError(config)  # pragma: no cover

@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import json
+import time
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from navtalk_desktop.core.redact import mask_url
 from navtalk_desktop.core.responders.base import Answer, CallRequest, Pass, ResponderError
-from navtalk_desktop.core.responders.config import ResponderKind, WebhookConfig
+from navtalk_desktop.core.responders.config import (
+    WEBHOOK_RENDER_BUDGET_S,
+    ResponderKind,
+    StepLimits,
+    WebhookConfig,
+)
 from navtalk_desktop.core.responders.json_path import JsonPathError, parse_json_path
 from navtalk_desktop.core.responders.ports import HostPolicy, HttpClient, HttpRequestError
-from navtalk_desktop.core.responders.templating import TemplateError, render, template_context
+from navtalk_desktop.core.responders.sandbox import ExpressionSandbox, ThreadSandbox
+from navtalk_desktop.core.responders.templating import (
+    TemplateError,
+    TemplateLimitError,
+    template_context,
+)
 from navtalk_desktop.core.toolset_consent import HostAllowList
 
 # How much of an error response body is quoted back in the Error: message.
@@ -19,17 +31,40 @@ _LOOPBACK_ONLY = HostAllowList(how_to_allow="run it where hosts can be allowed")
 
 
 class WebhookResponder:
-    """Renders URL, headers and body from the call, sends them, answers with the response."""
+    """Renders URL, headers and body from the call, sends them, answers with the response.
+
+    The templates render in the ``sandbox`` (worker processes in the app and ``respond``),
+    never on the engine loop: URL, headers and body together share the step's time budget
+    (``limits.time_s``; the HTTP request is bounded by the config's own ``timeout_s``).
+
+    Args:
+        config: the webhook.
+        http: sends the request (``None``: the step fails with a clear message).
+        hosts: which hosts may be contacted (default: loopback only).
+        sandbox: where the templates render (default: a thread, without process isolation).
+        limits: the rendering budget (``None``: ``WEBHOOK_RENDER_BUDGET_S``) and output cap.
+    """
 
     kind = ResponderKind.WEBHOOK
 
     def __init__(
-        self, config: WebhookConfig, http: HttpClient | None, hosts: HostPolicy | None = None
+        self,
+        config: WebhookConfig,
+        http: HttpClient | None,
+        hosts: HostPolicy | None = None,
+        *,
+        sandbox: ExpressionSandbox | None = None,
+        limits: StepLimits | None = None,
     ) -> None:
         self._config = config
         self._http = http
         # Without a policy only loopback hosts may be contacted: consent is never implied.
         self._hosts: HostPolicy = hosts if hosts is not None else _LOOPBACK_ONLY
+        self._sandbox: ExpressionSandbox = sandbox or ThreadSandbox()
+        limits = limits or StepLimits()
+        if limits.time_s is None:
+            limits = replace(limits, time_s=WEBHOOK_RENDER_BUDGET_S)
+        self._limits = limits
 
     async def respond(self, request: CallRequest) -> Answer | Pass:
         """The response text (or the value at ``output_path``).
@@ -47,16 +82,33 @@ class WebhookResponder:
             name=request.name,
             variables=request.variables,
         )
-        try:
-            url = render(config.url, context).strip()
-            headers = {name: render(value, context) for name, value in config.headers.items()}
-            if config.body_template:
-                body_text = render(config.body_template, context)
-            else:
-                # The seed POSTs {userInput, …}: the call's arguments as a JSON object.
-                body_text = json.dumps(dict(request.arguments or {}), ensure_ascii=False)
-        except TemplateError as exc:
-            raise ResponderError(str(exc)) from None
+        budget = self._limits.time_s
+        deadline = None if budget is None else time.monotonic() + budget
+
+        async def render(source: str, part: str) -> str:
+            limits = self._limits
+            if deadline is not None:
+                limits = replace(limits, time_s=max(0.001, deadline - time.monotonic()))
+            try:
+                return await self._sandbox.render(source, context, limits)
+            except TemplateLimitError as exc:
+                message = str(exc)
+                if budget is not None and "budget" in message:
+                    # Worded with the step's whole budget, not the part that was left.
+                    message = f"template took longer than its {budget:g} s budget and was stopped"
+                raise ResponderError(f"webhook {part}: {message}") from None
+            except TemplateError as exc:
+                raise ResponderError(f"webhook {part}: {exc}") from None
+
+        url = (await render(config.url, "URL")).strip()
+        headers = {
+            name: await render(value, f"header {name}") for name, value in config.headers.items()
+        }
+        if config.body_template:
+            body_text = await render(config.body_template, "body")
+        else:
+            # The seed POSTs {userInput, …}: the call's arguments as a JSON object.
+            body_text = json.dumps(dict(request.arguments or {}), ensure_ascii=False)
         if urlsplit(url).scheme not in ("http", "https"):
             raise ResponderError(
                 f"webhook URL must start with http:// or https:// (got {mask_url(url)!r})"
