@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import re
 import threading
 from array import array
 from collections.abc import Callable, Iterable, Iterator
@@ -15,6 +14,7 @@ from typing import Any, NamedTuple, Protocol
 from navtalk_desktop.core.ports import Clock, SystemClock
 from navtalk_desktop.core.recording import RECORDING_FORMAT, RECORDING_VERSION, RecordingError
 from navtalk_desktop.core.redact import redact
+from navtalk_desktop.core.search_pattern import SearchPattern, compile_search_pattern
 from navtalk_desktop.core.spill import DEFAULT_SPILL_LIMIT, SpillStore
 from navtalk_desktop.core.untrack import untrack_record
 
@@ -109,7 +109,8 @@ class TimelineFilter:
         directions: directions to keep.
         call_id: only entries linked to this call.
         text: case-insensitive substring of summary, raw text or error.
-        regex: regular expression searched in summary, raw text and error.
+        regex: regular expression searched in summary, raw text and error (RE2 syntax, see
+            :mod:`~navtalk_desktop.core.search_pattern`; the first 256 k characters of each).
         errors_only: only entries with an error.
         start: first row to consider.
         stop: row after the last row to consider (``None`` = end).
@@ -547,12 +548,10 @@ class Timeline:
         Raises:
             ValueError: when ``query.regex`` is not a valid regular expression.
         """
-        pattern: re.Pattern[str] | None = None
+        # RE2: linear time whatever the pattern, on at most MAX_TEXT_CHARS of each row.
+        pattern: SearchPattern | None = None
         if query.regex:
-            try:
-                pattern = re.compile(query.regex)
-            except re.error as error:
-                raise ValueError(f"invalid regular expression {query.regex!r}: {error}") from None
+            pattern = compile_search_pattern(query.regex)
         needle = query.text.casefold()
         type_part = query.type_contains.casefold()
         stop = len(self._entries) if query.stop is None else min(query.stop, len(self._entries))
@@ -574,7 +573,7 @@ class Timeline:
                 haystack = _haystack(entry)
                 if needle and needle not in haystack.casefold():
                     continue
-                if pattern is not None and pattern.search(haystack) is None:
+                if pattern is not None and not pattern.search(haystack):
                     continue
             result.append(row)
         return result

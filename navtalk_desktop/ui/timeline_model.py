@@ -21,7 +21,6 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import math
-import re
 import time
 import weakref
 from array import array
@@ -42,6 +41,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor, QFont
 
+from navtalk_desktop.core.search_pattern import compile_search_pattern
 from navtalk_desktop.core.timeline import (
     Direction,
     FoldedEntry,
@@ -153,10 +153,7 @@ class ViewFilter:
             ValueError: when ``text`` is an invalid regular expression.
         """
         if self.regex and self.text:
-            try:
-                re.compile(self.text)
-            except re.error as error:
-                raise ValueError(f"invalid regular expression: {error}") from None
+            compile_search_pattern(self.text)  # a clear ValueError before any row is searched
         return TimelineFilter(
             type_contains=self.type_contains,
             directions=self.directions,

@@ -280,7 +280,11 @@ class TimelinePanel(QWidget):
         bar.addWidget(self.search_edit, 3)
         self.regex_check = QCheckBox(".*")
         self.regex_check.setObjectName("timeline_regex")
-        self.regex_check.setToolTip("Treat the search text as a regular expression")
+        self.regex_check.setToolTip(
+            "Treat the search text as a regular expression (RE2 syntax: it runs in linear "
+            "time, so no pattern can freeze the app; no backreferences or lookaround). "
+            "A regex searches the first 256 k characters of each frame."
+        )
         self.regex_check.toggled.connect(self._schedule_filter)
         bar.addWidget(self.regex_check)
         self.highlight_check = QCheckBox("Highlight")
