@@ -666,6 +666,9 @@ class Workbench:
             )
         )
         tools.trust_review_requested.connect(lambda: self.review_trust(always=True))
+        tools.document_opened.connect(self._open_from_panel)
+        menu = self.window.file_menu
+        menu.insertAction(menu.actions()[0] if menu.actions() else None, tools.open_action)
         if self.engine is not None:
             # Previews render in the worker processes, driven from the engine thread: the
             # GUI thread never waits for a template, and its loop holds no preview tasks.
@@ -1024,8 +1027,14 @@ class Workbench:
                 log.info("example services started: %s", services.variables())
             return self.examples
 
-    def open_document(self, toolset: ToolSet, path: Path) -> bool:
-        """Edit ``toolset`` (stored at ``path``) in place of the current tool set.
+    def _open_from_panel(self, toolset: ToolSet, path: Path | None, source: str) -> None:
+        # Opened or imported from ``source``: its scripts and hosts are data until agreed.
+        if self.open_document(toolset, path):
+            self.consent.review(toolset, Path(source), Path(source).parent)
+
+    def open_document(self, toolset: ToolSet, path: Path | None) -> bool:
+        """Edit ``toolset`` (stored at ``path``; ``None``: imported, Save asks for a name)
+        in place of the current tool set.
 
         The current set's unsaved edits are saved to its own file first; when that fails,
         nothing changes (the reason is shown) and False is returned.

@@ -125,6 +125,10 @@ class ToolSetFileStore:
         except ConfigError as exc:
             raise ConfigError(exc.location, f"{Path(path).name}: {exc.problem}") from None
 
+    def open_file(self, path: Path) -> OpenedToolFile:
+        """Open a tool set or a tools array (see :func:`open_tool_file`)."""
+        return open_tool_file(path)
+
     def import_file(self, path: Path, fmt: ToolFormat | None = None) -> ImportResult:
         """Read tools in any supported format (detected unless ``fmt`` is given)."""
         data = read_json_file(path)

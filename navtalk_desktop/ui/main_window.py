@@ -143,7 +143,7 @@ class MainWindow(QMainWindow):
     def _create_menus(self) -> None:
         bar = self.menuBar()
         a = self.actions_by_key
-        file_menu = bar.addMenu("&File")
+        file_menu = self.file_menu = bar.addMenu("&File")
         file_menu.addAction(a["import_jsonl"])
         file_menu.addAction(a["export_jsonl"])
         file_menu.addAction(a["export_markdown"])

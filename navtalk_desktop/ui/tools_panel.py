@@ -66,8 +66,34 @@ _LOCATION_TOKEN = re.compile(
 _FIELD_AFTER_PARAMETER = {"enum", "default", "description", "type", "required"}
 
 
+class OpenedTools(Protocol):
+    """A tool file as opened by :meth:`ToolFileStore.open_file`."""
+
+    @property
+    def toolset(self) -> ToolSet:
+        """The tools (a tool set, or imported tools with manual responders)."""
+        ...
+
+    @property
+    def format(self) -> ToolFormat:
+        """The format the file was in."""
+        ...
+
+    @property
+    def imported(self) -> bool:
+        """Whether the file was another format than a tool set."""
+        ...
+
+
 class ToolFileStore(Protocol):
     """Reads and writes tool files (``infra.toolset_file.ToolSetFileStore``)."""
+
+    def open_file(self, path: Path) -> OpenedTools:
+        """Open a tool set or a tools array in any format ``respond --tools`` accepts.
+
+        Raises OSError or ConfigError.
+        """
+        ...
 
     def import_file(self, path: Path, fmt: ToolFormat | None = None) -> ImportResult:
         """Read tools from ``path`` (format detected). Raises OSError or ConfigError."""
@@ -159,6 +185,7 @@ class ToolsPanel(QWidget):
     lint_changed = Signal(object)
     notification_requested = Signal(str, str)
     tools_imported = Signal(object, str)
+    document_opened = Signal(object, object, str)
     trust_review_requested = Signal()
 
     def __init__(
@@ -387,6 +414,17 @@ class ToolsPanel(QWidget):
         self.down_button = button(
             "▼", "Move the selected tool down", partial(self.move_tool, 1), "tool_down"
         )
+        self.open_button = button(
+            "Open…",
+            "Open a tool set file in place of this one. Tools arrays in any format\n"
+            "Import reads are opened too: Save then asks for a new name.",
+            self.open_dialog,
+            "open_toolset",
+        )
+        # The same action in the File menu (the app puts it there).
+        self.open_action = QAction("Open Tool Set…", self)
+        self.open_action.setObjectName("action_open_toolset")
+        self.open_action.triggered.connect(self.open_dialog)
         self.import_button = button(
             "Import…",
             "Add tools from a file: Realtime, Chat Completions, MCP, web SDK or a tool set\n"
@@ -426,7 +464,7 @@ class ToolsPanel(QWidget):
                 self.up_button,
                 self.down_button,
             ),
-            (self.import_button, self.export_button, self.save_button),
+            (self.open_button, self.import_button, self.export_button, self.save_button),
             (self.undo_button, self.redo_button),
         ]
         bar = FlowLayout(spacing=10)
@@ -567,6 +605,52 @@ class ToolsPanel(QWidget):
         """Save the tool set to ``path`` (it becomes the file of this set)."""
         if path:
             self._save_to(Path(path))
+
+    @Slot()
+    def open_dialog(self) -> None:
+        """Ask for a tool file and open it in place of the current set."""
+        self.choose_open_file(self, self.open_file)
+
+    def open_file(self, text: str) -> bool:
+        """Open ``text`` in place of the current set, in any format ``respond`` accepts.
+
+        A tools array from another tool is imported (every tool answered by hand) and has
+        no file yet, so Save asks for a name: the foreign file is never overwritten. Emits
+        ``document_opened(toolset, path or None, source path)``; the app swaps the editor
+        and asks for consent to what the set runs. Returns False when it cannot be opened
+        (the reason is shown, nothing changes).
+        """
+        if not text:
+            return False
+        path = Path(text)
+        try:
+            size = path.stat().st_size
+            if size > MAX_IMPORT_BYTES:
+                self.notification_requested.emit(
+                    f"Cannot open {path.name}: {size / 1e6:.0f} MB is far too large for a "
+                    f"tool file (limit {MAX_IMPORT_BYTES // 1_000_000} MB)",
+                    "error",
+                )
+                return False
+            opened = self._files.open_file(path)
+        except ConfigError as error:
+            self.notification_requested.emit(f"Cannot open {path.name}: {error}", "error")
+            return False
+        except OSError as error:
+            reason = error.strerror or str(error)
+            self.notification_requested.emit(f"Cannot read {path.name}: {reason}", "error")
+            return False
+        self.document_opened.emit(opened.toolset, None if opened.imported else path, str(path))
+        if opened.imported:
+            count = len(opened.toolset.tools)
+            self.notification_requested.emit(
+                f"Imported {count} tool{'s' * (count != 1)} from {path.name} "
+                f"({opened.format.label}); every call is answered by hand until you add "
+                "responders. Save stores them as a tool set under a new name; the file itself "
+                "is not changed.",
+                "info",
+            )
+        return True
 
     @Slot()
     def import_dialog(self) -> None:
@@ -711,6 +795,15 @@ class ToolsPanel(QWidget):
         self._update_script_trust()
 
     # ------------------------------------------------------------------ dialogs
+    @classmethod
+    def choose_open_file(cls, parent: QWidget, on_chosen: Callable[[str], object]) -> None:
+        """Non-modal open dialog for a tool file (tests replace this classmethod)."""
+        dialog = QFileDialog(parent, "Open tool set", "", "JSON (*.json);;All files (*)")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.fileSelected.connect(on_chosen)
+        dialog.open()
+
     @classmethod
     def choose_import_files(cls, parent: QWidget, on_chosen: Callable[[list[str]], object]) -> None:
         """Non-modal open dialog (tests replace this classmethod)."""
