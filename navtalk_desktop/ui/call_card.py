@@ -24,11 +24,17 @@ from PySide6.QtWidgets import (
 
 from navtalk_desktop.core.calls import FunctionCall
 from navtalk_desktop.ui.answer_form import AnswerEditor
+from navtalk_desktop.ui.detail_pane import MAX_PRETTY_CHARS
 from navtalk_desktop.ui.json_editor import monospace_font
-from navtalk_desktop.ui.json_highlighter import JsonHighlighter
+from navtalk_desktop.ui.json_highlighter import MAX_HIGHLIGHT_CHARS, JsonHighlighter
+from navtalk_desktop.ui.long_text import size_label
 from navtalk_desktop.ui.text_fit import ElidedLabel, breakable
+from navtalk_desktop.ui.text_viewer import FullTextViewer
 from navtalk_desktop.ui.theme import ThemeColors, colors
 
+CARD_ARGUMENT_CHARS = 4_000
+"""Characters of a call's arguments shown on its card. Qt's layout of a line without
+breaks grows with the square of its length: 4,000 characters cost milliseconds."""
 # Fractions of the deadline left at which the countdown turns amber, then red.
 AMBER_FRACTION = 0.5
 RED_FRACTION = 0.2
@@ -52,8 +58,8 @@ def urgency(remaining_s: float | None, deadline_s: float | None) -> str:
 
 
 def pretty_arguments(call: FunctionCall) -> str:
-    """The call's arguments, indented (or as received when they did not parse)."""
-    if call.arguments is not None:
+    """The call's arguments, indented (or as received when they did not parse or are huge)."""
+    if call.arguments is not None and len(call.raw_arguments) <= MAX_PRETTY_CHARS:
         return json.dumps(call.arguments, indent=2, ensure_ascii=False)
     return call.raw_arguments or "(no arguments)"
 
@@ -88,7 +94,8 @@ def wrapped_line_count(text: str, font: QFont, width: float, limit: int) -> int:
 
 def elide(text: str, limit: int = QUICK_REPLY_LABEL_CHARS) -> str:
     """One line, at most ``limit`` characters."""
-    line = " ".join(text.split())
+    # Only the start can show: never split megabytes (history rows, tooltips) to cut it.
+    line = " ".join(text[: limit * 4 + 16].split())
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
@@ -185,6 +192,21 @@ class CallCard(QFrame):
         self._highlighter = JsonHighlighter(self.arguments.document(), colors(self.palette()))
         # Long values wrap in a narrow desk: the box is sized by its wrapped lines.
         self.arguments.viewport().installEventFilter(self)
+        # Huge arguments (up to the session's 4,000,000-character cap): the card shows the
+        # start, like the timeline's detail pane, and the whole is one click away.
+        self._full_arguments = ""
+        self._arguments_source = -1  # length of the raw arguments shown
+        self._viewers: list[FullTextViewer] = []
+        self.arguments_elided = QLabel(self)
+        self.arguments_elided.setObjectName("call_arguments_elided")
+        self.arguments_elided.setWordWrap(True)
+        self.full_arguments_button = QToolButton(self)
+        self.full_arguments_button.setObjectName("call_arguments_full")
+        self.full_arguments_button.setText("Open full text")
+        self.full_arguments_button.setToolTip(
+            "Show all the arguments in a read-only viewer (copy or save them)"
+        )
+        self.full_arguments_button.clicked.connect(self.open_full_arguments)
         self.dispatch_label = QLabel(self)
         self.dispatch_label.setObjectName("call_dispatch")
         self.dispatch_label.setWordWrap(True)
@@ -262,6 +284,10 @@ class CallCard(QFrame):
         layout.addLayout(header)
         layout.addWidget(self.problems)
         layout.addWidget(self.arguments)
+        elided_row = QHBoxLayout()
+        elided_row.addWidget(self.arguments_elided, 1)
+        elided_row.addWidget(self.full_arguments_button)
+        layout.addLayout(elided_row)
         layout.addWidget(self.dispatch_label)
         layout.addWidget(self.answer)
         layout.addWidget(self.quick_bar)
@@ -273,6 +299,47 @@ class CallCard(QFrame):
         self.set_run_available(False)
         self.refresh()
         self.tick()
+
+    # ------------------------------------------------------------------ arguments
+    @property
+    def full_arguments(self) -> str:
+        """All the arguments the card stands for (what "Open full text" shows)."""
+        return self._full_arguments
+
+    @property
+    def arguments_are_elided(self) -> bool:
+        """Whether the card shows only the start of the arguments."""
+        return len(self._full_arguments) > CARD_ARGUMENT_CHARS
+
+    def _show_arguments(self, text: str) -> None:
+        self._full_arguments = text
+        shown = text[:CARD_ARGUMENT_CHARS]
+        self._highlighter.enabled = len(shown) <= MAX_HIGHLIGHT_CHARS
+        if self.arguments.toPlainText() != shown:
+            self.arguments.setPlainText(shown)
+        elided = len(text) > CARD_ARGUMENT_CHARS
+        if elided:
+            self.arguments_elided.setText(
+                f"Showing the first {CARD_ARGUMENT_CHARS:,} of {len(text):,} characters "
+                f"({size_label(text)})."
+            )
+        self.arguments_elided.setVisible(elided)
+        self.full_arguments_button.setVisible(elided)
+        self._fit_arguments()
+
+    @Slot()
+    def open_full_arguments(self) -> FullTextViewer:
+        """Open all the arguments in a read-only viewer (non-modal)."""
+        viewer = FullTextViewer(
+            f"Arguments of {self.call.name or 'the call'}", self._full_arguments, self
+        )
+        viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._viewers.append(viewer)
+        viewer.destroyed.connect(
+            lambda: self._viewers.remove(viewer) if viewer in self._viewers else None
+        )
+        viewer.show()
+        return viewer
 
     # ------------------------------------------------------------------ state
     @property
@@ -304,10 +371,9 @@ class CallCard(QFrame):
         self.problems.setText("<br>".join(lines))
         self.problems.setVisible(bool(lines))
         self.problems.setToolTip("Schema violations (✖) and problems with the event (⚠)")
-        text = pretty_arguments(call)
-        if self.arguments.toPlainText() != text:
-            self.arguments.setPlainText(text)
-        self._fit_arguments()
+        if len(call.raw_arguments) != self._arguments_source or not self._full_arguments:
+            self._show_arguments(pretty_arguments(call))
+            self._arguments_source = len(call.raw_arguments)
         self.status_label.setText(_state_text(call))
         self._update_buttons()
 

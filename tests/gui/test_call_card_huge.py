@@ -1,0 +1,67 @@
+"""A call with megabytes of arguments: a bounded card, the exact text one click away, answerable."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from navtalk_desktop.core.calls import FunctionCall
+from navtalk_desktop.ui.call_card import CARD_ARGUMENT_CHARS, CallCard
+
+
+def _huge_call() -> FunctionCall:
+    # One unbroken 2 MB value: the layout that froze the GUI (quadratic in the line length).
+    arguments = {"city": "Paris", "blob": "x" * 2_000_000}
+    raw = json.dumps(arguments)
+    call = FunctionCall(
+        key="call_big",
+        call_id="call_big",
+        name="get_weather",
+        arguments=arguments,
+        raw_arguments=raw,
+    )
+    call.add_step("received", 0.0, 0.0)
+    return call
+
+
+def test_huge_arguments_show_bounded_with_the_full_text_one_click_away(qtbot: Any) -> None:
+    call = _huge_call()
+    card = CallCard(call, deadline_s=None)
+    qtbot.addWidget(card)
+    # Bounded before it is ever laid out.
+    assert len(card.arguments.toPlainText()) <= CARD_ARGUMENT_CHARS
+    card.resize(600, 500)
+    card.show()
+    qtbot.waitUntil(card.full_arguments_button.isVisible)
+    assert card.arguments_are_elided
+    assert f"of {len(call.raw_arguments):,} characters" in card.arguments_elided.text()
+    assert card.arguments.toPlainText().startswith('{"city": "Paris", "blob": "xxx')
+    # The full text is exactly the arguments as received.
+    assert card.full_arguments == call.raw_arguments
+    card.full_arguments_button.click()
+    (viewer,) = card._viewers
+    assert viewer.full_text == call.raw_arguments
+    qtbot.waitUntil(lambda: viewer.isVisible())
+    viewer.close()
+
+    # The call can still be answered from the card.
+    sent: list[tuple[str, str, bool]] = []
+    card.send_requested.connect(lambda key, text, error: sent.append((key, text, error)))
+    card.answer.set_text('{"temperature": 21}')
+    qtbot.waitUntil(card.send_button.isEnabled)
+    card.send_button.click()
+    assert sent == [("call_big", '{"temperature": 21}', False)]
+
+
+def test_small_arguments_show_whole_and_pretty() -> None:
+    call = FunctionCall(
+        key="c", call_id="c", name="t", arguments={"a": 1}, raw_arguments='{"a": 1}'
+    )
+    call.add_step("received", 0.0, 0.0)
+    card = CallCard(call, deadline_s=None)
+    try:
+        assert json.loads(card.arguments.toPlainText()) == {"a": 1}
+        assert not card.arguments_are_elided
+        assert card.full_arguments_button.isHidden()
+    finally:
+        card.deleteLater()
