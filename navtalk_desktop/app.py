@@ -668,7 +668,10 @@ class Workbench:
         tools.trust_review_requested.connect(lambda: self.review_trust(always=True))
         tools.document_opened.connect(self._open_from_panel)
         menu = self.window.file_menu
-        menu.insertAction(menu.actions()[0] if menu.actions() else None, tools.open_action)
+        if menu.actions():
+            menu.insertAction(menu.actions()[0], tools.open_action)
+        else:
+            menu.addAction(tools.open_action)
         if self.engine is not None:
             # Previews render in the worker processes, driven from the engine thread: the
             # GUI thread never waits for a template, and its loop holds no preview tasks.
