@@ -387,7 +387,7 @@ class _Run:
             f"{counts[Status.ERROR]} errors, {counts[Status.SKIPPED]} skipped"
         )
         if self.args.junit is not None:
-            from navtalk_desktop.infra.toolset_file import atomic_write_text
+            from navtalk_desktop.infra.atomic_file import atomic_write_text
 
             try:
                 atomic_write_text(self.args.junit, junit_xml(results))

@@ -9,7 +9,8 @@ from typing import Any
 
 from navtalk_desktop.core.json_reader import ConfigError
 from navtalk_desktop.core.regression.suite import Suite, suite_from_json, suite_to_text
-from navtalk_desktop.infra.toolset_file import atomic_write_text, read_json_file
+from navtalk_desktop.infra.atomic_file import atomic_write_text
+from navtalk_desktop.infra.toolset_file import read_json_file
 
 SCHEMA_PATH = (
     Path(__file__).resolve().parent.parent / "resources" / "schemas" / "navtests.schema.json"

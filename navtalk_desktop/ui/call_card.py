@@ -29,7 +29,7 @@ from navtalk_desktop.ui.json_editor import monospace_font
 from navtalk_desktop.ui.json_highlighter import MAX_HIGHLIGHT_CHARS, JsonHighlighter
 from navtalk_desktop.ui.long_text import size_label
 from navtalk_desktop.ui.text_fit import ElidedLabel, breakable
-from navtalk_desktop.ui.text_viewer import FullTextViewer
+from navtalk_desktop.ui.text_viewer import FullTextViewer, ViewerShelf
 from navtalk_desktop.ui.theme import ThemeColors, colors
 
 CARD_ARGUMENT_CHARS = 4_000
@@ -196,7 +196,7 @@ class CallCard(QFrame):
         # start, like the timeline's detail pane, and the whole is one click away.
         self._full_arguments = ""
         self._arguments_source = -1  # length of the raw arguments shown
-        self._viewers: list[FullTextViewer] = []
+        self._shelf = ViewerShelf(self)
         self.arguments_elided = QLabel(self)
         self.arguments_elided.setObjectName("call_arguments_elided")
         self.arguments_elided.setWordWrap(True)
@@ -330,16 +330,13 @@ class CallCard(QFrame):
     @Slot()
     def open_full_arguments(self) -> FullTextViewer:
         """Open all the arguments in a read-only viewer (non-modal)."""
-        viewer = FullTextViewer(
-            f"Arguments of {self.call.name or 'the call'}", self._full_arguments, self
-        )
-        viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self._viewers.append(viewer)
-        viewer.destroyed.connect(
-            lambda: self._viewers.remove(viewer) if viewer in self._viewers else None
-        )
-        viewer.show()
-        return viewer
+        title = f"Arguments of {self.call.name or 'the call'}"
+        return self._shelf.open(title, self._full_arguments)
+
+    @property
+    def viewers(self) -> list[FullTextViewer]:
+        """The full-text viewers open now."""
+        return self._shelf.viewers
 
     # ------------------------------------------------------------------ state
     @property

@@ -39,7 +39,7 @@ def test_huge_arguments_show_bounded_with_the_full_text_one_click_away(qtbot: An
     # The full text is exactly the arguments as received.
     assert card.full_arguments == call.raw_arguments
     card.full_arguments_button.click()
-    (viewer,) = card._viewers
+    (viewer,) = card.viewers
     assert viewer.full_text == call.raw_arguments
     qtbot.waitUntil(lambda: viewer.isVisible())
     viewer.close()
