@@ -32,7 +32,7 @@ def test_huge_arguments_show_bounded_with_the_full_text_one_click_away(qtbot: An
     assert len(card.arguments.toPlainText()) <= CARD_ARGUMENT_CHARS
     card.resize(600, 500)
     card.show()
-    qtbot.waitUntil(card.full_arguments_button.isVisible)
+    qtbot.waitUntil(card.full_arguments_button.isVisible, timeout=20_000)
     assert card.arguments_are_elided
     assert f"of {len(call.raw_arguments):,} characters" in card.arguments_elided.text()
     assert card.arguments.toPlainText().startswith('{"city": "Paris", "blob": "xxx')
@@ -41,14 +41,14 @@ def test_huge_arguments_show_bounded_with_the_full_text_one_click_away(qtbot: An
     card.full_arguments_button.click()
     (viewer,) = card.viewers
     assert viewer.full_text == call.raw_arguments
-    qtbot.waitUntil(lambda: viewer.isVisible())
+    qtbot.waitUntil(lambda: viewer.isVisible(), timeout=20_000)
     viewer.close()
 
     # The call can still be answered from the card.
     sent: list[tuple[str, str, bool]] = []
     card.send_requested.connect(lambda key, text, error: sent.append((key, text, error)))
     card.answer.set_text('{"temperature": 21}')
-    qtbot.waitUntil(card.send_button.isEnabled)
+    qtbot.waitUntil(card.send_button.isEnabled, timeout=20_000)
     card.send_button.click()
     assert sent == [("call_big", '{"temperature": 21}', False)]
 

@@ -43,7 +43,7 @@ def test_a_catastrophic_pattern_filters_at_once_and_the_view_stays_usable(
     # A huge frame: only its first MAX_TEXT_CHARS are searched by a regex.
     far = "x" * (MAX_TEXT_CHARS + 10) + "needle"
     timeline.append(Direction.IN, "huge", _frame("huge", content=far), summary="huge")
-    qtbot.waitUntil(lambda: panel.model.rowCount() == 22, timeout=3000)
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 22, timeout=20_000)
 
     panel.regex_check.setChecked(True)
     panel.search_edit.setText(CATASTROPHIC)

@@ -56,7 +56,7 @@ def test_open_imports_a_bare_array_and_save_asks_for_a_new_name(
     panel.open_button.click()
     qtbot.waitUntil(
         lambda: any(level == "error" and "broken.json" in m for level, m in _messages(workbench)),
-        timeout=5000,
+        timeout=20_000,
     )
     assert workbench.editor is before
 
@@ -67,7 +67,7 @@ def test_open_imports_a_bare_array_and_save_asks_for_a_new_name(
         lambda: (
             [t.name for t in workbench.editor.toolset.tools] == ["lookup_order", "cancel_order"]
         ),
-        timeout=5000,
+        timeout=20_000,
     )
     assert any(
         level == "info" and "Imported 2 tools from seed_tools.json" in m and "Realtime" in m
@@ -78,7 +78,7 @@ def test_open_imports_a_bare_array_and_save_asks_for_a_new_name(
 
     # Save asks for a name; the array file is never overwritten.
     panel.save_button.click()
-    qtbot.waitUntil(lambda: saved_as.exists(), timeout=5000)
+    qtbot.waitUntil(lambda: saved_as.exists(), timeout=20_000)
     assert asked
     assert json.loads(array_file.read_text(encoding="utf-8")) == BARE_ARRAY
     assert is_toolset_file(saved_as)
@@ -87,5 +87,7 @@ def test_open_imports_a_bare_array_and_save_asks_for_a_new_name(
     # A tool set file opens as itself: its path is the editor's file.
     chosen.append(saved_as)
     panel.open_button.click()
-    qtbot.waitUntil(lambda: workbench.editor is not None and workbench.editor.path == saved_as)
+    qtbot.waitUntil(
+        lambda: workbench.editor is not None and workbench.editor.path == saved_as, timeout=20_000
+    )
     assert [t.name for t in workbench.editor.toolset.tools] == ["lookup_order", "cancel_order"]
