@@ -13,8 +13,10 @@ import contextlib
 import functools
 import logging
 import os
+import re
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -56,6 +58,7 @@ from navtalk_desktop.infra.keyring_store import KeyringSecretStore
 from navtalk_desktop.infra.recording import RecordingFileStore
 from navtalk_desktop.infra.script_runner import SubprocessScriptRunner
 from navtalk_desktop.infra.settings_file import SettingsFile, SettingsFileError
+from navtalk_desktop.infra.toolset_file import TOOLSET_SUFFIX as TOOLSET_FILE_SUFFIX
 from navtalk_desktop.infra.toolset_file import OpenedToolFile, ToolSetFileStore, open_tool_file
 from navtalk_desktop.ui.call_desk import CallDesk
 from navtalk_desktop.ui.connection_panel import ConnectionPanel
@@ -1039,11 +1042,16 @@ class Workbench:
         """Edit ``toolset`` (stored at ``path``; ``None``: imported, Save asks for a name)
         in place of the current tool set.
 
-        The current set's unsaved edits are saved to its own file first; when that fails,
-        nothing changes (the reason is shown) and False is returned.
+        The current set's unsaved edits are saved to its own file first; a set that never
+        had a file (new or imported) is kept under ``<data>/unsaved/`` instead of being
+        dropped, and the notification names that file. When either fails, nothing changes
+        (the reason is shown) and False is returned.
         """
         previous = self.editor
-        if previous.dirty and previous.path is not None and not previous.save():
+        if previous.dirty and previous.path is None:
+            if not self._keep_unsaved(previous):
+                return False
+        elif previous.dirty and not previous.save():
             return False
         editor = ToolSetEditor(
             toolset,
@@ -1060,6 +1068,26 @@ class Workbench:
             tests.set_editor(editor)
         self.bridge.set_toolset(editor.toolset)
         log.info("opened the tool set %s", path)
+        return True
+
+    def _keep_unsaved(self, editor: ToolSetEditor) -> bool:
+        """Save a never-saved set under a unique name before it is replaced."""
+        stamp = time.strftime("%Y-%m-%d %H-%M-%S")
+        name = re.sub(r"[^\w. -]+", "_", editor.toolset.name or "Untitled").strip() or "Untitled"
+        folder = paths.data_dir() / "unsaved"
+        target = folder / f"{name} {stamp}{TOOLSET_FILE_SUFFIX}"
+        counter = 1
+        while target.exists():  # two replacements within one second
+            counter += 1
+            target = folder / f"{name} {stamp} ({counter}){TOOLSET_FILE_SUFFIX}"
+        if not editor.save(target):
+            return False  # SAVE_FAILED already told the user why
+        self.window.notifications.notify(
+            f"Your unsaved tool set “{editor.toolset.name}” was kept as {target} "
+            "(Open… brings it back).",
+            "info",
+            timeout_ms=15_000,
+        )
         return True
 
     async def run_blocking(self, function: Callable[[], T]) -> T:

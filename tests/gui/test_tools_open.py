@@ -91,3 +91,42 @@ def test_open_imports_a_bare_array_and_save_asks_for_a_new_name(
         lambda: workbench.editor is not None and workbench.editor.path == saved_as, timeout=20_000
     )
     assert [t.name for t in workbench.editor.toolset.tools] == ["lookup_order", "cancel_order"]
+
+
+def test_opening_another_set_keeps_unsaved_edits_of_an_imported_one(
+    qtbot: Any, workbench_factory: Factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An imported set has no file of its own: opening another keeps its edits in a file."""
+    from navtalk_desktop.infra import paths
+    from navtalk_desktop.infra.toolset_file import ToolSetFileStore
+
+    array_file = tmp_path / "seed_tools.json"
+    array_file.write_text(json.dumps(BARE_ARRAY), encoding="utf-8")
+    other = tmp_path / "other.navtools.json"
+    chosen = [array_file, other]
+    monkeypatch.setattr(
+        ToolsPanel,
+        "choose_open_file",
+        classmethod(lambda cls, parent, on_chosen: on_chosen(str(chosen.pop(0)))),
+    )
+    workbench = workbench_factory()
+    panel = workbench.panels["tools"]
+    ToolSetFileStore().save(other, workbench.editor.toolset.replace(name="Other tools"))
+    panel.open_button.click()
+    qtbot.waitUntil(lambda: workbench.editor.path is None and len(chosen) == 1, timeout=20_000)
+    imported = workbench.editor
+    # An edit nobody saved yet: the imported set has no file, so Save would ask for a name.
+    renamed = imported.toolset.replace(name="My edited import")
+    imported.apply("Rename", renamed)
+    assert imported.dirty
+
+    panel.open_button.click()
+    qtbot.waitUntil(lambda: workbench.editor.path == other, timeout=20_000)
+    kept = sorted((paths.data_dir() / "unsaved").glob("My edited import *.navtools.json"))
+    assert len(kept) == 1, kept
+    reopened = ToolSetFileStore().load(kept[0])
+    assert reopened == renamed
+    assert any(
+        str(kept[0]) in n.message and "unsaved" in n.message
+        for n in workbench.window.notifications.history
+    )
