@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from PySide6.QtCore import QSignalBlocker, Signal, Slot
+from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -19,9 +19,23 @@ from PySide6.QtWidgets import (
 
 from navtalk_desktop.ui.json_editor import monospace_font
 from navtalk_desktop.ui.json_highlighter import JsonHighlighter
+from navtalk_desktop.ui.long_text import size_label
+from navtalk_desktop.ui.text_viewer import FullTextViewer, ViewerShelf
 from navtalk_desktop.ui.theme import colors
 
 TAB_FORM, TAB_RAW = range(2)
+LARGE_ANSWER_CHARS = 200_000
+"""Longest answer put into the editable box (a larger one is held and sent exactly as is)."""
+LONG_ANSWER_LINE = 10_000
+"""Longest line put into the editable box: Qt lays out a line in time that grows with the
+square of its length (400,000 characters took 47 s), and wrapping cannot help an editor."""
+
+
+def too_large_to_edit(text: str) -> bool:
+    """Whether ``text`` would stall the GUI thread in an editable text box."""
+    if len(text) > LARGE_ANSWER_CHARS:
+        return True
+    return len(text) > LONG_ANSWER_LINE and max(map(len, text.split("\n"))) > LONG_ANSWER_LINE
 
 
 def json_problem(text: str) -> str | None:
@@ -57,6 +71,8 @@ class AnswerEditor(QWidget):
         super().__init__(parent)
         self._template = template or {}
         self._valid = True
+        self._held: str | None = None
+        self._shelf = ViewerShelf(self)
         self._fields: dict[str, QLineEdit | QCheckBox] = {}
         self.raw_edit = QPlainTextEdit(self)
         self.raw_edit.setObjectName("answer_raw")
@@ -69,6 +85,12 @@ class AnswerEditor(QWidget):
         self.raw_edit.setFixedHeight(self.fontMetrics().lineSpacing() * 4 + 14)
         self._highlighter = JsonHighlighter(self.raw_edit.document(), colors(self.palette()))
         self._highlighter.enabled = False
+        self.held_label = QLabel(self)
+        self.held_label.setObjectName("answer_held")
+        self.held_label.setWordWrap(True)
+        self.held_label.setTextFormat(Qt.TextFormat.RichText)
+        self.held_label.linkActivated.connect(self._on_held_link)
+        self.held_label.hide()
         self.error_label = QLabel(self)
         self.error_label.setObjectName("answer_error")
         self.error_label.setWordWrap(True)
@@ -118,6 +140,7 @@ class AnswerEditor(QWidget):
             self.tabs.hide()
             raw_layout.removeWidget(self.raw_edit)
             layout.addWidget(self.raw_edit)
+        layout.addWidget(self.held_label)
         layout.addWidget(self.error_label)
         self.raw_edit.textChanged.connect(self._on_raw_edited)
         if self._fields:
@@ -134,13 +157,59 @@ class AnswerEditor(QWidget):
         """Whether the text can be sent."""
         return self._valid
 
+    @property
+    def held(self) -> bool:
+        """Whether the output is too large to edit here and is held, to be sent as is."""
+        return self._held is not None
+
     def text(self) -> str:
         """The output as it will be sent."""
-        return self.raw_edit.toPlainText()
+        return self._held if self._held is not None else self.raw_edit.toPlainText()
 
     def set_text(self, text: str) -> None:
-        """Replace the output (e.g. with a draft); the form follows when it can."""
-        self.raw_edit.setPlainText(text)
+        """Replace the output (e.g. with a draft); the form follows when it can.
+
+        Text :func:`too_large_to_edit` is held instead of laid out: the editor says how
+        large it is, offers it in a read-only viewer, and sends it unchanged.
+        """
+        if not too_large_to_edit(text):
+            self._show_held(None)
+            self.raw_edit.setPlainText(text)
+            return
+        with QSignalBlocker(self.raw_edit):
+            self.raw_edit.clear()
+        self._show_held(text)
+        self._validate()
+        self.text_changed.emit()
+
+    def open_full_text(self) -> FullTextViewer:
+        """Show the held output, read-only and exact."""
+        return self._shelf.open("Answer in full", self.text())
+
+    @property
+    def viewers(self) -> list[FullTextViewer]:
+        """The full-text viewers open now."""
+        return self._shelf.viewers
+
+    def _show_held(self, text: str | None) -> None:
+        self._held = text
+        editing = text is None
+        (self.tabs if self._fields else self.raw_edit).setVisible(editing)
+        self.held_label.setVisible(not editing)
+        if text is not None:
+            self.held_label.setText(
+                f"This answer is {size_label(text)} ({len(text):,} characters): too large to "
+                "edit here, it is sent exactly as it is. "
+                '<a href="open">Open full text</a> · <a href="discard">Discard and type one</a>'
+            )
+
+    @Slot(str)
+    def _on_held_link(self, link: str) -> None:
+        if link == "open":
+            self.open_full_text()
+        elif link == "discard":
+            self.set_text("")
+            self.raw_edit.setFocus()
 
     def field(self, key: str) -> QLineEdit | QCheckBox:
         """The form widget for ``key`` (KeyError if the template has no such key)."""
@@ -199,7 +268,7 @@ class AnswerEditor(QWidget):
                     widget.setText(json.dumps(item, ensure_ascii=False))
 
     def _validate(self) -> None:
-        text = self.raw_edit.toPlainText()
+        text = self.text()
         looks_like_json = text.lstrip()[:1] in ("{", "[")
         if looks_like_json != self._highlighter.enabled:
             # Colouring digits and colons in a plain sentence would only distract.

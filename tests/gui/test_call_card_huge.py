@@ -65,3 +65,45 @@ def test_small_arguments_show_whole_and_pretty() -> None:
         assert card.full_arguments_button.isHidden()
     finally:
         card.deleteLater()
+
+
+def test_a_huge_draft_is_held_and_approved_exactly_as_it_is(qtbot: Any) -> None:
+    """A 1 MB automatic draft is never laid out in the editable box, and is sent unchanged."""
+    from navtalk_desktop.ui.answer_form import LONG_ANSWER_LINE
+
+    call = _huge_call()
+    card = CallCard(call, deadline_s=None)
+    qtbot.addWidget(card)
+    draft = json.dumps({"report": "y" * 1_000_000})
+    card.set_dispatch("draft", draft, "template", [])
+    # Held before any layout: the editable document stays empty.
+    assert card.answer.held
+    assert card.answer.raw_edit.document().characterCount() <= 1
+    assert card.answer.text() == draft
+    card.resize(600, 500)
+    card.show()
+    qtbot.waitUntil(card.answer.held_label.isVisible, timeout=20_000)
+    assert "too large to edit here" in card.answer.held_label.text()
+    card.answer.held_label.linkActivated.emit("open")
+    (viewer,) = card.answer.viewers
+    assert viewer.full_text == draft
+    viewer.close()
+
+    approved: list[tuple[str, str]] = []
+    card.approve_requested.connect(lambda key, text: approved.append((key, text)))
+    qtbot.waitUntil(card.send_button.isEnabled, timeout=20_000)
+    assert card.send_button.text() == "Approve"
+    card.send_button.click()
+    assert approved == [("call_big", draft)]
+
+    # Discarding goes back to an empty, editable answer; small drafts are edited in place.
+    card.answer.held_label.linkActivated.emit("discard")
+    assert not card.answer.held
+    assert card.answer.raw_edit.isVisibleTo(card)
+    assert card.answer.text() == ""
+    pretty = json.dumps({"rows": ["z" * 80] * 2000}, indent=2)  # 180 kB in short lines
+    card.answer.set_text(pretty)
+    assert not card.answer.held
+    assert card.answer.raw_edit.toPlainText() == pretty
+    card.answer.set_text("x" * (LONG_ANSWER_LINE + 1))  # one line too long to lay out
+    assert card.answer.held
