@@ -12,6 +12,7 @@ from PySide6.QtCore import QSettings, Qt
 from navtalk_desktop import app as app_module
 from navtalk_desktop.core.calls import CallState
 from navtalk_desktop.core.profile import LOCAL_SIMULATOR
+from navtalk_desktop.core.protocol import TRANSCRIPT_DONE
 from tests.gui.ui_support import QUESTION, static_toolset_file, workbench_factory
 
 __all__ = ["workbench_factory"]  # the fixture, imported for pytest
@@ -33,6 +34,11 @@ def _ask(qtbot: Any, workbench: app_module.Workbench, text: str = QUESTION) -> A
     qtbot.mouseClick(conversation.send_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(workbench.bridge.calls) > before, timeout=20_000)
     return list(workbench.bridge.calls)[-1]
+
+
+def _avatar_reply_done(workbench: app_module.Workbench) -> bool:
+    timeline = workbench.bridge.timeline
+    return any(timeline[row].type == TRANSCRIPT_DONE for row in range(len(timeline)))
 
 
 def test_first_run_opens_on_local_simulator_with_judge_tool(
@@ -132,6 +138,9 @@ def test_filter_export_and_reopen_a_session(
     call = _ask(qtbot, workbench)
     qtbot.waitUntil(lambda: call.model_resume_latency_s is not None, timeout=20_000)
     panel = workbench.panels["timeline"]
+    # The avatar's spoken reply follows the answer after the simulator's latency; "no active
+    # response" also holds before it starts, so wait for its transcript to be complete.
+    qtbot.waitUntil(lambda: _avatar_reply_done(workbench), timeout=20_000)
     qtbot.waitUntil(lambda: not workbench.panels["conversation"].active_responses, timeout=20_000)
 
     # Filter by call: only that call's frames remain, all of them linked to it.
