@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from navtalk_desktop.core.json_reader import json_type
 from navtalk_desktop.core.regression.ports import BudgetedRegex, PatternError
 from navtalk_desktop.core.regression.suite import Expectation
 
@@ -78,7 +79,7 @@ def subset_mismatch(expected: Any, actual: Any, path: str = "$") -> str | None:
     """
     if isinstance(expected, dict):
         if not isinstance(actual, dict):
-            return f"{path}: expected an object, got {_type(actual)}"
+            return f"{path}: expected an object, got {json_type(actual)}"
         for key, value in expected.items():
             if key not in actual:
                 return f"{path}.{key}: missing"
@@ -88,7 +89,7 @@ def subset_mismatch(expected: Any, actual: Any, path: str = "$") -> str | None:
         return None
     if isinstance(expected, list):
         if not isinstance(actual, list):
-            return f"{path}: expected an array, got {_type(actual)}"
+            return f"{path}: expected an array, got {json_type(actual)}"
         if len(expected) != len(actual):
             return f"{path}: expected {len(expected)} items, got {len(actual)}"
         for index, (want, got) in enumerate(zip(expected, actual, strict=True)):
@@ -99,24 +100,10 @@ def subset_mismatch(expected: Any, actual: Any, path: str = "$") -> str | None:
     if isinstance(expected, bool) or isinstance(actual, bool):
         same = isinstance(expected, bool) and isinstance(actual, bool) and expected == actual
     else:
-        same = expected == actual and _type(expected) == _type(actual)
+        same = expected == actual and json_type(expected) == json_type(actual)
     if same:
         return None
     return f"{path}: expected {json.dumps(expected, ensure_ascii=False)}, got {json.dumps(actual, ensure_ascii=False)}"
-
-
-def _type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
 
 
 def _project(expected: Any, actual: Any) -> Any:
