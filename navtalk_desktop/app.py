@@ -32,8 +32,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 import navtalk_desktop
 from navtalk_desktop import resource_paths
-from navtalk_desktop.core.dispatcher import Dispatcher, DispatchMode
-from navtalk_desktop.core.engine_thread import EngineThread
+from navtalk_desktop.core.calls.dispatcher import Dispatcher, DispatchMode
+from navtalk_desktop.core.engine.engine_thread import EngineThread
 from navtalk_desktop.core.licenses import LicenseNotice
 from navtalk_desktop.core.profile import (
     LOCAL_SIMULATOR,
@@ -41,15 +41,15 @@ from navtalk_desktop.core.profile import (
     license_from_url,
     strip_license,
 )
-from navtalk_desktop.core.redact import RedactingFilter
 from navtalk_desktop.core.responders.chain import ChainRunner
 from navtalk_desktop.core.responders.factory import ResponderFactory
-from navtalk_desktop.core.session import Session
+from navtalk_desktop.core.session.redact import RedactingFilter
+from navtalk_desktop.core.session.session import Session
 from navtalk_desktop.core.settings import AppSettings
-from navtalk_desktop.core.tool_templates import new_entry
-from navtalk_desktop.core.toolset import ToolSet
-from navtalk_desktop.core.toolset_consent import HostAllowList
-from navtalk_desktop.core.toolset_editor import EditorEvent, EditorEventKind, ToolSetEditor
+from navtalk_desktop.core.tools.consent import HostAllowList
+from navtalk_desktop.core.tools.editor import EditorEvent, EditorEventKind, ToolSetEditor
+from navtalk_desktop.core.tools.templates import new_entry
+from navtalk_desktop.core.tools.toolset import ToolSet
 from navtalk_desktop.infra import paths
 from navtalk_desktop.infra.consent_file import ConsentFile
 from navtalk_desktop.infra.expression_sandbox import ProcessExpressionSandbox
@@ -60,16 +60,16 @@ from navtalk_desktop.infra.script_runner import SubprocessScriptRunner
 from navtalk_desktop.infra.settings_file import SettingsFile, SettingsFileError
 from navtalk_desktop.infra.toolset_file import TOOLSET_SUFFIX as TOOLSET_FILE_SUFFIX
 from navtalk_desktop.infra.toolset_file import OpenedToolFile, ToolSetFileStore, open_tool_file
-from navtalk_desktop.ui.call_desk import CallDesk
-from navtalk_desktop.ui.connection_panel import ConnectionPanel
-from navtalk_desktop.ui.consent_dialog import ConsentPrompter
-from navtalk_desktop.ui.conversation_panel import ConversationPanel
-from navtalk_desktop.ui.gc_collector import GuiThreadCollector
-from navtalk_desktop.ui.main_window import MainWindow
-from navtalk_desktop.ui.session_bridge import SessionBridge
-from navtalk_desktop.ui.tasks import TaskRunner
-from navtalk_desktop.ui.theme import ThemeManager
-from navtalk_desktop.ui.timeline_panel import TimelinePanel
+from navtalk_desktop.ui.calls.call_desk import CallDesk
+from navtalk_desktop.ui.connection.connection_panel import ConnectionPanel
+from navtalk_desktop.ui.conversation.conversation_panel import ConversationPanel
+from navtalk_desktop.ui.shell.gc_collector import GuiThreadCollector
+from navtalk_desktop.ui.shell.main_window import MainWindow
+from navtalk_desktop.ui.shell.session_bridge import SessionBridge
+from navtalk_desktop.ui.shell.tasks import TaskRunner
+from navtalk_desktop.ui.shell.theme import ThemeManager
+from navtalk_desktop.ui.timeline.timeline_panel import TimelinePanel
+from navtalk_desktop.ui.tools.consent_dialog import ConsentPrompter
 
 # Start-up time is process start to the window shown (B5), so whatever the first screen
 # does not need is loaded later: the simulator (with its server, ~70 ms of imports) once
@@ -86,9 +86,9 @@ if TYPE_CHECKING:
     from navtalk_desktop.infra.toolset_file import ScriptTrustFile
     from navtalk_desktop.simulator.config import SimulatorConfig
     from navtalk_desktop.simulator.server import SimulatorServer
-    from navtalk_desktop.ui.replay_dialog import ReplayDialog
-    from navtalk_desktop.ui.tests_panel import TestsPanel
-    from navtalk_desktop.ui.tools_panel import ToolsPanel
+    from navtalk_desktop.ui.regression.replay_dialog import ReplayDialog
+    from navtalk_desktop.ui.regression.tests_panel import TestsPanel
+    from navtalk_desktop.ui.tools.tools_panel import ToolsPanel
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -625,7 +625,7 @@ class Workbench:
         from navtalk_desktop.infra.regex_budget import RegexWithBudget
         from navtalk_desktop.infra.test_suite_file import SuiteFileStore
         from navtalk_desktop.suite_runner import AppCaseRunner
-        from navtalk_desktop.ui.tests_panel import TestsPanel
+        from navtalk_desktop.ui.regression.tests_panel import TestsPanel
 
         async def simulator_url() -> str | None:
             task = self._simulator_task
@@ -649,7 +649,7 @@ class Workbench:
 
     def _build_tools_panel(self) -> ToolsPanel:
         """The tool editor, wired to the bridge and the Examples menu (built on demand)."""
-        from navtalk_desktop.ui.tools_panel import ToolsPanel
+        from navtalk_desktop.ui.tools.tools_panel import ToolsPanel
 
         tools = ToolsPanel(
             self.editor,
@@ -974,7 +974,7 @@ class Workbench:
     def open_replay(self, recording: Path) -> ReplayDialog:
         """Serve ``recording`` on 127.0.0.1 and show the URL and, later, the report."""
         from navtalk_desktop.replay.service import ReplayServerService
-        from navtalk_desktop.ui.replay_dialog import ReplayDialog
+        from navtalk_desktop.ui.regression.replay_dialog import ReplayDialog
 
         dialog = ReplayDialog(ReplayServerService(), recording, self.tasks, self.window)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

@@ -30,8 +30,8 @@ from navtalk_desktop.cli_support import (
     positive_float,
     positive_int,
 )
-from navtalk_desktop.core.calls import FunctionCall
-from navtalk_desktop.core.dispatcher import (
+from navtalk_desktop.core.calls.book import FunctionCall
+from navtalk_desktop.core.calls.dispatcher import (
     Dispatcher,
     DispatchRecord,
     DispatchStatus,
@@ -45,10 +45,10 @@ from navtalk_desktop.core.profile import (
     license_from_url,
     strip_license,
 )
-from navtalk_desktop.core.reconnect import ReconnectPolicy
-from navtalk_desktop.core.redact import redact
 from navtalk_desktop.core.responders.factory import ResponderFactory
-from navtalk_desktop.core.session import (
+from navtalk_desktop.core.session.reconnect import ReconnectPolicy
+from navtalk_desktop.core.session.redact import redact
+from navtalk_desktop.core.session.session import (
     Session,
     SessionError,
     SessionListenerBase,
@@ -56,9 +56,9 @@ from navtalk_desktop.core.session import (
     StateChange,
     Transcript,
 )
-from navtalk_desktop.core.timeline import Direction, Timeline
-from navtalk_desktop.core.tool_lint import lint_toolset
-from navtalk_desktop.core.toolset import ToolSet
+from navtalk_desktop.core.timeline.timeline import Direction, Timeline
+from navtalk_desktop.core.tools.lint import lint_toolset
+from navtalk_desktop.core.tools.toolset import ToolSet
 from navtalk_desktop.infra.expression_sandbox import ProcessExpressionSandbox
 from navtalk_desktop.infra.recording import RecordingWriter
 from navtalk_desktop.infra.toolset_file import ScriptTrustFile, open_tool_file

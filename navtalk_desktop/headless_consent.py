@@ -14,13 +14,13 @@ import argparse
 import contextlib
 from pathlib import Path
 
-from navtalk_desktop.core.toolset import ToolSet
-from navtalk_desktop.core.toolset_consent import (
+from navtalk_desktop.core.tools.consent import (
     HostAllowList,
     HostRule,
     pending_consent,
     reach_of,
 )
+from navtalk_desktop.core.tools.toolset import ToolSet
 from navtalk_desktop.infra.toolset_file import ScriptTrustFile
 
 HOW_TO_ALLOW = "pass --allow-host HOST (or --allow-any-host) to respond"

@@ -27,7 +27,6 @@ from navtalk_desktop import headless_consent
 from navtalk_desktop.cli_support import command_output, configure_logging, positive_int
 from navtalk_desktop.core.json_reader import ConfigError
 from navtalk_desktop.core.profile import ConnectionProfile, license_from_url, strip_license
-from navtalk_desktop.core.reconnect import ReconnectPolicy
 from navtalk_desktop.core.regression.junit import junit_xml
 from navtalk_desktop.core.regression.ports import BudgetedRegex
 from navtalk_desktop.core.regression.results import CaseResult, Status, summary
@@ -37,7 +36,8 @@ from navtalk_desktop.core.regression.selection import run_limited, selected
 from navtalk_desktop.core.regression.suite import CallTest, ConversationTest, Suite, TestCase
 from navtalk_desktop.core.responders.chain import ChainRunner
 from navtalk_desktop.core.responders.factory import ResponderFactory
-from navtalk_desktop.core.toolset import ToolSet
+from navtalk_desktop.core.session.reconnect import ReconnectPolicy
+from navtalk_desktop.core.tools.toolset import ToolSet
 from navtalk_desktop.headless import (
     EXAMPLE_PREFIX,
     LICENSE_ENV,

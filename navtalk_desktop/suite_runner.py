@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from navtalk_desktop.core.profile import ConnectionProfile
-from navtalk_desktop.core.reconnect import ReconnectPolicy
 from navtalk_desktop.core.regression.expect import Mismatch
 from navtalk_desktop.core.regression.ports import BudgetedRegex
 from navtalk_desktop.core.regression.results import CaseResult, Status
@@ -19,7 +18,8 @@ from navtalk_desktop.core.regression.run_conversation import ConversationRunner
 from navtalk_desktop.core.regression.suite import CallTest, TestCase
 from navtalk_desktop.core.responders.chain import ChainRunner
 from navtalk_desktop.core.responders.factory import ResponderFactory
-from navtalk_desktop.core.toolset import ToolSet
+from navtalk_desktop.core.session.reconnect import ReconnectPolicy
+from navtalk_desktop.core.tools.toolset import ToolSet
 from navtalk_desktop.infra.ws_transport import WebSocketTransport
 
 # The built-in simulator accepts any license; the tests' sessions need one to send.

@@ -329,8 +329,8 @@ def write_tool_set(path: Path) -> Path:
         ResponderStep,
         StaticConfig,
     )
-    from navtalk_desktop.core.tool_templates import new_entry
-    from navtalk_desktop.core.toolset import ToolSet, toolset_to_json
+    from navtalk_desktop.core.tools.templates import new_entry
+    from navtalk_desktop.core.tools.toolset import ToolSet, toolset_to_json
 
     entry = new_entry("function_call_judge").replace(
         chain=ResponderChain(steps=(ResponderStep(StaticConfig(SMOKE_ANSWER)),))

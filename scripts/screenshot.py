@@ -67,10 +67,10 @@ async def take(args: argparse.Namespace) -> Path:
     from PySide6.QtWidgets import QApplication
 
     from navtalk_desktop import app as app_module
-    from navtalk_desktop.core.calls import CallState
+    from navtalk_desktop.core.calls.book import CallState
     from navtalk_desktop.simulator.config import SimulatorConfig
     from navtalk_desktop.simulator.timings import Timings
-    from navtalk_desktop.ui.theme import ThemeManager
+    from navtalk_desktop.ui.shell.theme import ThemeManager
 
     qapp = QApplication.instance()
     assert isinstance(qapp, QApplication)

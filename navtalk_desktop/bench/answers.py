@@ -11,9 +11,9 @@ import json
 from navtalk_desktop.bench.baselines import STATIC_OUTPUT
 from navtalk_desktop.bench.measure import CALL_TYPE
 from navtalk_desktop.core.responders.config import ResponderChain, ResponderStep, StaticConfig
-from navtalk_desktop.core.timeline import Direction, Timeline
-from navtalk_desktop.core.tools import ToolDefinition
-from navtalk_desktop.core.toolset import ToolEntry, ToolSet
+from navtalk_desktop.core.timeline.timeline import Direction, Timeline
+from navtalk_desktop.core.tools.definition import ToolDefinition
+from navtalk_desktop.core.tools.toolset import ToolEntry, ToolSet
 
 
 def benchmark_toolset() -> ToolSet:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from navtalk_desktop.bench.measure import AUDIO_TYPE, LOAD_TYPE_PREFIX
-from navtalk_desktop.core.timeline import Direction, Timeline
+from navtalk_desktop.core.timeline.timeline import Direction, Timeline
 
 
 class LoadFrameCounter:

@@ -9,8 +9,8 @@ from typing import Any
 from navtalk_desktop.bench.counting import LoadFrameCounter
 from navtalk_desktop.bench.measure import rss_bytes
 from navtalk_desktop.core.profile import ConnectionProfile, license_from_url, strip_license
-from navtalk_desktop.core.session import Session
-from navtalk_desktop.core.timeline import Timeline
+from navtalk_desktop.core.session.session import Session
+from navtalk_desktop.core.timeline.timeline import Timeline
 from navtalk_desktop.infra.ws_transport import WebSocketTransport
 
 
@@ -62,8 +62,8 @@ async def engine_answer(url: str, stop: asyncio.Event, timeout_s: float) -> dict
     # Imported here: the ingest benchmark (B1) must not pay for the responders' imports.
     from navtalk_desktop.bench.answers import benchmark_toolset, in_app_answer_latencies
     from navtalk_desktop.bench.measure import Distribution
-    from navtalk_desktop.core.calls import CallState
-    from navtalk_desktop.core.dispatcher import Dispatcher
+    from navtalk_desktop.core.calls.book import CallState
+    from navtalk_desktop.core.calls.dispatcher import Dispatcher
 
     timeline = Timeline()
     session = Session(

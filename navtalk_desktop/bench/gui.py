@@ -29,8 +29,8 @@ from navtalk_desktop.bench.measure import (
     peak_rss_bytes,
     rss_bytes,
 )
-from navtalk_desktop.core.calls import CallState
-from navtalk_desktop.core.toolset import toolset_to_json
+from navtalk_desktop.core.calls.book import CallState
+from navtalk_desktop.core.tools.toolset import toolset_to_json
 
 LAG_INTERVAL_MS = 10
 
@@ -136,7 +136,7 @@ async def _gui_run(
 ) -> dict[str, Any]:
     # Imported here: the app module pulls in every panel, which the baselines must not pay for.
     from navtalk_desktop.app import Workbench
-    from navtalk_desktop.ui.theme import ThemeManager
+    from navtalk_desktop.ui.shell.theme import ThemeManager
 
     mode = params["mode"]
     frames = int(params["frames"])

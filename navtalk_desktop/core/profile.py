@@ -8,8 +8,8 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from navtalk_desktop.core.reconnect import ReconnectPolicy
-from navtalk_desktop.core.redact import MASK
+from navtalk_desktop.core.session.reconnect import ReconnectPolicy
+from navtalk_desktop.core.session.redact import MASK
 
 DEFAULT_URL = "wss://transfer.navtalk.ai/wss/v2/realtime-chat"
 # The simulator listens on a port chosen at start; the app swaps in the real URL.

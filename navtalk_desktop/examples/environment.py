@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from navtalk_desktop.core.toolset import ToolSet
+from navtalk_desktop.core.tools.toolset import ToolSet
 from navtalk_desktop.examples.install import ExamplePaths, bundled_script_trust, install_examples
 from navtalk_desktop.infra.toolset_file import ScriptTrustFile, ToolSetFileStore
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from navtalk_desktop.core.toolset import toolset_from_json, toolset_to_json
+from navtalk_desktop.core.tools.toolset import toolset_from_json, toolset_to_json
 from navtalk_desktop.examples.databases import build_crm, build_knowledge_base, build_sales
 from navtalk_desktop.infra import paths
 from navtalk_desktop.infra.atomic_file import atomic_write_text

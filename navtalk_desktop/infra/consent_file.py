@@ -12,13 +12,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from navtalk_desktop.core.toolset_consent import ConsentRecord, HostRule, Origin
+from navtalk_desktop.core.tools.consent import ConsentRecord, HostRule, Origin
 from navtalk_desktop.infra import paths
 from navtalk_desktop.infra.atomic_file import atomic_write_text
 
 
 class ConsentFile:
-    """A :class:`~navtalk_desktop.core.toolset_consent.ConsentStore` in a JSON file.
+    """A :class:`~navtalk_desktop.core.tools.consent.ConsentStore` in a JSON file.
 
     Args:
         path: the file (default ``<config>/toolset-consent.json``).

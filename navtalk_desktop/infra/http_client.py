@@ -6,8 +6,8 @@ import ssl
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from navtalk_desktop.core.redact import mask_url
 from navtalk_desktop.core.responders.ports import HttpReply, HttpRequestError
+from navtalk_desktop.core.session.redact import mask_url
 
 # aiohttp costs ~110 ms to import: it is loaded by the first request, not at start-up.
 if TYPE_CHECKING:

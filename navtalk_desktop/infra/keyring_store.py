@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from navtalk_desktop.core.ports import SecretStoreUnavailable
-from navtalk_desktop.core.redact import redact
+from navtalk_desktop.core.session.redact import redact
 
 SERVICE_NAME = "navtalk-desktop"
 NO_KEYCHAIN = (

@@ -23,13 +23,13 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-from navtalk_desktop.core.recording import (
+from navtalk_desktop.core.timeline.recording import (
     OpenedRecording,
     encode_line,
     parse_recording,
     recording_header,
 )
-from navtalk_desktop.core.timeline import Timeline
+from navtalk_desktop.core.timeline.timeline import Timeline
 from navtalk_desktop.infra.atomic_file import atomic_write, atomic_write_text, fsync_directory
 
 log = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ def open_recording(path: Path | str, timeline: Timeline | None = None) -> Opened
 
 
 class RecordingFileStore:
-    """The app's :class:`~navtalk_desktop.core.recording.RecordingFiles`: session files on disk."""
+    """The app's :class:`~navtalk_desktop.core.timeline.recording.RecordingFiles`: session files on disk."""
 
     def export(
         self,

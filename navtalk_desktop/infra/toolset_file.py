@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from navtalk_desktop.core.json_reader import ConfigError
-from navtalk_desktop.core.tool_formats import (
+from navtalk_desktop.core.tools.formats import (
     Dropped,
     ExportResult,
     ImportResult,
@@ -26,7 +26,7 @@ from navtalk_desktop.core.tool_formats import (
     import_tools,
     parse_json_text,
 )
-from navtalk_desktop.core.toolset import (
+from navtalk_desktop.core.tools.toolset import (
     ToolSet,
     looks_like_toolset,
     toolset_from_json,

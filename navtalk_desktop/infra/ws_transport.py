@@ -29,7 +29,7 @@ from websockets.frames import CloseCode, Frame, Opcode
 from websockets.protocol import CLIENT, OPEN, Event
 
 from navtalk_desktop.core.ports import TransportClosed, TransportError
-from navtalk_desktop.core.redact import RedactingFilter, mask_url, redact
+from navtalk_desktop.core.session.redact import RedactingFilter, mask_url, redact
 
 # Audio and SDP frames are large; the reference's 5 MB frame must pass with room to spare.
 DEFAULT_MAX_SIZE = 16 * 1024 * 1024

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from navtalk_desktop.core.recording import RecordingError as ReaderError
-from navtalk_desktop.core.timeline import Direction
+from navtalk_desktop.core.timeline.recording import RecordingError as ReaderError
+from navtalk_desktop.core.timeline.timeline import Direction
 from navtalk_desktop.infra.recording import open_recording
 
 

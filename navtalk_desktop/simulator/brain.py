@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from navtalk_desktop.core.tools import ToolDefinition
+from navtalk_desktop.core.tools.definition import ToolDefinition
 from navtalk_desktop.simulator.scenario import Rule, Scenario, fill, fill_arguments
 
 

@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from navtalk_desktop.core.tools import ToolDefinition
+from navtalk_desktop.core.tools.definition import ToolDefinition
 from navtalk_desktop.simulator.audio import EnergyVad, Speaker, VadEventKind, ms_to_bytes
 from navtalk_desktop.simulator.brain import Brain, ReplyPlan, ToolCallPlan
 from navtalk_desktop.simulator.config import SimulatorConfig

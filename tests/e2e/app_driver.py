@@ -89,7 +89,7 @@ class _Driver:
         self._timer.stop()
         from PySide6.QtWidgets import QApplication
 
-        from navtalk_desktop.ui.main_window import MainWindow
+        from navtalk_desktop.ui.shell.main_window import MainWindow
 
         for widget in QApplication.topLevelWidgets():
             if isinstance(widget, MainWindow):

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from navtalk_desktop.core.timeline import Direction, Timeline
+from navtalk_desktop.core.timeline.timeline import Direction, Timeline
 from navtalk_desktop.infra.recording import export_timeline
 
 LICENSE = "e2e-license-5d1c0f7a"

@@ -20,7 +20,7 @@ DEFERRED = (
     "websockets",
     "navtalk_desktop.infra.ws_transport",
     "navtalk_desktop.simulator",
-    "navtalk_desktop.ui.tools_panel",
+    "navtalk_desktop.ui.tools.tools_panel",
     "navtalk_desktop.examples",
     "aiohttp",
     "jsonschema",
@@ -67,7 +67,7 @@ def test_network_stack_tool_editor_and_examples_load_after_the_window_shows(
     built = [
         "websockets",
         "navtalk_desktop.simulator",
-        "navtalk_desktop.ui.tools_panel",
+        "navtalk_desktop.ui.tools.tools_panel",
         "logging.handlers",
     ]
     seen = _run(tmp_path, {"log": ["built-in simulator listening"], "modules": built})

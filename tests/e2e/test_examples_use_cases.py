@@ -17,8 +17,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from navtalk_desktop.core.calls import CallState
-from navtalk_desktop.core.dispatcher import DispatchRecord, DispatchStatus
+from navtalk_desktop.core.calls.book import CallState
+from navtalk_desktop.core.calls.dispatcher import DispatchRecord, DispatchStatus
 from navtalk_desktop.core.responders.factory import ResponderFactory
 from navtalk_desktop.examples.environment import (
     ExampleEnvironment,

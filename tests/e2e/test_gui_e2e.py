@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 from navtalk_desktop.core.responders.config import ResponderChain, ResponderStep, StaticConfig
-from navtalk_desktop.core.tool_templates import new_entry
-from navtalk_desktop.core.toolset import ToolSet, toolset_to_json
+from navtalk_desktop.core.tools.templates import new_entry
+from navtalk_desktop.core.tools.toolset import ToolSet, toolset_to_json
 
 LICENSE = "sk_navtalk_e2e_secret_license"
 ANSWER = "E2E answer: sunny, 24 degrees"

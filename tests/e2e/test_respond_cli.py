@@ -18,9 +18,9 @@ from navtalk_desktop.core.responders.config import (
     ScriptConfig,
     WebhookConfig,
 )
-from navtalk_desktop.core.tool_templates import new_entry
-from navtalk_desktop.core.tools import ToolDefinition
-from navtalk_desktop.core.toolset import ToolEntry, ToolSet
+from navtalk_desktop.core.tools.definition import ToolDefinition
+from navtalk_desktop.core.tools.templates import new_entry
+from navtalk_desktop.core.tools.toolset import ToolEntry, ToolSet
 from navtalk_desktop.infra.toolset_file import ToolSetFileStore
 
 LICENSE = "sk_navtalk_e2e_secret_42"

@@ -29,8 +29,8 @@ from navtalk_desktop.core.responders.config import (
     StaticConfig,
     TemplateConfig,
 )
-from navtalk_desktop.core.tools import ToolDefinition
-from navtalk_desktop.core.toolset import ToolEntry, ToolSet
+from navtalk_desktop.core.tools.definition import ToolDefinition
+from navtalk_desktop.core.tools.toolset import ToolEntry, ToolSet
 from navtalk_desktop.infra.toolset_file import ToolSetFileStore
 from tests.e2e.test_respond_cli import Simulator, _env
 from tests.helpers.script_server import ScriptConnection, ScriptServer

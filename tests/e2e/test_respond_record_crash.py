@@ -8,8 +8,8 @@ import sys
 import time
 from pathlib import Path
 
-from navtalk_desktop.core.tool_templates import new_entry
-from navtalk_desktop.core.toolset import ToolSet
+from navtalk_desktop.core.tools.templates import new_entry
+from navtalk_desktop.core.tools.toolset import ToolSet
 from navtalk_desktop.infra.recording import open_recording
 from navtalk_desktop.infra.toolset_file import ToolSetFileStore
 from tests.e2e.test_respond_cli import LICENSE, Simulator, _env

@@ -10,9 +10,9 @@ from typing import Any
 from PySide6.QtCore import QSettings, Qt
 
 from navtalk_desktop import app as app_module
-from navtalk_desktop.core.calls import CallState
+from navtalk_desktop.core.calls.book import CallState
 from navtalk_desktop.core.profile import LOCAL_SIMULATOR
-from navtalk_desktop.core.protocol import TRANSCRIPT_DONE
+from navtalk_desktop.core.session.protocol import TRANSCRIPT_DONE
 from tests.gui.ui_support import QUESTION, static_toolset_file, workbench_factory
 
 __all__ = ["workbench_factory"]  # the fixture, imported for pytest

@@ -16,14 +16,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMenu
 
 from navtalk_desktop import app as app_module
-from navtalk_desktop.core.calls import CallState
+from navtalk_desktop.core.calls.book import CallState
 from navtalk_desktop.core.responders.config import ResponderKind, StaticConfig
-from navtalk_desktop.core.timeline import Direction, Timeline
+from navtalk_desktop.core.timeline.timeline import Direction, Timeline
 from navtalk_desktop.infra import paths
 from navtalk_desktop.infra.recording import export_timeline
 from navtalk_desktop.simulator.config import SimulatorConfig
 from navtalk_desktop.simulator.server import SimulatorServer
-from navtalk_desktop.ui.tools_panel import TAB_RESPONDERS
+from navtalk_desktop.ui.tools.tools_panel import TAB_RESPONDERS
 from tests.gui.ui_support import QUESTION, static_toolset_file, workbench_factory
 
 __all__ = ["workbench_factory"]  # the fixture, imported for pytest

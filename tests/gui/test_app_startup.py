@@ -18,11 +18,11 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMenu, QScrollArea
 
 from navtalk_desktop import app as app_module
-from navtalk_desktop.core.tool_templates import new_entry
-from navtalk_desktop.core.toolset import ToolSet, toolset_to_json
+from navtalk_desktop.core.tools.templates import new_entry
+from navtalk_desktop.core.tools.toolset import ToolSet, toolset_to_json
 from navtalk_desktop.infra.settings_file import SettingsFile
 from navtalk_desktop.simulator.config import SimulatorConfig
-from navtalk_desktop.ui.tools_panel import ToolsPanel
+from navtalk_desktop.ui.tools.tools_panel import ToolsPanel
 from tests.gui.ui_support import app_args
 
 Create = Callable[..., app_module.Workbench]

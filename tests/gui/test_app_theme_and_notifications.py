@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
     QStyleOptionButton,
 )
 
-from navtalk_desktop.ui.notifications import MAX_VISIBLE, Banner, NotificationCenter
-from navtalk_desktop.ui.theme import DARK, LIGHT, ThemeManager, colors
+from navtalk_desktop.ui.shell.notifications import MAX_VISIBLE, Banner, NotificationCenter
+from navtalk_desktop.ui.shell.theme import DARK, LIGHT, ThemeManager, colors
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from navtalk_desktop.core.calls import FunctionCall
-from navtalk_desktop.ui.call_card import CARD_ARGUMENT_CHARS, CallCard
+from navtalk_desktop.core.calls.book import FunctionCall
+from navtalk_desktop.ui.calls.call_card import CARD_ARGUMENT_CHARS, CallCard
 
 
 def _huge_call() -> FunctionCall:
@@ -69,7 +69,7 @@ def test_small_arguments_show_whole_and_pretty() -> None:
 
 def test_a_huge_draft_is_held_and_approved_exactly_as_it_is(qtbot: Any) -> None:
     """A 1 MB automatic draft is never laid out in the editable box, and is sent unchanged."""
-    from navtalk_desktop.ui.answer_form import LONG_ANSWER_LINE
+    from navtalk_desktop.ui.calls.answer_form import LONG_ANSWER_LINE
 
     call = _huge_call()
     card = CallCard(call, deadline_s=None)

@@ -11,24 +11,24 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
-from navtalk_desktop.core.calls import CallState, FunctionCall
-from navtalk_desktop.core.dispatcher import Dispatcher
+from navtalk_desktop.core.calls.book import CallState, FunctionCall
+from navtalk_desktop.core.calls.dispatcher import Dispatcher
+from navtalk_desktop.core.calls.quick_replies import quick_replies, with_quick_reply
 from navtalk_desktop.core.profile import default_profiles
-from navtalk_desktop.core.quick_replies import quick_replies, with_quick_reply
 from navtalk_desktop.core.responders.chain import ChainRunner
 from navtalk_desktop.core.responders.config import ResponderChain
 from navtalk_desktop.core.responders.factory import ResponderFactory
-from navtalk_desktop.core.session import Session
-from navtalk_desktop.core.tool_templates import new_entry
-from navtalk_desktop.core.toolset import ToolSet
-from navtalk_desktop.core.toolset_editor import EditorEvent, EditorEventKind, ToolSetEditor
+from navtalk_desktop.core.session.session import Session
+from navtalk_desktop.core.tools.editor import EditorEvent, EditorEventKind, ToolSetEditor
+from navtalk_desktop.core.tools.templates import new_entry
+from navtalk_desktop.core.tools.toolset import ToolSet
 from navtalk_desktop.infra.toolset_file import ToolSetFileStore
 from navtalk_desktop.simulator import SimulatorConfig, SimulatorServer
-from navtalk_desktop.ui.call_card import CallCard, urgency
-from navtalk_desktop.ui.call_desk import CallDesk
-from navtalk_desktop.ui.session_bridge import SessionBridge
-from navtalk_desktop.ui.tasks import TaskRunner
-from navtalk_desktop.ui.tools_panel import TAB_RESPONDERS, ToolsPanel
+from navtalk_desktop.ui.calls.call_card import CallCard, urgency
+from navtalk_desktop.ui.calls.call_desk import CallDesk
+from navtalk_desktop.ui.shell.session_bridge import SessionBridge
+from navtalk_desktop.ui.shell.tasks import TaskRunner
+from navtalk_desktop.ui.tools.tools_panel import TAB_RESPONDERS, ToolsPanel
 from tests.gui.ui_support import make_bridge
 
 # Generous: a wait only costs time when it fails, and the suite runs on loaded machines.

@@ -18,10 +18,10 @@ from navtalk_desktop.core.responders.config import (
     ScriptConfig,
     WebhookConfig,
 )
-from navtalk_desktop.core.tool_templates import new_entry
-from navtalk_desktop.core.toolset import ToolSet, toolset_to_json
-from navtalk_desktop.core.toolset_consent import Origin
-from navtalk_desktop.ui.consent_dialog import ConsentDialog
+from navtalk_desktop.core.tools.consent import Origin
+from navtalk_desktop.core.tools.templates import new_entry
+from navtalk_desktop.core.tools.toolset import ToolSet, toolset_to_json
+from navtalk_desktop.ui.tools.consent_dialog import ConsentDialog
 from tests.gui.ui_support import workbench_factory
 
 __all__ = ["workbench_factory"]  # the fixture, imported for pytest

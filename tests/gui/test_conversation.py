@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
-from navtalk_desktop.core.tool_templates import new_entry
-from navtalk_desktop.core.toolset import ToolSet
+from navtalk_desktop.core.tools.templates import new_entry
+from navtalk_desktop.core.tools.toolset import ToolSet
 from navtalk_desktop.simulator import SimulatorConfig, SimulatorServer
-from navtalk_desktop.ui.conversation_panel import ConversationPanel, TranscriptView
-from navtalk_desktop.ui.session_bridge import (
+from navtalk_desktop.ui.conversation.conversation_panel import ConversationPanel, TranscriptView
+from navtalk_desktop.ui.shell.session_bridge import (
     RESPONSE_FINISHED,
     RESPONSE_STARTED,
     TRANSCRIPT_DELTA,
@@ -21,8 +21,8 @@ from navtalk_desktop.ui.session_bridge import (
     SessionBridge,
     TranscriptEvent,
 )
-from navtalk_desktop.ui.tasks import TaskRunner
-from navtalk_desktop.ui.theme import DARK, LIGHT, build_palette
+from navtalk_desktop.ui.shell.tasks import TaskRunner
+from navtalk_desktop.ui.shell.theme import DARK, LIGHT, build_palette
 from tests.gui.ui_support import make_bridge
 
 # Generous: a wait only costs time when it fails, and the suite runs on loaded machines.

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from navtalk_desktop import app as app_module
-from navtalk_desktop.ui.gc_collector import GuiThreadCollector
+from navtalk_desktop.ui.shell.gc_collector import GuiThreadCollector
 from tests.gui.ui_support import workbench_factory
 
 __all__ = ["workbench_factory"]  # the fixture, imported for pytest

@@ -14,15 +14,15 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QTextCursor
 
-from navtalk_desktop.core.timeline import TEXT_FOLD_PREFIX, Direction
-from navtalk_desktop.ui.conversation_panel import ConversationPanel, TranscriptView
-from navtalk_desktop.ui.session_bridge import (
+from navtalk_desktop.core.timeline.timeline import TEXT_FOLD_PREFIX, Direction
+from navtalk_desktop.ui.conversation.conversation_panel import ConversationPanel, TranscriptView
+from navtalk_desktop.ui.shell.session_bridge import (
     RESPONSE_STARTED,
     TRANSCRIPT_DELTA,
     TRANSCRIPT_DONE,
     TranscriptEvent,
 )
-from navtalk_desktop.ui.timeline_model import SUMMARY
+from navtalk_desktop.ui.timeline.timeline_model import SUMMARY
 from tests.gui.ui_support import make_bridge
 
 WAIT_MS = 10_000
@@ -178,7 +178,7 @@ def test_appending_deltas_lays_out_a_bounded_amount_each_time(qtbot: Any) -> Non
 
 
 def test_summary_and_detail_pane_hold_bounded_text_of_a_huge_frame(qtbot: Any) -> None:
-    from navtalk_desktop.ui.timeline_panel import TimelinePanel
+    from navtalk_desktop.ui.timeline.timeline_panel import TimelinePanel
 
     bridge = make_bridge()
     panel = TimelinePanel(bridge)
@@ -246,7 +246,7 @@ def test_a_short_message_is_shown_whole_without_a_link(qtbot: Any) -> None:
 def test_the_viewer_loads_many_short_lines_and_saves_them_exactly(
     qtbot: Any, tmp_path: Any
 ) -> None:
-    from navtalk_desktop.ui.text_viewer import FullTextViewer
+    from navtalk_desktop.ui.widgets.text_viewer import FullTextViewer
 
     text = "".join(f"line {i}\r\n" if i % 3 else "\n" for i in range(30_000)) + "é" * 70_000
     viewer = FullTextViewer("Many lines", text)
@@ -262,8 +262,8 @@ def test_the_viewer_loads_many_short_lines_and_saves_them_exactly(
 
 
 def test_a_long_string_cut_into_display_lines_stays_coloured_as_a_string(qtbot: Any) -> None:
-    from navtalk_desktop.ui.detail_pane import DetailPane
-    from navtalk_desktop.ui.theme import colors
+    from navtalk_desktop.ui.shell.theme import colors
+    from navtalk_desktop.ui.timeline.detail_pane import DetailPane
 
     pane = DetailPane()
     qtbot.addWidget(pane)

@@ -7,19 +7,19 @@ from typing import Any
 from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QApplication
 
-from navtalk_desktop.core.calls import FunctionCall
+from navtalk_desktop.core.calls.book import FunctionCall
 from navtalk_desktop.core.responders.chain import ChainRunner
 from navtalk_desktop.core.responders.factory import ResponderFactory
-from navtalk_desktop.core.tool_templates import TEMPLATES, new_entry
-from navtalk_desktop.core.toolset import ToolSet
-from navtalk_desktop.core.toolset_editor import ToolSetEditor
+from navtalk_desktop.core.tools.editor import ToolSetEditor
+from navtalk_desktop.core.tools.templates import TEMPLATES, new_entry
+from navtalk_desktop.core.tools.toolset import ToolSet
 from navtalk_desktop.infra.toolset_file import ToolSetFileStore
-from navtalk_desktop.ui.call_card import CallCard
-from navtalk_desktop.ui.tasks import TaskRunner
-from navtalk_desktop.ui.text_fit import breakable
-from navtalk_desktop.ui.timeline_model import CALL, SUMMARY, TYPE
-from navtalk_desktop.ui.timeline_panel import SUMMARY_MIN_WIDTH, TimelineView
-from navtalk_desktop.ui.tools_panel import TAB_RESPONDERS, ToolsPanel
+from navtalk_desktop.ui.calls.call_card import CallCard
+from navtalk_desktop.ui.shell.tasks import TaskRunner
+from navtalk_desktop.ui.timeline.timeline_model import CALL, SUMMARY, TYPE
+from navtalk_desktop.ui.timeline.timeline_panel import SUMMARY_MIN_WIDTH, TimelineView
+from navtalk_desktop.ui.tools.tools_panel import TAB_RESPONDERS, ToolsPanel
+from navtalk_desktop.ui.widgets.text_fit import breakable
 
 # The Tools dock is ~566 px wide in the default layout of a 1280 x 800 window.
 TOOLS_DOCK_AT_1280 = 540
@@ -97,8 +97,8 @@ def test_breakable_keeps_text_and_adds_only_invisible_breaks() -> None:
 
 
 def test_timeline_columns_give_way_before_summary(qtbot: Any) -> None:
-    from navtalk_desktop.core.timeline import Timeline
-    from navtalk_desktop.ui.timeline_model import TimelineTableModel
+    from navtalk_desktop.core.timeline.timeline import Timeline
+    from navtalk_desktop.ui.timeline.timeline_model import TimelineTableModel
 
     view = TimelineView()
     qtbot.addWidget(view)
@@ -121,7 +121,7 @@ def test_timeline_columns_give_way_before_summary(qtbot: Any) -> None:
 
 
 def test_streaming_responses_do_not_widen_the_conversation(qtbot: Any) -> None:
-    from navtalk_desktop.ui.conversation_panel import ConversationPanel
+    from navtalk_desktop.ui.conversation.conversation_panel import ConversationPanel
     from tests.gui.ui_support import make_bridge
 
     bridge = make_bridge()
@@ -129,7 +129,7 @@ def test_streaming_responses_do_not_widen_the_conversation(qtbot: Any) -> None:
     qtbot.addWidget(panel)
     panel.resize(400, 500)
     panel.show()
-    from navtalk_desktop.ui.session_bridge import RESPONSE_STARTED, TranscriptEvent
+    from navtalk_desktop.ui.shell.session_bridge import RESPONSE_STARTED, TranscriptEvent
 
     rid = "resp_{}_C8xkq2Zl7bYvNwJ3tR9pQ4sVmH6aG1eF"
     for n in range(3):

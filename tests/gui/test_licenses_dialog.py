@@ -7,8 +7,8 @@ from typing import Any
 
 from navtalk_desktop.app import load_license_notices
 from navtalk_desktop.core.licenses import LicenseNotice, LicenseText
-from navtalk_desktop.ui.main_window import MainWindow
-from navtalk_desktop.ui.tasks import TaskRunner
+from navtalk_desktop.ui.shell.main_window import MainWindow
+from navtalk_desktop.ui.shell.tasks import TaskRunner
 
 
 def _open(window: MainWindow, qtbot: Any) -> Any:

@@ -8,8 +8,8 @@ from typing import Any
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QScrollArea
 
-from navtalk_desktop.ui.main_window import MainWindow
-from navtalk_desktop.ui.tasks import TaskRunner
+from navtalk_desktop.ui.shell.main_window import MainWindow
+from navtalk_desktop.ui.shell.tasks import TaskRunner
 
 
 def test_close_requests_quit_instead_of_destroying(qtbot: Any) -> None:

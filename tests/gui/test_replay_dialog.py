@@ -98,7 +98,7 @@ def test_the_app_as_the_client_of_a_replay(
 ) -> None:
     from PySide6.QtCore import Qt
 
-    from navtalk_desktop.core.calls import CallState
+    from navtalk_desktop.core.calls.book import CallState
     from tests.e2e.test_replay_cli import Replay
     from tests.gui.ui_support import QUESTION, static_toolset_file
 

@@ -8,10 +8,10 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
-from navtalk_desktop.core.calls import FunctionCall
+from navtalk_desktop.core.calls.book import FunctionCall
 from navtalk_desktop.core.regression.suite import CallTest, Expectation, TestSource
 from navtalk_desktop.infra.test_suite_file import SuiteFileStore, load_suite
-from navtalk_desktop.ui.save_test_dialog import default_suite_path
+from navtalk_desktop.ui.regression.save_test_dialog import default_suite_path
 from tests.gui.test_call_desk import Live, live, wait_answered  # noqa: F401  (fixture)
 
 ANSWER = '{"temperature": 21, "unit": "celsius"}'

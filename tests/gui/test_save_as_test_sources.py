@@ -10,9 +10,9 @@ from typing import Any
 from PySide6.QtCore import Qt
 
 from navtalk_desktop import app as app_module
-from navtalk_desktop.core.calls import CallState
-from navtalk_desktop.core.protocol import CALL_ARGS_DONE
+from navtalk_desktop.core.calls.book import CallState
 from navtalk_desktop.core.regression.suite import CallTest, Expectation, TestSource
+from navtalk_desktop.core.session.protocol import CALL_ARGS_DONE
 from navtalk_desktop.infra.test_suite_file import SuiteFileStore, load_suite
 from tests.gui.test_call_desk import Live, live  # noqa: F401  (fixture)
 from tests.gui.ui_support import QUESTION, static_toolset_file, workbench_factory

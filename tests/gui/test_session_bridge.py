@@ -9,15 +9,15 @@ from typing import Any
 
 import pytest
 
-from navtalk_desktop.core.calls import CallState
-from navtalk_desktop.core.engine_thread import Engine, EngineThread, InlineEngine
+from navtalk_desktop.core.calls.book import CallState
+from navtalk_desktop.core.engine.engine_thread import Engine, EngineThread, InlineEngine
 from navtalk_desktop.core.profile import default_profiles
-from navtalk_desktop.core.timeline import Direction, Timeline
+from navtalk_desktop.core.timeline.timeline import Direction, Timeline
 from navtalk_desktop.simulator.config import SimulatorConfig
 from navtalk_desktop.simulator.server import SimulatorServer
 from navtalk_desktop.simulator.timings import Timings
-from navtalk_desktop.ui.session_bridge import SessionBridge
-from navtalk_desktop.ui.tasks import TaskRunner
+from navtalk_desktop.ui.shell.session_bridge import SessionBridge
+from navtalk_desktop.ui.shell.tasks import TaskRunner
 from tests.gui.ui_support import make_bridge, transcript_items
 
 QUESTION = "What's the weather in Beijing?"
@@ -51,7 +51,7 @@ def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
 def bridge(
     engine: Engine, simulator: SimulatorServer, await_in_qt: Callable[..., Any]
 ) -> Iterator[SessionBridge]:
-    from navtalk_desktop.core.tool_templates import FUNCTION_CALL_JUDGE
+    from navtalk_desktop.core.tools.templates import FUNCTION_CALL_JUDGE
 
     tasks = TaskRunner()
     bridge = make_bridge(

@@ -18,18 +18,18 @@ from typing import Any
 
 import pytest
 
-from navtalk_desktop.core.calls import CallState
-from navtalk_desktop.core.dispatcher import Dispatcher
-from navtalk_desktop.core.engine_thread import EngineThread
+from navtalk_desktop.core.calls.book import CallState
+from navtalk_desktop.core.calls.dispatcher import Dispatcher
+from navtalk_desktop.core.engine.engine_thread import EngineThread
 from navtalk_desktop.core.responders.config import ResponderChain, ResponderStep, StaticConfig
 from navtalk_desktop.core.responders.factory import ResponderFactory
-from navtalk_desktop.core.session import Session, SessionListenerBase
-from navtalk_desktop.core.tool_templates import new_entry
-from navtalk_desktop.core.toolset import ToolSet
+from navtalk_desktop.core.session.session import Session, SessionListenerBase
+from navtalk_desktop.core.tools.templates import new_entry
+from navtalk_desktop.core.tools.toolset import ToolSet
 from navtalk_desktop.simulator.config import SimulatorConfig
 from navtalk_desktop.simulator.server import SimulatorServer
-from navtalk_desktop.ui.session_bridge import SessionBridge
-from navtalk_desktop.ui.tasks import TaskRunner
+from navtalk_desktop.ui.shell.session_bridge import SessionBridge
+from navtalk_desktop.ui.shell.tasks import TaskRunner
 from tests.gui.ui_support import make_bridge, transcript_items, workbench_factory
 
 __all__ = ["workbench_factory"]  # the fixture, imported for pytest

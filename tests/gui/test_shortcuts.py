@@ -9,9 +9,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from navtalk_desktop import app as app_module
-from navtalk_desktop.core.calls import CallState
-from navtalk_desktop.core.quick_replies import with_quick_reply
-from navtalk_desktop.ui.shortcuts import SHORTCUTS, overview_html, shortcut
+from navtalk_desktop.core.calls.book import CallState
+from navtalk_desktop.core.calls.quick_replies import with_quick_reply
+from navtalk_desktop.ui.shell.shortcuts import SHORTCUTS, overview_html, shortcut
 from tests.gui.ui_support import QUESTION, workbench_factory
 
 __all__ = ["workbench_factory"]

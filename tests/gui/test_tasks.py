@@ -6,7 +6,7 @@ import asyncio
 import gc
 from typing import Any
 
-from navtalk_desktop.ui.tasks import TaskRunner
+from navtalk_desktop.ui.shell.tasks import TaskRunner
 
 
 def test_task_runs_to_completion_even_without_caller_reference(qloop: Any, qtbot: Any) -> None:

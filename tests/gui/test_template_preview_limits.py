@@ -9,18 +9,18 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QTimer
 
-from navtalk_desktop.core.engine_thread import EngineThread
+from navtalk_desktop.core.engine.engine_thread import EngineThread
 from navtalk_desktop.core.responders.chain import ChainRunner
 from navtalk_desktop.core.responders.config import ResponderChain, TemplateConfig
 from navtalk_desktop.core.responders.factory import ResponderFactory
-from navtalk_desktop.core.tool_templates import new_entry
-from navtalk_desktop.core.toolset import ToolSet
-from navtalk_desktop.core.toolset_editor import ToolSetEditor
+from navtalk_desktop.core.tools.editor import ToolSetEditor
+from navtalk_desktop.core.tools.templates import new_entry
+from navtalk_desktop.core.tools.toolset import ToolSet
 from navtalk_desktop.infra.expression_sandbox import ProcessExpressionSandbox
 from navtalk_desktop.infra.toolset_file import ToolSetFileStore
-from navtalk_desktop.ui.responder_editor import TemplatePage
-from navtalk_desktop.ui.tasks import TaskRunner
-from navtalk_desktop.ui.tools_panel import TAB_RESPONDERS, ToolsPanel
+from navtalk_desktop.ui.shell.tasks import TaskRunner
+from navtalk_desktop.ui.tools.responder_editor import TemplatePage
+from navtalk_desktop.ui.tools.tools_panel import TAB_RESPONDERS, ToolsPanel
 
 WAIT_MS = 10_000
 RUNAWAY = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"

@@ -6,7 +6,7 @@ from typing import Any
 
 from PySide6.QtCore import QTimer
 
-from navtalk_desktop.ui.throttle import Throttle
+from navtalk_desktop.ui.widgets.throttle import Throttle
 
 
 def test_first_request_runs_at_once_then_requests_merge(qtbot: Any) -> None:

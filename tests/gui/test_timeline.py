@@ -10,9 +10,8 @@ import pytest
 from PySide6.QtCore import QModelIndex, QModelRoleData, QModelRoleDataSpan, Qt
 from PySide6.QtGui import QGuiApplication
 
-from navtalk_desktop.core.timeline import TEXT_FOLD_PREFIX, Direction, Timeline
-from navtalk_desktop.ui.json_highlighter import pretty_json
-from navtalk_desktop.ui.timeline_model import (
+from navtalk_desktop.core.timeline.timeline import TEXT_FOLD_PREFIX, Direction, Timeline
+from navtalk_desktop.ui.timeline.timeline_model import (
     CALL,
     DIRECTION,
     SUMMARY,
@@ -23,6 +22,7 @@ from navtalk_desktop.ui.timeline_model import (
     ViewFilter,
     format_time,
 )
+from navtalk_desktop.ui.widgets.json_highlighter import pretty_json
 
 
 def _manual_timeline() -> Timeline:
@@ -267,7 +267,7 @@ def panel_bridge(qloop: Any) -> Any:
 
 
 def test_panel_detail_copy_follow_and_search(qtbot: Any, panel_bridge: Any) -> None:
-    from navtalk_desktop.ui.timeline_panel import TimelinePanel
+    from navtalk_desktop.ui.timeline.timeline_panel import TimelinePanel
 
     panel = TimelinePanel(panel_bridge)
     qtbot.addWidget(panel)
@@ -323,7 +323,7 @@ def test_panel_detail_copy_follow_and_search(qtbot: Any, panel_bridge: Any) -> N
 
 
 def test_panel_context_menu_filters_and_expands(qtbot: Any, panel_bridge: Any) -> None:
-    from navtalk_desktop.ui.timeline_panel import TimelinePanel
+    from navtalk_desktop.ui.timeline.timeline_panel import TimelinePanel
 
     panel = TimelinePanel(panel_bridge)
     qtbot.addWidget(panel)

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from navtalk_desktop.core.timeline import Direction
+from navtalk_desktop.core.timeline.timeline import Direction
 from navtalk_desktop.infra.recording import RecordingFileStore, export_timeline
-from navtalk_desktop.ui.timeline_panel import TimelinePanel
+from navtalk_desktop.ui.timeline.timeline_panel import TimelinePanel
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from navtalk_desktop.core.search_pattern import MAX_TEXT_CHARS
-from navtalk_desktop.core.timeline import Direction
+from navtalk_desktop.core.timeline.search_pattern import MAX_TEXT_CHARS
+from navtalk_desktop.core.timeline.timeline import Direction
 
 # Python's re needs about 2**40 steps for this against the frame below: the app froze.
 CATASTROPHIC = "^(a+)+$"
@@ -29,7 +29,7 @@ def _frame(kind: str, **data: Any) -> str:
 def test_a_catastrophic_pattern_filters_at_once_and_the_view_stays_usable(
     qtbot: Any, panel_bridge: Any
 ) -> None:
-    from navtalk_desktop.ui.timeline_panel import TimelinePanel
+    from navtalk_desktop.ui.timeline.timeline_panel import TimelinePanel
 
     panel = TimelinePanel(panel_bridge)
     qtbot.addWidget(panel)
@@ -78,7 +78,7 @@ def test_a_catastrophic_pattern_filters_at_once_and_the_view_stays_usable(
 
 
 def test_core_search_is_linear_for_a_catastrophic_pattern() -> None:
-    from navtalk_desktop.core.timeline import Timeline, TimelineFilter
+    from navtalk_desktop.core.timeline.timeline import Timeline, TimelineFilter
 
     timeline = Timeline(schedule=lambda callback: None)
     for length in (30, 5000, 200_000):

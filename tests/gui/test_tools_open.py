@@ -11,7 +11,7 @@ import pytest
 
 from navtalk_desktop import app as app_module
 from navtalk_desktop.infra.toolset_file import is_toolset_file
-from navtalk_desktop.ui.tools_panel import ToolsPanel
+from navtalk_desktop.ui.tools.tools_panel import ToolsPanel
 from tests.gui.test_app_tools_option import BARE_ARRAY
 from tests.gui.ui_support import workbench_factory
 

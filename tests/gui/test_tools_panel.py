@@ -21,14 +21,14 @@ from navtalk_desktop.core.responders.config import (
     TemplateConfig,
 )
 from navtalk_desktop.core.responders.factory import ResponderFactory
-from navtalk_desktop.core.tool_formats import ToolFormat
-from navtalk_desktop.core.tool_templates import new_entry
-from navtalk_desktop.core.toolset import ToolSet, entry_to_json
-from navtalk_desktop.core.toolset_editor import ToolSetEditor
+from navtalk_desktop.core.tools.editor import ToolSetEditor
+from navtalk_desktop.core.tools.formats import ToolFormat
+from navtalk_desktop.core.tools.templates import new_entry
+from navtalk_desktop.core.tools.toolset import ToolSet, entry_to_json
 from navtalk_desktop.infra.script_runner import SubprocessScriptRunner
 from navtalk_desktop.infra.toolset_file import ScriptTrustFile, ToolSetFileStore
-from navtalk_desktop.ui.tasks import TaskRunner
-from navtalk_desktop.ui.tools_panel import (
+from navtalk_desktop.ui.shell.tasks import TaskRunner
+from navtalk_desktop.ui.tools.tools_panel import (
     TAB_DEFINITION,
     TAB_RESPONDERS,
     ToolsPanel,

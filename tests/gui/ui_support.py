@@ -18,12 +18,12 @@ from PySide6.QtCore import QSettings
 
 from navtalk_desktop import app as app_module
 from navtalk_desktop.core.responders.config import ResponderChain, ResponderStep, StaticConfig
-from navtalk_desktop.core.tool_templates import new_entry
-from navtalk_desktop.core.toolset import ToolSet, toolset_to_json
+from navtalk_desktop.core.tools.templates import new_entry
+from navtalk_desktop.core.tools.toolset import ToolSet, toolset_to_json
 from navtalk_desktop.infra.settings_file import SettingsFile
 from navtalk_desktop.simulator.config import SimulatorConfig
-from navtalk_desktop.ui.session_bridge import SessionBridge
-from navtalk_desktop.ui.tasks import TaskRunner
+from navtalk_desktop.ui.shell.session_bridge import SessionBridge
+from navtalk_desktop.ui.shell.tasks import TaskRunner
 
 QUESTION = "What's the weather in Beijing?"
 

@@ -13,13 +13,18 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from navtalk_desktop.core.dispatcher import Dispatcher, DispatchMode, DispatchRecord, DispatchStatus
+from navtalk_desktop.core.calls.dispatcher import (
+    Dispatcher,
+    DispatchMode,
+    DispatchRecord,
+    DispatchStatus,
+)
 from navtalk_desktop.core.profile import ConnectionProfile, ResultStyle
-from navtalk_desktop.core.reconnect import ReconnectPolicy
 from navtalk_desktop.core.responders.factory import ResponderFactory
-from navtalk_desktop.core.session import Session, SessionState
-from navtalk_desktop.core.timeline import Direction, Timeline
-from navtalk_desktop.core.toolset import ToolSet
+from navtalk_desktop.core.session.reconnect import ReconnectPolicy
+from navtalk_desktop.core.session.session import Session, SessionState
+from navtalk_desktop.core.timeline.timeline import Direction, Timeline
+from navtalk_desktop.core.tools.toolset import ToolSet
 from navtalk_desktop.infra.ws_transport import WebSocketTransport
 from navtalk_desktop.simulator.config import SimulatorConfig
 from navtalk_desktop.simulator.server import SimulatorServer

@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from navtalk_desktop.core.calls import CallState
-from navtalk_desktop.core.dispatcher import DispatchMode, DispatchStatus
+from navtalk_desktop.core.calls.book import CallState
+from navtalk_desktop.core.calls.dispatcher import DispatchMode, DispatchStatus
 from navtalk_desktop.core.profile import ResultStyle
 from navtalk_desktop.core.responders.config import (
     ErrorPolicy,
@@ -17,9 +17,9 @@ from navtalk_desktop.core.responders.config import (
     StaticConfig,
     TemplateConfig,
 )
-from navtalk_desktop.core.session import CallError
-from navtalk_desktop.core.tool_templates import template
-from navtalk_desktop.core.toolset import ToolEntry, ToolSet
+from navtalk_desktop.core.session.session import CallError
+from navtalk_desktop.core.tools.templates import template
+from navtalk_desktop.core.tools.toolset import ToolEntry, ToolSet
 from tests.helpers.live_session import live_session
 
 WEATHER = template("weather").entry.tool

@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
-from navtalk_desktop.core.tool_lint import lint_toolset
+from navtalk_desktop.core.tools.lint import lint_toolset
 from navtalk_desktop.examples.databases import build_sales
 from navtalk_desktop.examples.environment import (
     ExampleEnvironment,

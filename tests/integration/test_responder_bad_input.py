@@ -13,7 +13,7 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 
-from navtalk_desktop.core.dispatcher import DispatchStatus
+from navtalk_desktop.core.calls.dispatcher import DispatchStatus
 from navtalk_desktop.core.responders.config import (
     MatchKind,
     ResponderChain,
@@ -27,8 +27,8 @@ from navtalk_desktop.core.responders.config import (
     WebhookConfig,
 )
 from navtalk_desktop.core.responders.factory import ResponderFactory
-from navtalk_desktop.core.tool_templates import FUNCTION_CALL_JUDGE
-from navtalk_desktop.core.toolset import ToolEntry, ToolSet
+from navtalk_desktop.core.tools.templates import FUNCTION_CALL_JUDGE
+from navtalk_desktop.core.tools.toolset import ToolEntry, ToolSet
 from navtalk_desktop.infra.http_client import AiohttpClient
 from navtalk_desktop.infra.script_runner import SubprocessScriptRunner
 from navtalk_desktop.infra.toolset_file import ScriptTrustFile

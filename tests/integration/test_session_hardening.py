@@ -9,8 +9,8 @@ from contextlib import asynccontextmanager
 import pytest
 
 from navtalk_desktop.core.ports import TransportError
-from navtalk_desktop.core.session import LOCAL_WARNING, Session, SessionState
-from navtalk_desktop.core.timeline import Direction, Timeline
+from navtalk_desktop.core.session.session import LOCAL_WARNING, Session, SessionState
+from navtalk_desktop.core.timeline.timeline import Direction, Timeline
 from navtalk_desktop.infra.ws_transport import WebSocketTransport
 from tests.helpers.script_server import ScriptConnection, ScriptServer
 from tests.integration.test_session_protocol import (

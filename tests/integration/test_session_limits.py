@@ -6,13 +6,13 @@ import json
 
 import pytest
 
-from navtalk_desktop.core.dispatcher import Dispatcher, DispatchStatus
+from navtalk_desktop.core.calls.dispatcher import Dispatcher, DispatchStatus
 from navtalk_desktop.core.profile import ConnectionProfile
-from navtalk_desktop.core.reconnect import ReconnectPolicy
 from navtalk_desktop.core.responders.config import ResponderChain, ResponderStep, StaticConfig
-from navtalk_desktop.core.session import Session
-from navtalk_desktop.core.timeline import Direction, Timeline, TimelineFilter
-from navtalk_desktop.core.toolset import ToolEntry, ToolSet
+from navtalk_desktop.core.session.reconnect import ReconnectPolicy
+from navtalk_desktop.core.session.session import Session
+from navtalk_desktop.core.timeline.timeline import Direction, Timeline, TimelineFilter
+from navtalk_desktop.core.tools.toolset import ToolEntry, ToolSet
 from navtalk_desktop.infra.ws_transport import WebSocketTransport
 from tests.helpers.script_server import ScriptConnection, ScriptServer
 from tests.integration.test_session_protocol import WEATHER, Recorder, greet

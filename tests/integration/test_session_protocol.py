@@ -11,15 +11,15 @@ from typing import Any
 
 import pytest
 
-from navtalk_desktop.core.calls import CallState, FunctionCall
+from navtalk_desktop.core.calls.book import CallState, FunctionCall
 from navtalk_desktop.core.profile import (
     ConnectionProfile,
     Provider,
     RegistrationStyle,
     ResultStyle,
 )
-from navtalk_desktop.core.reconnect import EndKind, ReconnectPolicy
-from navtalk_desktop.core.session import (
+from navtalk_desktop.core.session.reconnect import EndKind, ReconnectPolicy
+from navtalk_desktop.core.session.session import (
     CallError,
     Session,
     SessionError,
@@ -28,8 +28,8 @@ from navtalk_desktop.core.session import (
     StateChange,
     Transcript,
 )
-from navtalk_desktop.core.timeline import Direction, Timeline, TimelineFilter
-from navtalk_desktop.core.tools import ToolDefinition
+from navtalk_desktop.core.timeline.timeline import Direction, Timeline, TimelineFilter
+from navtalk_desktop.core.tools.definition import ToolDefinition
 from navtalk_desktop.infra.recording import export_timeline
 from navtalk_desktop.infra.ws_transport import WebSocketTransport
 from tests.helpers.script_server import ScriptConnection, ScriptServer

@@ -6,11 +6,16 @@ import asyncio
 
 import pytest
 
-from navtalk_desktop.core.calls import CallState, FunctionCall
+from navtalk_desktop.core.calls.book import CallState, FunctionCall
 from navtalk_desktop.core.profile import ConnectionProfile, ResultStyle
-from navtalk_desktop.core.session import Session, SessionListenerBase, SessionState, Transcript
-from navtalk_desktop.core.timeline import Timeline
-from navtalk_desktop.core.tools import ToolDefinition
+from navtalk_desktop.core.session.session import (
+    Session,
+    SessionListenerBase,
+    SessionState,
+    Transcript,
+)
+from navtalk_desktop.core.timeline.timeline import Timeline
+from navtalk_desktop.core.tools.definition import ToolDefinition
 from navtalk_desktop.infra.ws_transport import WebSocketTransport
 from navtalk_desktop.simulator.config import SimulatorConfig
 from navtalk_desktop.simulator.scenario import Scenario

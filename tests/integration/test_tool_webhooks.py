@@ -25,7 +25,7 @@ from navtalk_desktop.core.responders.chain import ChainRunner
 from navtalk_desktop.core.responders.config import ResponderChain, ResponderStep, WebhookConfig
 from navtalk_desktop.core.responders.factory import ResponderFactory
 from navtalk_desktop.core.responders.ports import HttpRequestError
-from navtalk_desktop.core.toolset_consent import HostAllowList
+from navtalk_desktop.core.tools.consent import HostAllowList
 from navtalk_desktop.infra.http_client import AiohttpClient
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from navtalk_desktop.core.calls import CallBook, CallState, FunctionCall
+from navtalk_desktop.core.calls.book import CallBook, CallState, FunctionCall
 
 
 def make(book: CallBook, call_id: str) -> FunctionCall:

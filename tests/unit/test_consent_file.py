@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from navtalk_desktop.core.toolset_consent import ConsentRecord, Origin
+from navtalk_desktop.core.tools.consent import ConsentRecord, Origin
 from navtalk_desktop.infra.consent_file import ConsentFile
 
 

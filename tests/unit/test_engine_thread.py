@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from navtalk_desktop.core.engine_thread import EngineStoppedError, EngineThread, InlineEngine
+from navtalk_desktop.core.engine.engine_thread import EngineStoppedError, EngineThread, InlineEngine
 
 WAIT_S = 30.0  # generous: it only costs time when a test fails
 

@@ -7,7 +7,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from navtalk_desktop.ui.long_text import (
+from navtalk_desktop.ui.widgets.long_text import (
     SOFT_BREAK,
     SOFT_BREAK_EVERY,
     DisplayLines,

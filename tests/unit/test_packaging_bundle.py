@@ -345,7 +345,7 @@ def test_session_log_rejected_or_one_sided_results_do_not_count() -> None:
 
 def test_smoke_tool_set_answers_the_seed_tool_with_the_static_reply(tmp_path: Path) -> None:
     from navtalk_desktop.core.responders.config import StaticConfig
-    from navtalk_desktop.core.toolset import toolset_from_json
+    from navtalk_desktop.core.tools.toolset import toolset_from_json
 
     path = smoke.write_tool_set(tmp_path / "tools.json")
     toolset = toolset_from_json(json.loads(path.read_text(encoding="utf-8")))

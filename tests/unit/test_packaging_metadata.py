@@ -394,7 +394,7 @@ def test_update_mime_database_compiles_globs_magic_and_icons(tmp_path: Path) -> 
 
 def test_desktop_recognises_our_files_by_name_and_content(tmp_path: Path) -> None:
     """GIO (what GNOME's file manager asks) resolves real files against the database."""
-    from navtalk_desktop.core.timeline import Timeline
+    from navtalk_desktop.core.timeline.timeline import Timeline
     from navtalk_desktop.infra.recording import export_timeline
 
     gio = _validator("gio", "libglib2.0-bin")

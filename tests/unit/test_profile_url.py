@@ -17,7 +17,7 @@ from navtalk_desktop.core.profile import (
     license_from_url,
     strip_license,
 )
-from navtalk_desktop.core.reconnect import (
+from navtalk_desktop.core.session.reconnect import (
     EndKind,
     ReconnectPolicy,
     classify_close,

@@ -10,12 +10,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from navtalk_desktop.core import protocol
 from navtalk_desktop.core.ports import TransportClosed
 from navtalk_desktop.core.profile import ConnectionProfile, ResultStyle
-from navtalk_desktop.core.reconnect import ReconnectPolicy
-from navtalk_desktop.core.session import Session, SessionState
-from navtalk_desktop.core.timeline import Direction, Timeline
+from navtalk_desktop.core.session import protocol
+from navtalk_desktop.core.session.reconnect import ReconnectPolicy
+from navtalk_desktop.core.session.session import Session, SessionState
+from navtalk_desktop.core.timeline.timeline import Direction, Timeline
 
 
 def test_connection_success_with_ice_servers() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from navtalk_desktop.core.quick_replies import (
+from navtalk_desktop.core.calls.quick_replies import (
     MAX_QUICK_REPLIES,
     QUICK_REPLIES_KEY,
     quick_replies,
@@ -22,9 +22,9 @@ from navtalk_desktop.core.responders.config import (
     StaticConfig,
     TemplateConfig,
 )
-from navtalk_desktop.core.tool_formats import ToolFormat, export_tools
-from navtalk_desktop.core.tool_templates import new_entry
-from navtalk_desktop.core.toolset import ToolSet, toolset_from_json, toolset_to_json
+from navtalk_desktop.core.tools.formats import ToolFormat, export_tools
+from navtalk_desktop.core.tools.templates import new_entry
+from navtalk_desktop.core.tools.toolset import ToolSet, toolset_from_json, toolset_to_json
 
 
 def test_replies_are_saved_per_tool_and_survive_the_file_round_trip() -> None:

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from navtalk_desktop.core.recording import RecordingError, encode_line
-from navtalk_desktop.core.timeline import Direction, Timeline
+from navtalk_desktop.core.timeline.recording import RecordingError, encode_line
+from navtalk_desktop.core.timeline.timeline import Direction, Timeline
 from navtalk_desktop.infra.atomic_file import atomic_write, atomic_write_text
 from navtalk_desktop.infra.recording import (
     RecordingWriter,

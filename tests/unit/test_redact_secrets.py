@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from navtalk_desktop.core.redact import RedactingFilter, mask_url, redact
+from navtalk_desktop.core.session.redact import RedactingFilter, mask_url, redact
 
 LICENSE = "sk_navtalk_Redact+Me/Now"
 

@@ -18,7 +18,7 @@ from navtalk_desktop.core.regression.suite import (
     suite_from_json,
     suite_to_text,
 )
-from navtalk_desktop.core.toolset import ToolSet, toolset_from_json, toolset_to_json
+from navtalk_desktop.core.tools.toolset import ToolSet, toolset_from_json, toolset_to_json
 from navtalk_desktop.examples.install import BUNDLED, USE_CASES_FILE, USE_CASES_TESTS
 from navtalk_desktop.infra.test_suite_file import suite_schema
 

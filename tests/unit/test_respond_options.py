@@ -11,8 +11,8 @@ import pytest
 
 from navtalk_desktop import cli, headless
 from navtalk_desktop.core.profile import ResultStyle
-from navtalk_desktop.core.tool_templates import new_entry
-from navtalk_desktop.core.toolset import ToolSet
+from navtalk_desktop.core.tools.templates import new_entry
+from navtalk_desktop.core.tools.toolset import ToolSet
 from navtalk_desktop.infra.toolset_file import ToolSetFileStore
 from tests.helpers.memory_keyring import MemoryKeyring
 

@@ -27,8 +27,8 @@ from navtalk_desktop.core.responders.config import (
 from navtalk_desktop.core.responders.factory import ResponderFactory
 from navtalk_desktop.core.responders.json_path import JsonPathError, parse_json_path
 from navtalk_desktop.core.responders.rules import rule_matches
-from navtalk_desktop.core.tool_templates import TEMPLATES, new_entry
-from navtalk_desktop.core.toolset import ToolEntry
+from navtalk_desktop.core.tools.templates import TEMPLATES, new_entry
+from navtalk_desktop.core.tools.toolset import ToolEntry
 
 
 def _request(arguments: dict[str, Any] | None = None, **variables: str) -> CallRequest:

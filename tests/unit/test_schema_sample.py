@@ -6,8 +6,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from navtalk_desktop.core.schema_sample import sample_arguments
-from navtalk_desktop.core.tool_templates import TEMPLATES
+from navtalk_desktop.core.tools.schema_sample import sample_arguments
+from navtalk_desktop.core.tools.templates import TEMPLATES
 
 
 def test_every_template_tool_gets_valid_sample_arguments() -> None:

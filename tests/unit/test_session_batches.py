@@ -7,13 +7,18 @@ import logging
 
 import pytest
 
-from navtalk_desktop.core import protocol
-from navtalk_desktop.core.calls import FunctionCall
+from navtalk_desktop.core.calls.book import FunctionCall
 from navtalk_desktop.core.ports import TransportClosed
 from navtalk_desktop.core.profile import ConnectionProfile
-from navtalk_desktop.core.reconnect import ReconnectPolicy
-from navtalk_desktop.core.session import LOCAL_ERROR, Session, SessionListenerBase, SessionState
-from navtalk_desktop.core.timeline import Direction, Timeline
+from navtalk_desktop.core.session import protocol
+from navtalk_desktop.core.session.reconnect import ReconnectPolicy
+from navtalk_desktop.core.session.session import (
+    LOCAL_ERROR,
+    Session,
+    SessionListenerBase,
+    SessionState,
+)
+from navtalk_desktop.core.timeline.timeline import Direction, Timeline
 
 SUCCESS = '{"type":"conversation.connected.success","data":{"sessionId":"s"}}'
 UPDATED = '{"type":"realtime.session.updated","data":{}}'

@@ -13,19 +13,19 @@ from collections.abc import Callable
 
 import pytest
 
-from navtalk_desktop.core.calls import CallState, FunctionCall
+from navtalk_desktop.core.calls.book import CallState, FunctionCall
 from navtalk_desktop.core.ports import SecretStoreUnavailable, TransportClosed
 from navtalk_desktop.core.profile import ConnectionProfile
-from navtalk_desktop.core.reconnect import ReconnectPolicy
-from navtalk_desktop.core.session import (
+from navtalk_desktop.core.session.reconnect import ReconnectPolicy
+from navtalk_desktop.core.session.session import (
     CallError,
     Session,
     SessionError,
     SessionListenerBase,
     SessionState,
 )
-from navtalk_desktop.core.timeline import Timeline
-from navtalk_desktop.core.tools import ToolDefinition
+from navtalk_desktop.core.timeline.timeline import Timeline
+from navtalk_desktop.core.tools.definition import ToolDefinition
 
 CALL = (
     '{"type":"realtime.response.function_call_arguments.done","data":{"function_name":"f",'

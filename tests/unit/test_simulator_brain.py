@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from navtalk_desktop.core.tools import ToolDefinition
+from navtalk_desktop.core.tools.definition import ToolDefinition
 from navtalk_desktop.simulator import scenario as scenario_module
 from navtalk_desktop.simulator.brain import Brain, ReplyPlan, ToolCallPlan
 from navtalk_desktop.simulator.config import SimulatorConfig

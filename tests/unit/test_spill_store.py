@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from navtalk_desktop.core.spill import _WRITE_CHUNK, SpillStore
+from navtalk_desktop.core.timeline.spill import _WRITE_CHUNK, SpillStore
 
 
 def test_payloads_of_every_size_come_back_exactly(tmp_path: os.PathLike[str]) -> None:

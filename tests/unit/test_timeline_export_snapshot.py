@@ -6,7 +6,7 @@ import json
 import threading
 from pathlib import Path
 
-from navtalk_desktop.core.timeline import Direction, Timeline
+from navtalk_desktop.core.timeline.timeline import Direction, Timeline
 from navtalk_desktop.infra.recording import export_timeline, open_recording
 
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from navtalk_desktop.core.timeline import (
+from navtalk_desktop.core.timeline.timeline import (
     TEXT_FOLD_PREFIX,
     Direction,
     Timeline,

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from navtalk_desktop.core.timeline import Direction, Timeline, TimelineFilter
+from navtalk_desktop.core.timeline.timeline import Direction, Timeline, TimelineFilter
 
 ROWS = 6000
 

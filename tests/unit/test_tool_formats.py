@@ -25,10 +25,10 @@ from navtalk_desktop.core.responders.config import (
     chain_from_json,
     chain_to_json,
 )
-from navtalk_desktop.core.tool_formats import ToolFormat, detect_format, export_tools, import_tools
-from navtalk_desktop.core.tool_templates import FUNCTION_CALL_JUDGE
-from navtalk_desktop.core.tools import ToolDefinition
-from navtalk_desktop.core.toolset import (
+from navtalk_desktop.core.tools.definition import ToolDefinition
+from navtalk_desktop.core.tools.formats import ToolFormat, detect_format, export_tools, import_tools
+from navtalk_desktop.core.tools.templates import FUNCTION_CALL_JUDGE
+from navtalk_desktop.core.tools.toolset import (
     ToolEntry,
     ToolSet,
     toolset_from_json,

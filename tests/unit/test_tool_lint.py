@@ -19,10 +19,10 @@ from navtalk_desktop.core.responders.config import (
     TemplateConfig,
     WebhookConfig,
 )
-from navtalk_desktop.core.tool_lint import IssueScope, Severity, lint_tools, lint_toolset
-from navtalk_desktop.core.tool_templates import TEMPLATES
-from navtalk_desktop.core.tools import ToolDefinition
-from navtalk_desktop.core.toolset import ToolEntry, ToolSet
+from navtalk_desktop.core.tools.definition import ToolDefinition
+from navtalk_desktop.core.tools.lint import IssueScope, Severity, lint_tools, lint_toolset
+from navtalk_desktop.core.tools.templates import TEMPLATES
+from navtalk_desktop.core.tools.toolset import ToolEntry, ToolSet
 
 
 def _tool(

@@ -19,9 +19,7 @@ from navtalk_desktop.core.responders.config import (
 )
 from navtalk_desktop.core.responders.factory import ResponderFactory
 from navtalk_desktop.core.responders.ports import HttpReply
-from navtalk_desktop.core.tools import ToolDefinition
-from navtalk_desktop.core.toolset import ToolEntry, ToolSet
-from navtalk_desktop.core.toolset_consent import (
+from navtalk_desktop.core.tools.consent import (
     HostAllowList,
     HostRule,
     Origin,
@@ -31,6 +29,8 @@ from navtalk_desktop.core.toolset_consent import (
     reach_of,
     template_origin,
 )
+from navtalk_desktop.core.tools.definition import ToolDefinition
+from navtalk_desktop.core.tools.toolset import ToolEntry, ToolSet
 
 
 class RecordingHttp:

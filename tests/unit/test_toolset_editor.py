@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from navtalk_desktop.core.responders.config import ResponderChain, ResponderStep, StaticConfig
-from navtalk_desktop.core.tool_templates import new_entry
-from navtalk_desktop.core.toolset import ToolSet
-from navtalk_desktop.core.toolset_editor import EditorEvent, EditorEventKind, ToolSetEditor
+from navtalk_desktop.core.tools.editor import EditorEvent, EditorEventKind, ToolSetEditor
+from navtalk_desktop.core.tools.templates import new_entry
+from navtalk_desktop.core.tools.toolset import ToolSet
 from navtalk_desktop.infra.toolset_file import ToolSetFileStore
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from navtalk_desktop.core.json_reader import ConfigError
-from navtalk_desktop.core.tool_formats import ToolFormat
-from navtalk_desktop.core.tool_templates import TEMPLATES
-from navtalk_desktop.core.toolset import ToolSet
+from navtalk_desktop.core.tools.formats import ToolFormat
+from navtalk_desktop.core.tools.templates import TEMPLATES
+from navtalk_desktop.core.tools.toolset import ToolSet
 from navtalk_desktop.infra.atomic_file import atomic_write_text
 from navtalk_desktop.infra.toolset_file import (
     ScriptTrustFile,
@@ -47,8 +47,8 @@ def test_save_keeps_file_permissions(tmp_path: Path) -> None:
 
 _TOO_BIG = """
 import resource, signal, sys
-from navtalk_desktop.core.toolset import ToolSet
-from navtalk_desktop.core.tool_templates import TEMPLATES
+from navtalk_desktop.core.tools.toolset import ToolSet
+from navtalk_desktop.core.tools.templates import TEMPLATES
 from navtalk_desktop.infra.toolset_file import ToolSetFileStore
 # A real write failure (EFBIG) from the OS, also when running as root: cap the file size.
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
@@ -77,8 +77,8 @@ def test_failed_save_leaves_the_old_file_and_no_temp_file(tmp_path: Path) -> Non
 
 _WRITER = """
 import sys
-from navtalk_desktop.core.toolset import ToolSet
-from navtalk_desktop.core.tool_templates import TEMPLATES
+from navtalk_desktop.core.tools.toolset import ToolSet
+from navtalk_desktop.core.tools.templates import TEMPLATES
 from navtalk_desktop.infra.toolset_file import ToolSetFileStore
 store = ToolSetFileStore()
 big = ToolSet(name="big", tools=tuple(t.entry for t in TEMPLATES) * 40)

@@ -6,7 +6,7 @@ from typing import Protocol
 
 from navtalk_desktop.core.regression.results import CaseResult
 from navtalk_desktop.core.regression.suite import TestCase
-from navtalk_desktop.core.toolset import ToolSet
+from navtalk_desktop.core.tools.toolset import ToolSet
 
 
 class CaseRunner(Protocol):

@@ -9,7 +9,7 @@ from navtalk_desktop.core.regression.ports import BudgetedRegex
 from navtalk_desktop.core.regression.results import CaseResult, Status
 from navtalk_desktop.core.regression.suite import CallTest
 from navtalk_desktop.core.responders.chain import ChainRunner, fire_test_call
-from navtalk_desktop.core.toolset import ToolSet
+from navtalk_desktop.core.tools.toolset import ToolSet
 
 
 async def run_call_test(

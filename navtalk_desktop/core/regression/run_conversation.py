@@ -13,7 +13,7 @@ import contextlib
 import time
 from dataclasses import dataclass, field
 
-from navtalk_desktop.core.dispatcher import Dispatcher, DispatchRecord, DispatchStatus
+from navtalk_desktop.core.calls.dispatcher import Dispatcher, DispatchRecord, DispatchStatus
 from navtalk_desktop.core.ports import TransportFactory
 from navtalk_desktop.core.profile import ConnectionProfile
 from navtalk_desktop.core.regression.expect import (
@@ -29,7 +29,7 @@ from navtalk_desktop.core.regression.results import CaseResult, SeenCall, Status
 from navtalk_desktop.core.regression.suite import ConversationTest
 from navtalk_desktop.core.responders.config import ResponderChain, ResponderStep, StaticConfig
 from navtalk_desktop.core.responders.factory import ResponderFactory
-from navtalk_desktop.core.session import (
+from navtalk_desktop.core.session.session import (
     Session,
     SessionError,
     SessionListenerBase,
@@ -37,8 +37,8 @@ from navtalk_desktop.core.session import (
     StateChange,
     Transcript,
 )
-from navtalk_desktop.core.timeline import Timeline
-from navtalk_desktop.core.toolset import ToolSet
+from navtalk_desktop.core.timeline.timeline import Timeline
+from navtalk_desktop.core.tools.toolset import ToolSet
 
 _SETTLED = frozenset({DispatchStatus.ANSWERED, DispatchStatus.SILENT, DispatchStatus.CLOSED})
 

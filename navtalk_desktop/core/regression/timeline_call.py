@@ -11,10 +11,10 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from navtalk_desktop.core.calls import FunctionCall
-from navtalk_desktop.core.protocol import CALL_ARGS_DONE
+from navtalk_desktop.core.calls.book import FunctionCall
 from navtalk_desktop.core.regression.suite import TestSource
-from navtalk_desktop.core.timeline import Direction, Timeline
+from navtalk_desktop.core.session.protocol import CALL_ARGS_DONE
+from navtalk_desktop.core.timeline.timeline import Direction, Timeline
 
 # What the app sends as an error output (the responders' and the desk's convention).
 ERROR_PREFIX = "Error:"

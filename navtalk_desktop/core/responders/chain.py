@@ -25,8 +25,8 @@ from navtalk_desktop.core.responders.base import (
 )
 from navtalk_desktop.core.responders.config import ErrorPolicy, ResponderChain, ResponderKind
 from navtalk_desktop.core.responders.factory import ResponderFactory
-from navtalk_desktop.core.toolset import ToolEntry
-from navtalk_desktop.core.validation import SchemaError, argument_violations
+from navtalk_desktop.core.tools.toolset import ToolEntry
+from navtalk_desktop.core.tools.validation import SchemaError, argument_violations
 
 
 class StepOutcome:

@@ -7,7 +7,6 @@ import time
 from dataclasses import replace
 from urllib.parse import urlsplit
 
-from navtalk_desktop.core.redact import mask_url
 from navtalk_desktop.core.responders.base import Answer, CallRequest, Pass, ResponderError
 from navtalk_desktop.core.responders.config import (
     WEBHOOK_RENDER_BUDGET_S,
@@ -23,7 +22,8 @@ from navtalk_desktop.core.responders.templating import (
     TemplateLimitError,
     template_context,
 )
-from navtalk_desktop.core.toolset_consent import HostAllowList
+from navtalk_desktop.core.session.redact import mask_url
+from navtalk_desktop.core.tools.consent import HostAllowList
 
 # How much of an error response body is quoted back in the Error: message.
 _SNIPPET = 200

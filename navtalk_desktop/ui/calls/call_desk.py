@@ -1,0 +1,728 @@
+"""CallDesk: pending calls as cards, the answer mode switch, and the history of answered calls."""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import time
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QColor
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QToolButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from navtalk_desktop.core.calls.book import CallState, FunctionCall
+from navtalk_desktop.core.calls.dispatcher import DispatchRecord
+from navtalk_desktop.core.calls.quick_replies import (
+    quick_replies,
+    result_template,
+    with_quick_reply,
+    without_quick_reply,
+)
+from navtalk_desktop.core.regression.ports import SuiteFiles
+from navtalk_desktop.core.regression.timeline_call import call_from_timeline, source_of
+from navtalk_desktop.core.responders.chain import error_output
+from navtalk_desktop.core.tools.editor import EditorEvent, EditorEventKind, ToolSetEditor
+from navtalk_desktop.ui.calls.call_card import CallCard, elide
+from navtalk_desktop.ui.regression.save_test_dialog import SaveTestDialog, default_suite_path
+from navtalk_desktop.ui.shell.session_bridge import SessionBridge
+from navtalk_desktop.ui.shell.theme import ThemeColors, colors, use_plain_fusion
+from navtalk_desktop.ui.widgets.throttle import Throttle
+
+MODES = (
+    ("manual", "Manual", "Calls wait for your answer (Ctrl+Shift+M)"),
+    ("auto", "Auto", "Each tool's responders answer at once (Ctrl+Shift+A)"),
+    ("approve", "Approve drafts", "Responders draft answers; you approve each one (Ctrl+Shift+D)"),
+)
+RESULT_STYLE_TEXT = {
+    "function_call_output": "realtime.function_call_output + response.create",
+    "function_call_output_reply": "realtime.function_call_output with reply: 1",
+    "conversation_item": "conversation.item.create + response.create",
+}
+HISTORY_COLUMNS = ("Time", "Tool", "Result", "By", "Answer", "Resumed", "Output")
+TICK_MS = 100
+CARD_DELAY_S = 0.25
+"""In auto mode, how long a call may stay open before it gets a card."""
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "…"
+    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+
+
+class CallDesk(QWidget):
+    """The call desk: answer function calls by hand, by quick reply, or approve drafts.
+
+    Pending calls are cards (oldest first) with a countdown to the profile's answer
+    deadline. Answers go through the session's dispatcher when app.py provides one (so a
+    chain's waiting manual step receives them and drafts can be approved), otherwise
+    straight through :meth:`SessionBridge.answer_call`; either way the profile's result
+    style is used. Answered, failed, expired and abandoned calls move to the history with
+    their timings (received → answered → model resumed).
+
+    Args:
+        bridge: the session bridge (calls, answers, answer mode).
+        editor: the tool set editor; gives result templates and stores quick replies in
+            the tool set's metadata (so they are saved and undone with it).
+        parent: optional parent widget.
+
+    Signals:
+        pending_changed(int): the number of calls waiting for an answer changed.
+        notification_requested(str, str): message and level for the notification centre.
+        test_saved(str): "Save as test" added a test to this suite file.
+    """
+
+    pending_changed = Signal(int)
+    notification_requested = Signal(str, str)
+    test_saved = Signal(str)
+
+    def __init__(
+        self, bridge: SessionBridge, editor: ToolSetEditor, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("CallDesk")
+        self._bridge = bridge
+        self._editor = editor
+        self._cards: dict[str, CallCard] = {}
+        self._history: dict[str, QTreeWidgetItem] = {}
+        # "Save as Test…" writes suite files through this (set by the app); None hides it.
+        self._suite_files: SuiteFiles | None = None
+        self.save_test_dialog: SaveTestDialog | None = None
+        # Calls whose history row is still to be written: under load calls end hundreds
+        # of times a second, and each row change relayouts and repaints the tree, so
+        # rows are written in batches, a few times a second (see Throttle).
+        self._history_due: dict[str, FunctionCall] = {}
+        self._history_throttle = Throttle(self.flush_history, parent=self)
+        self._calls: dict[str, FunctionCall] = {}
+        # In auto mode most calls are answered within milliseconds, and building a card
+        # (tens of widgets) for each one is what stalls the UI under load: a call gets
+        # its card only once it has been open CARD_DELAY_S, or at once when it needs a
+        # person (waiting/draft dispatch, overdue, mode no longer auto).
+        # Key → monotonic time its card is due.
+        self._deferred: dict[str, float] = {}
+        self._defer_timer = QTimer(self)
+        self._defer_timer.setSingleShot(True)
+        self._defer_timer.timeout.connect(self._add_deferred_cards)
+        self._dark = colors(self.palette()).dark
+
+        self.mode_buttons: dict[str, QToolButton] = {}
+        self.mode_group = QButtonGroup(self)
+        self.mode_group.setExclusive(True)
+        mode_row = QHBoxLayout()
+        mode_row.setSpacing(0)
+        for mode, text, tip in MODES:
+            button = QToolButton(self)
+            button.setObjectName(f"mode_{mode}")
+            button.setText(text)
+            button.setToolTip(tip)
+            button.setCheckable(True)
+            button.clicked.connect(lambda _=False, m=mode: self._bridge.set_answer_mode(m))
+            self.mode_group.addButton(button)
+            self.mode_buttons[mode] = button
+            mode_row.addWidget(button)
+        self._style_mode_buttons()
+        self.pending_label = QLabel(self)
+        self.pending_label.setObjectName("pending_count")
+        self.style_label = QLabel(self)
+        self.style_label.setObjectName("result_style")
+        # Long style names must not force the dock wider than the user wants it.
+        self.style_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.style_label.setWordWrap(True)
+        self.style_label.setToolTip("How answers are sent (the connection profile's result style)")
+
+        self.cards_widget = QWidget(self)
+        self.cards_layout = QVBoxLayout(self.cards_widget)
+        self.cards_layout.setContentsMargins(4, 4, 4, 4)
+        self.cards_layout.setSpacing(6)
+        self.empty_label = QLabel(
+            "No calls waiting.\nWhen the model calls a tool, the call appears here with a countdown.",
+            self.cards_widget,
+        )
+        self.empty_label.setObjectName("empty_desk")
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setWordWrap(True)
+        self.cards_layout.addWidget(self.empty_label)
+        self.cards_layout.addStretch(1)
+        self.scroll_area = QScrollArea(self)
+        self.scroll_area.setObjectName("pending_calls")
+        self.scroll_area.setWidgetResizable(True)
+        # Cards wrap to the panel's width; a horizontal scroll bar would hide the buttons.
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll_area.setWidget(self.cards_widget)
+
+        self.history = QTreeWidget(self)
+        self.history.setObjectName("call_history")
+        self.history.setColumnCount(len(HISTORY_COLUMNS))
+        self.history.setHeaderLabels(list(HISTORY_COLUMNS))
+        self.history.setUniformRowHeights(True)
+        self.history.setAlternatingRowColors(True)
+        self.history.setRootIsDecorated(True)
+        self.history.setToolTip(
+            "Answered calls. Answer = received → answered; Resumed = answered → the avatar "
+            "speaks again. Expand a row for every step."
+        )
+        # Under load rows arrive on every tick (see use_plain_fusion); no check boxes here.
+        use_plain_fusion(
+            self.history,
+            self.history.header(),
+            self.history.verticalScrollBar(),
+            self.history.horizontalScrollBar(),
+        )
+        # Save as Test… on a history row: what the user just saw becomes a repeatable check.
+        self.save_test_action = QAction("Save as Test…", self.history)
+        self.save_test_action.setVisible(False)
+        self.save_test_action.triggered.connect(self._on_save_test_action)
+        self.history.addAction(self.save_test_action)
+        self.history.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.history.currentItemChanged.connect(self._update_save_test_action)
+        header = self.history.header()
+        header.setStretchLastSection(True)
+        for column, width in enumerate((92, 110, 76, 70, 62, 62)):
+            header.resizeSection(column, width)
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+        history_box = QWidget(self)
+        history_layout = QVBoxLayout(history_box)
+        history_layout.setContentsMargins(0, 0, 0, 0)
+        history_layout.setSpacing(2)
+        history_title = QLabel("History", history_box)
+        font = history_title.font()
+        font.setBold(True)
+        history_title.setFont(font)
+        history_layout.addWidget(history_title)
+        history_layout.addWidget(self.history, 1)
+
+        splitter = QSplitter(Qt.Orientation.Vertical, self)
+        splitter.setChildrenCollapsible(False)
+        splitter.addWidget(self.scroll_area)
+        splitter.addWidget(history_box)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([480, 160])
+        top = QHBoxLayout()
+        top.addLayout(mode_row)
+        top.addSpacing(12)
+        top.addWidget(self.pending_label)
+        top.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(4)
+        layout.addLayout(top)
+        layout.addWidget(self.style_label)
+        layout.addWidget(splitter, 1)
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(TICK_MS)
+        self._timer.timeout.connect(self.tick)
+
+        bridge.call_received.connect(self._on_bridge_call_received)
+        bridge.call_updated.connect(self._on_bridge_call_updated)
+        bridge.call_overdue.connect(self._on_bridge_call_overdue)
+        bridge.answer_mode_changed.connect(self._on_bridge_mode_changed)
+        bridge.profile_changed.connect(self._on_bridge_profile_changed)
+        bridge.dispatch_changed.connect(self._on_bridge_dispatch_changed)
+        bridge.error_reported.connect(self._on_bridge_error_reported)
+        self._editor_listener = self._on_editor_event
+        editor.add_listener(self._editor_listener)
+        self.destroyed.connect(partial(_detach, editor, self._editor_listener))
+        self._on_bridge_mode_changed(bridge.answer_mode)
+        self._on_bridge_profile_changed()
+
+    def _style_mode_buttons(self) -> None:
+        # A segmented control: the active mode must be obvious in light and dark themes.
+        theme = colors(self.palette())
+        for index, button in enumerate(self.mode_buttons.values()):
+            left = "4px" if index == 0 else "0px"
+            right = "4px" if index == len(self.mode_buttons) - 1 else "0px"
+            button.setStyleSheet(
+                f"QToolButton {{ padding: 3px 10px; border: 1px solid {theme.toast_border};"
+                f" border-top-left-radius: {left}; border-bottom-left-radius: {left};"
+                f" border-top-right-radius: {right}; border-bottom-right-radius: {right};"
+                f" background: {theme.button}; color: {theme.text}; }}"
+                f"QToolButton:checked {{ background: {theme.accent}; color: {theme.accent_text};"
+                f" border-color: {theme.accent}; font-weight: 600; }}"
+            )
+
+    def changeEvent(self, event: QEvent) -> None:  # Qt override
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            dark = colors(self.palette()).dark
+            if dark != self._dark:
+                self._dark = dark
+                self._style_mode_buttons()
+                self._update_pending()
+
+    # ------------------------------------------------------------------ public API
+    def set_editor(self, editor: ToolSetEditor) -> None:
+        """Use another tool set document for result templates and quick replies."""
+        if editor is self._editor:
+            return
+        _detach(self._editor, self._editor_listener)
+        self._editor = editor
+        editor.add_listener(self._editor_listener)
+        self.destroyed.connect(partial(_detach, editor, self._editor_listener))
+        self._on_editor_event(EditorEvent(EditorEventKind.CHANGED))
+
+    @property
+    def cards(self) -> list[CallCard]:
+        """Pending call cards, oldest first."""
+        return list(self._cards.values())
+
+    def card(self, key: str) -> CallCard | None:
+        """The card of the call with this key (or call id)."""
+        card = self._cards.get(key)
+        if card is None:
+            call = self._bridge.calls.get(key)
+            card = self._cards.get(call.key) if call is not None else None
+        return card
+
+    def history_item(self, key: str) -> QTreeWidgetItem | None:
+        """The history row of an answered call (rows still due are written first)."""
+        self.flush_history()
+        return self._history.get(key)
+
+    # ------------------------------------------------------------------ save as test
+    def set_suite_files(self, files: SuiteFiles | None) -> None:
+        """Where "Save as Test…" writes suites (``None``: the action is hidden)."""
+        self._suite_files = files
+        self.save_test_action.setVisible(files is not None)
+        for card in self._cards.values():
+            card.save_test_button.setVisible(files is not None)
+        self._update_save_test_action()
+
+    def history_key(self, item: QTreeWidgetItem | None) -> str | None:
+        """The call key of a history row (a step row counts as its call's row)."""
+        if item is not None and item.parent() is not None:
+            item = item.parent()
+        return next((key for key, row in self._history.items() if row is item), None)
+
+    def open_save_test(self, key: str) -> SaveTestDialog | None:
+        """Open the "Save as test" form for a call of the session (``None``: nothing to save).
+
+        An unanswered call (a call card's) opens the form without an expected output.
+        """
+        call = self._bridge.calls.get(key)
+        if call is None:
+            return None
+        return self.open_save_test_for(call, session_id=self._bridge.session.session_id)
+
+    def open_save_test_for_call_id(
+        self, call_id: str, recording: str | None = None
+    ) -> SaveTestDialog | None:
+        """The form for a timeline call row: the live call, or the call read from the frames.
+
+        Args:
+            call_id: the row's call id.
+            recording: the session file the timeline was opened from (``None``: live).
+        """
+        timeline = self._bridge.timeline
+        call = None if recording is not None else self._bridge.calls.get(call_id)
+        if call is not None and call.timeline_row is not None:
+            row = call.timeline_row
+            if not (0 <= row < len(timeline) and timeline[row].call_id == call_id):
+                call = None  # a call of another timeline with the same id
+        session_id = self._bridge.session.session_id if call is not None else None
+        if call is None:
+            call = call_from_timeline(timeline, call_id)
+        if call is None:
+            self.notification_requested.emit(
+                f"Call {call_id} is not in the timeline any more", "warning"
+            )
+            return None
+        return self.open_save_test_for(call, session_id=session_id, recording=recording)
+
+    def open_save_test_for(
+        self, call: FunctionCall, *, session_id: str | None = None, recording: str | None = None
+    ) -> SaveTestDialog | None:
+        """Open the one "Save as test" form for ``call`` (history, card and timeline use it)."""
+        if self._suite_files is None:
+            return None
+        toolset_path = self._editor.path
+        suite_path = default_suite_path(toolset_path, self._editor.toolset.tests)
+        source = source_of(call, self._bridge.timeline, session_id, recording)
+        dialog = SaveTestDialog(
+            call, self._suite_files, suite_path, toolset_path, self, source=source
+        )
+        dialog.saved.connect(
+            lambda path: self.notification_requested.emit(
+                f"Test saved to {Path(path).name}", "info"
+            )
+        )
+        dialog.saved.connect(self.test_saved)
+        dialog.finished.connect(dialog.deleteLater)
+        self.save_test_dialog = dialog
+        dialog.open()
+        return dialog
+
+    @Slot()
+    def _on_save_test_action(self) -> None:
+        key = self.history_key(self.history.currentItem())
+        if key is not None:
+            self.open_save_test(key)
+
+    @Slot()
+    def _update_save_test_action(self, *_args: object) -> None:
+        key = self.history_key(self.history.currentItem())
+        call = self._bridge.calls.get(key) if key is not None else None
+        self.save_test_action.setEnabled(call is not None and call.output is not None)
+
+    def answer_next_with_quick_reply(self, n: int) -> bool:
+        """Answer the oldest waiting call with its tool's quick reply ``n`` (1 to 9).
+
+        A call whose answer is already on its way does not count as waiting.
+
+        Returns whether an answer was sent; tells the user why not otherwise.
+        """
+        # A card whose answer is already on its way stays until the session confirms it
+        # (on the engine thread): a second press goes to the next call, not to that one.
+        card = next((c for c in self._cards.values() if not c.busy), None)
+        if card is None:
+            self.notification_requested.emit("No call is waiting for an answer", "info")
+            return False
+        if card.send_quick_reply(n - 1):
+            return True
+        name = card.call.name or "this tool"
+        self.notification_requested.emit(
+            f"{name} has no quick reply {n}; save one with “☆ Save” on its card", "warning"
+        )
+        return False
+
+    def focus_next_call(self) -> bool:
+        """Scroll to the oldest pending call and focus its answer (for a shortcut)."""
+        if not self._cards:
+            return False
+        card = next(iter(self._cards.values()))
+        self.scroll_area.ensureWidgetVisible(card)
+        card.answer.setFocus()
+        return True
+
+    def answer(self, key: str, output: str, is_error: bool = False) -> None:
+        """Send ``output`` for the call ``key`` (what the card's Send button does).
+
+        Errors are sent in the seed's shape, ``Error: <message>``.
+        """
+        card = self.card(key)
+        if card is not None:
+            card.set_busy(True)
+        self._bridge.answer_call(
+            key, error_output(output) if is_error else output, is_error=is_error
+        )
+
+    @Slot()
+    def tick(self) -> None:
+        """Advance every countdown."""
+        now = time.monotonic()
+        for card in self._cards.values():
+            card.tick(now)
+
+    # ------------------------------------------------------------------ bridge → desk
+    @Slot(str)
+    def _on_bridge_call_received(self, key: str) -> None:
+        call = self._bridge.calls.get(key)
+        if call is None:
+            return
+        self._calls[call.key] = call
+        if call.state.is_open and self._bridge.answer_mode == "auto":
+            self._deferred[call.key] = time.monotonic() + CARD_DELAY_S
+            if not self._defer_timer.isActive():
+                self._schedule_deferred()
+        elif call.state.is_open:
+            self._add_card(call)
+        else:
+            self._queue_history(call)
+
+    def _schedule_deferred(self) -> None:
+        """Wake up when the oldest deferred call's card is due (dict order = arrival)."""
+        if not self._deferred:
+            self._defer_timer.stop()
+            return
+        due = next(iter(self._deferred.values()))
+        self._defer_timer.start(max(0, round((due - time.monotonic()) * 1000)))
+
+    def _promote(self, key: str) -> None:
+        """Give a deferred call its card now, if it is still open."""
+        if self._deferred.pop(key, None) is None:
+            return
+        call = self._calls.get(key)
+        if call is not None and call.state.is_open:
+            self._add_card(call)
+
+    @Slot()
+    def _add_deferred_cards(self) -> None:
+        now = time.monotonic()
+        for key, due in list(self._deferred.items()):
+            if due > now:
+                break  # arrival order: every later call is due later
+            self._promote(key)
+        self._schedule_deferred()
+
+    @Slot(str)
+    def _on_bridge_call_overdue(self, key: str) -> None:
+        # Past its deadline a call needs a person whatever the mode.
+        self._promote(key)
+        self._on_bridge_call_updated(key)
+
+    @Slot(str)
+    def _on_bridge_call_updated(self, key: str) -> None:
+        call = self._bridge.calls.get(key) or self._calls.get(key)
+        if call is None:
+            return
+        self._calls[call.key] = call
+        card = self._cards.get(call.key)
+        if call.state.is_final:
+            self._deferred.pop(call.key, None)
+            if card is not None:
+                self._remove_card(call.key)
+            self._queue_history(call)
+            return
+        if card is None and call.state.is_open and call.key not in self._deferred:
+            card = self._add_card(call)
+        if card is not None:
+            card.refresh()
+            # While the answer frames go out (answering), the controls stay disabled.
+            card.set_busy(call.state is CallState.ANSWERING)
+            card.tick()
+
+    @Slot(str)
+    def _on_bridge_mode_changed(self, mode: str) -> None:
+        button = self.mode_buttons.get(mode)
+        if button is not None:
+            button.setChecked(True)
+        if mode != "auto":
+            # Nothing answers these automatically any more: show them all now.
+            for key in list(self._deferred):
+                self._promote(key)
+            self._schedule_deferred()
+
+    @Slot()
+    def _on_bridge_profile_changed(self) -> None:
+        # A new session: its calls start fresh. Cards of the old one cannot be answered.
+        self._deferred.clear()
+        self._defer_timer.stop()
+        for key in list(self._cards):
+            self._remove_card(key)
+        style = self._bridge.profile.result_style.value
+        muted = colors(self.palette()).muted_text
+        self.style_label.setText(
+            f"<span style='color:{muted}'>Answers are sent as "
+            f"{RESULT_STYLE_TEXT.get(style, style)}</span>"
+        )
+
+    @Slot(str)
+    def _on_bridge_dispatch_changed(self, key: str) -> None:
+        record = self._bridge.dispatch_record(key)
+        if record is not None and record.status.value in ("waiting", "draft"):
+            self._promote(key)  # a person has to act: no waiting for the deferral
+        card = self._cards.get(key)
+        if card is None or record is None:
+            return
+        self._show_record(card, record)
+
+    @Slot(str)
+    def _on_bridge_error_reported(self, message: str) -> None:
+        del message  # the notification centre shows it
+        # A failed send leaves the call open: give its controls back.
+        for card in self._cards.values():
+            if card.call.state.is_open:
+                card.set_busy(False)
+
+    def _show_record(self, card: CallCard, record: DispatchRecord) -> None:
+        status = record.status.value
+        card.set_dispatch(status, record.draft, record.responder, list(record.messages))
+        card.set_run_available(status == "waiting")
+        if status in ("waiting", "draft"):
+            card.set_busy(False)
+
+    # ------------------------------------------------------------------ cards
+    def _add_card(self, call: FunctionCall) -> CallCard:
+        existing = self._cards.get(call.key)
+        if existing is not None:
+            return existing
+        entry = self._editor.toolset.find(call.name) if call.name else None
+        card = CallCard(
+            call,
+            deadline_s=self._bridge.session.profile.answer_deadline_s,
+            template=result_template(entry),
+            quick_replies=quick_replies(self._editor.toolset, call.name) if call.name else [],
+            parent=self.cards_widget,
+        )
+        card.send_requested.connect(self.answer)
+        card.approve_requested.connect(self._approve)
+        card.reject_requested.connect(self._reject)
+        card.run_requested.connect(self._run_responders)
+        card.quick_reply_saved.connect(self._save_quick_reply)
+        card.quick_reply_removed.connect(self._remove_quick_reply)
+        card.save_test_requested.connect(self.open_save_test)
+        card.save_test_button.setVisible(self._suite_files is not None)
+        # Insert before the stretch at the end; cards stay in arrival order.
+        self.cards_layout.insertWidget(self.cards_layout.count() - 1, card)
+        self._cards[call.key] = card
+        record = self._bridge.dispatch_record(call.key)
+        if record is not None:
+            self._show_record(card, record)
+        elif self._bridge.dispatcher is None:
+            card.set_dispatch("waiting", None, "", [])
+        self._update_pending()
+        return card
+
+    def _remove_card(self, key: str) -> None:
+        card = self._cards.pop(key, None)
+        if card is not None:
+            self.cards_layout.removeWidget(card)
+            card.hide()
+            card.deleteLater()
+        self._update_pending()
+
+    def _update_pending(self) -> None:
+        count = len(self._cards)
+        self.empty_label.setVisible(count == 0)
+        theme = colors(self.palette())
+        if count:
+            self.pending_label.setText(
+                f"<b style='color:{theme.warning}'>{count} call{'s' * (count != 1)} waiting</b>"
+            )
+            if not self._timer.isActive():
+                self._timer.start()
+        else:
+            self.pending_label.setText(
+                f"<span style='color:{theme.muted_text}'>No calls waiting</span>"
+            )
+            self._timer.stop()
+        self.pending_changed.emit(count)
+
+    # ------------------------------------------------------------------ actions
+    def _approve(self, key: str, text: str) -> None:
+        card = self._cards.get(key)
+        if card is None:
+            return
+        card.set_busy(True)
+        self._bridge.approve_draft(key, None if text == card.draft else text)
+
+    def _reject(self, key: str) -> None:
+        self._bridge.reject_draft(key)
+
+    def _run_responders(self, key: str) -> None:
+        card = self._cards.get(key)
+        if card is not None:
+            card.set_run_available(False)
+        self._bridge.run_responders(key)
+
+    def _save_quick_reply(self, tool_name: str, text: str) -> None:
+        try:
+            toolset = with_quick_reply(self._editor.toolset, tool_name, text)
+        except ValueError as error:
+            self.notification_requested.emit(str(error), "warning")
+            return
+        self._editor.apply(f"Save quick reply for {tool_name}", toolset)
+        count = len(quick_replies(toolset, tool_name))
+        self.notification_requested.emit(
+            f"Saved as quick reply {count} for {tool_name} (Ctrl+{count})", "success"
+        )
+
+    def _remove_quick_reply(self, tool_name: str, index: int) -> None:
+        try:
+            toolset = without_quick_reply(self._editor.toolset, tool_name, index)
+        except IndexError:
+            return
+        self._editor.apply(f"Remove quick reply for {tool_name}", toolset)
+
+    def _on_editor_event(self, event: EditorEvent) -> None:
+        if event.kind is not EditorEventKind.CHANGED:
+            return
+        toolset = self._editor.toolset
+        for card in self._cards.values():
+            if card.call.name:
+                replies = quick_replies(toolset, card.call.name)
+                if replies != card.quick_replies:
+                    card.set_quick_replies(replies)
+
+    # ------------------------------------------------------------------ history
+    def _queue_history(self, call: FunctionCall) -> None:
+        self._history_due[call.key] = call
+        self._history_throttle.request()
+
+    @Slot()
+    def flush_history(self) -> None:
+        """Write the history rows of calls that ended since the last batch, in one batch.
+
+        Runs through a throttle; :meth:`history_item` calls it too.
+        """
+        if not self._history_due:
+            return
+        due, self._history_due = self._history_due, {}
+        theme = colors(self.palette())
+        new_items: list[QTreeWidgetItem] = []
+        for key, call in due.items():
+            item = self._history.get(key)
+            if item is None:
+                # Filled before it joins the tree: a detached item signals nothing.
+                item = QTreeWidgetItem()
+                self._history[key] = item
+                new_items.append(item)
+            self._fill_history_item(item, call, theme)
+        if new_items:
+            new_items.reverse()  # newest on top
+            self.history.insertTopLevelItems(0, new_items)
+
+    def _fill_history_item(
+        self, item: QTreeWidgetItem, call: FunctionCall, theme: ThemeColors
+    ) -> None:
+        received = next((s for s in call.steps if s.name == "received"), None)
+        stamp = time.strftime("%H:%M:%S", time.localtime(received.wall_time)) if received else ""
+        output = call.output or ""
+        values = (
+            stamp,
+            call.name or "(unknown)",
+            call.state.value + (" (late)" if call.overdue else ""),
+            call.responder or "",
+            _seconds(call.answer_latency_s) if call.state.value in ("answered", "failed") else "",
+            _seconds(call.model_resume_latency_s)
+            if call.state.value in ("answered", "failed")
+            else "",
+            elide(output, 120),
+        )
+        for column, value in enumerate(values):
+            item.setText(column, value)
+        colour = {
+            "answered": theme.success,
+            "failed": theme.error,
+            "abandoned": theme.muted_text,
+        }.get(call.state.value, theme.warning)
+        item.setForeground(2, QColor(colour))
+        arguments = html.escape(elide(call.raw_arguments, 400))
+        item.setToolTip(
+            6,
+            f"<b>{html.escape(call.name)}</b> {html.escape(call.call_id)}<br>"
+            f"<b>Arguments:</b> {arguments}<br><b>Output:</b> {html.escape(elide(output, 600))}",
+        )
+        item.takeChildren()
+        start = call.received_at
+        muted = QColor(theme.muted_text)
+        steps = []
+        for step in call.steps:
+            offset = "" if start is None else f"+{step.mono_time - start:.3f} s"
+            child = QTreeWidgetItem([offset, step.name, step.note])
+            child.setForeground(0, muted)
+            steps.append(child)
+        item.addChildren(steps)
+
+
+def _detach(editor: ToolSetEditor, listener: Any, *args: Any) -> None:
+    del args
+    with contextlib.suppress(ValueError):  # already removed
+        editor.remove_listener(listener)

@@ -1,0 +1,668 @@
+"""MainWindow: the dockable shell that hosts every panel, its menus, shortcuts and status bar."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QShowEvent
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QDockWidget,
+    QFrame,
+    QLabel,
+    QMainWindow,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from navtalk_desktop.core.calls.book import CallState
+from navtalk_desktop.core.licenses import NoticeLoader
+from navtalk_desktop.ui.shell.notifications import LEVELS, NotificationCenter
+from navtalk_desktop.ui.shell.shortcuts import SHORTCUTS, overview_html, quick_reply_sequence
+from navtalk_desktop.ui.shell.status_bar import SessionStatusBar, describe_state
+
+# Annotations only: the window itself needs neither asyncio (tasks) nor the session stack.
+if TYPE_CHECKING:
+    from navtalk_desktop.ui.shell.session_bridge import SessionBridge
+    from navtalk_desktop.ui.shell.tasks import TaskRunner
+    from navtalk_desktop.ui.shell.theme import ThemeManager
+
+log = logging.getLogger(__name__)
+
+# Bump when the dock set changes so an old saved layout is not forced onto new docks.
+LAYOUT_VERSION = 2
+_MODE_ACTIONS = {"mode_manual": "manual", "mode_auto": "auto", "mode_approve": "approve"}
+
+
+class MainWindow(QMainWindow):
+    """Top-level window: panels as dock widgets, layout remembered between runs.
+
+    Build it, then :meth:`attach` the session bridge and the panels; every action and
+    shortcut is created here from :data:`~navtalk_desktop.ui.shell.shortcuts.SHORTCUTS`.
+
+    A panel that is hidden at first (the Tools tab behind the Timeline) can be attached as
+    a builder: its dock and tab exist at once, the panel itself is built when its dock is
+    first shown or when :meth:`ensure_panel` asks for it, so it costs no start-up time.
+
+    Signals:
+        quit_requested(): the user closed the window or chose Quit; the app shuts down.
+        example_requested(str): the user chose a bundled example tool set (its key) in
+            the Examples menu; the app starts its services and opens it.
+        first_painted(): the window has been painted for the first time (emitted once,
+            just after that paint): work the first screen does not need can start now
+            without delaying it.
+    """
+
+    quit_requested = Signal()
+    example_requested = Signal(str)
+    first_painted = Signal()
+
+    def __init__(self, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.tasks = tasks
+        self.setObjectName("MainWindow")
+        self.setWindowTitle("NavTalk Desktop")
+        self.resize(1440, 880)
+        self.setDockNestingEnabled(True)
+        self.setDockOptions(
+            QMainWindow.DockOption.AnimatedDocks
+            | QMainWindow.DockOption.AllowNestedDocks
+            | QMainWindow.DockOption.AllowTabbedDocks
+        )
+        self.docks: dict[str, QDockWidget] = {}
+        self.panels: dict[str, QWidget] = {}
+        # key -> builder of a panel whose dock holds a placeholder until it is needed.
+        self._deferred: dict[str, Callable[[], QWidget]] = {}
+        self.bridge: SessionBridge | None = None
+        self.theme_manager: ThemeManager | None = None
+        self.notifications = NotificationCenter(self)
+        self.status: SessionStatusBar | None = None
+        self._default_state: QByteArray | None = None
+        self._help: QDialog | None = None
+        self._licenses: QDialog | None = None
+        self._license_loader: NoticeLoader | None = None
+        self._needs_sizing = False
+        self._restored = False
+        self._painted = False
+        # Watches for the first paint only; removed once it was seen.
+        self.installEventFilter(self)
+        self.actions_by_key: dict[str, QAction] = {}
+        self.example_actions: list[QAction] = []
+        self._create_actions()
+        self._create_menus()
+        tasks.task_failed.connect(self._on_tasks_task_failed)
+        self.statusBar().showMessage("Ready")
+
+    # ------------------------------------------------------------------ actions & menus
+    def _create_actions(self) -> None:
+        for spec in SHORTCUTS:
+            action = QAction(spec.text, self)
+            action.setObjectName(f"action_{spec.key}")
+            action.setShortcut(spec.key_sequence())
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.setToolTip(f"{spec.description} ({spec.native_text()})")
+            action.setStatusTip(spec.description)
+            self.addAction(action)
+            self.actions_by_key[spec.key] = action
+        self.actions_by_key["quit"].setMenuRole(QAction.MenuRole.QuitRole)
+        self.actions_by_key["quit"].triggered.connect(self.quit_requested)
+        self.actions_by_key["shortcuts_help"].triggered.connect(self.show_shortcuts)
+        self._mode_group = QActionGroup(self)
+        self._mode_group.setExclusive(True)
+        for key in _MODE_ACTIONS:
+            action = self.actions_by_key[key]
+            action.setCheckable(True)
+            self._mode_group.addAction(action)
+        self.actions_by_key["mode_manual"].setChecked(True)
+        self.quick_reply_actions: list[QAction] = []
+        for n in range(1, 10):
+            action = QAction(f"Answer Next Call with Quick Reply {n}", self)
+            action.setObjectName(f"action_quick_reply_{n}")
+            action.setShortcut(quick_reply_sequence(n))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.triggered.connect(
+                lambda _checked=False, n=n: self.answer_next_with_quick_reply(n)
+            )
+            self.addAction(action)
+            self.quick_reply_actions.append(action)
+        self.reset_layout_action = QAction("&Reset Layout", self)
+        self.reset_layout_action.triggered.connect(self.reset_layout)
+        self.about_action = QAction("&About NavTalk Desktop", self)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        self.about_action.triggered.connect(self.show_about)
+        self.licenses_action = QAction("&Licenses…", self)
+        self.licenses_action.setObjectName("action_licenses")
+        self.licenses_action.triggered.connect(self.show_licenses)
+
+    def _create_menus(self) -> None:
+        bar = self.menuBar()
+        a = self.actions_by_key
+        file_menu = self.file_menu = bar.addMenu("&File")
+        file_menu.addAction(a["import_jsonl"])
+        file_menu.addAction(a["export_jsonl"])
+        file_menu.addAction(a["export_markdown"])
+        # Wired by the app (it owns the replay service): serves a recording to a client.
+        self.replay_action = QAction("&Replay Recording as Server…", self)
+        file_menu.addAction(self.replay_action)
+        file_menu.addSeparator()
+        file_menu.addAction(a["quit"])
+        session_menu = bar.addMenu("&Session")
+        session_menu.addAction(a["connect"])
+        session_menu.addSeparator()
+        session_menu.addAction(a["focus_message"])
+        session_menu.addAction(a["send_text"])
+        session_menu.addSeparator()
+        session_menu.addAction(a["next_call"])
+        quick = session_menu.addMenu("Answer Next Call with &Quick Reply")
+        for action in self.quick_reply_actions:
+            quick.addAction(action)
+        session_menu.addSeparator()
+        for key in _MODE_ACTIONS:
+            session_menu.addAction(a[key])
+        self.view_menu = bar.addMenu("&View")
+        self.view_menu.addAction(a["focus_search"])
+        self.view_menu.addAction(a["clear_timeline"])
+        self.view_menu.addSeparator()
+        self.panels_menu = self.view_menu.addMenu("&Panels")
+        self.theme_menu = self.view_menu.addMenu("&Theme")
+        self._theme_group = QActionGroup(self)
+        for value, label in (("system", "Follow &System"), ("light", "&Light"), ("dark", "&Dark")):
+            action = QAction(label, self)
+            action.setCheckable(True)
+            action.setData(value)
+            action.setObjectName(f"action_theme_{value}")
+            action.triggered.connect(lambda _c=False, v=value: self.set_theme_preference(v))
+            self._theme_group.addAction(action)
+            self.theme_menu.addAction(action)
+        self.view_menu.addAction(self.reset_layout_action)
+        # Filled by set_examples(); hidden while the app offers none.
+        self.examples_menu = bar.addMenu("&Examples")
+        self.examples_menu.setObjectName("examples_menu")
+        self.examples_menu.setToolTipsVisible(True)
+        self.examples_menu.menuAction().setVisible(False)
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(a["shortcuts_help"])
+        help_menu.addAction(self.about_action)
+        help_menu.addAction(self.licenses_action)
+
+    def set_examples(self, examples: list[tuple[str, str, str]]) -> None:
+        """Offer bundled example tool sets: ``(key, title, description)`` each.
+
+        Choosing one emits :attr:`example_requested`; the same actions are in
+        :attr:`example_actions` for other menus (the Tools panel's).
+        """
+        self.examples_menu.clear()
+        self.example_actions = []
+        for key, title, description in examples:
+            action = QAction(title, self)
+            action.setObjectName(f"action_example_{key}")
+            action.setToolTip(description)
+            action.setStatusTip(description)
+            action.triggered.connect(lambda _c=False, k=key: self.example_requested.emit(k))
+            self.examples_menu.addAction(action)
+            self.example_actions.append(action)
+        self.examples_menu.menuAction().setVisible(bool(examples))
+
+    # ------------------------------------------------------------------ panels
+    def add_panel(
+        self,
+        key: str,
+        title: str,
+        widget: QWidget,
+        area: Qt.DockWidgetArea,
+        *,
+        scrollable: bool = False,
+    ) -> QDockWidget:
+        """Wrap ``widget`` in a dock named ``key`` (stable, so layouts can be restored).
+
+        ``scrollable`` puts the panel in a scroll area, so a wide editor scrolls inside a
+        narrow dock instead of forcing the whole window wider than the screen.
+        """
+        dock = self._add_dock(key, title, widget, area, scrollable=scrollable)
+        self.panels[key] = widget
+        return dock
+
+    def add_deferred_panel(
+        self,
+        key: str,
+        title: str,
+        build: Callable[[], QWidget],
+        area: Qt.DockWidgetArea,
+        *,
+        scrollable: bool = False,
+    ) -> QDockWidget:
+        """Like :meth:`add_panel`, but ``build()`` makes the panel only when it is needed.
+
+        The dock (with its tab, menu entry and place in saved layouts) exists at once and
+        holds an empty placeholder. The panel is built the first time the dock becomes
+        visible (so a layout that shows it at start-up gets it before the first paint)
+        or when :meth:`ensure_panel` asks for it, whichever comes first.
+        """
+        placeholder = QWidget()
+        placeholder.setObjectName(f"placeholder_{key}")
+        dock = self._add_dock(key, title, placeholder, area, scrollable=scrollable)
+        self._deferred[key] = build
+        dock.visibilityChanged.connect(partial(self._on_deferred_dock_visible, key))
+        return dock
+
+    def _on_deferred_dock_visible(self, key: str, visible: bool) -> None:
+        if visible:
+            self.ensure_panel(key)
+
+    def ensure_panel(self, key: str) -> QWidget | None:
+        """The panel ``key``, building a deferred one now; None if there is no such panel."""
+        panel = self.panels.get(key)
+        if panel is not None:
+            return panel
+        build = self._deferred.pop(key, None)
+        if build is None:
+            return None
+        try:
+            panel = build()
+        except BaseException:
+            self._deferred[key] = build  # the next request tries again
+            raise
+        dock = self.docks[key]
+        scroll = dock.widget()
+        if isinstance(scroll, QScrollArea):
+            scroll.setWidget(panel)  # deletes the placeholder
+        else:
+            if scroll is not None:
+                scroll.deleteLater()
+            dock.setWidget(panel)
+        self.panels[key] = panel
+        signal = getattr(panel, "notification_requested", None)
+        if signal is not None:
+            signal.connect(self._on_panel_notification_requested)
+        return panel
+
+    def _add_dock(
+        self,
+        key: str,
+        title: str,
+        widget: QWidget,
+        area: Qt.DockWidgetArea,
+        *,
+        scrollable: bool,
+    ) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{key}")
+        if scrollable:
+            scroll = QScrollArea()
+            scroll.setObjectName(f"scroll_{key}")
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QFrame.Shape.NoFrame)
+            scroll.setWidget(widget)
+            dock.setWidget(scroll)
+        else:
+            dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(area, dock)
+        self.docks[key] = dock
+        toggle = dock.toggleViewAction()
+        toggle.setText(title)
+        self.panels_menu.addAction(toggle)
+        return dock
+
+    def attach(
+        self,
+        bridge: SessionBridge,
+        *,
+        connection: Any = None,
+        timeline: Any = None,
+        call_desk: Any = None,
+        conversation: Any = None,
+        tools: Any = None,
+        build_tools: Callable[[], QWidget] | None = None,
+    ) -> None:
+        """Place the panels in their default layout and wire actions, status and notices.
+
+        ``build_tools`` attaches the tool editor deferred (see :meth:`add_deferred_panel`)
+        in place of a built ``tools`` panel: in the default layout its tab is behind the
+        Timeline's, so it need not be built before the window is first shown.
+        """
+        self.bridge = bridge
+        left = Qt.DockWidgetArea.LeftDockWidgetArea
+        right = Qt.DockWidgetArea.RightDockWidgetArea
+        if connection is not None:
+            self.add_panel("connection", "Connection", connection, left)
+        if timeline is not None:
+            self.add_panel("timeline", "Timeline", timeline, right)
+        if call_desk is not None:
+            self.add_panel("call_desk", "Call Desk", call_desk, right)
+            if timeline is not None:
+                self.splitDockWidget(
+                    self.docks["timeline"], self.docks["call_desk"], Qt.Orientation.Horizontal
+                )
+        if conversation is not None:
+            self.add_panel("conversation", "Conversation", conversation, right)
+            anchor = self.docks.get("call_desk") or self.docks.get("timeline")
+            if anchor is not None:
+                self.splitDockWidget(anchor, self.docks["conversation"], Qt.Orientation.Vertical)
+        if tools is not None or build_tools is not None:
+            # The tool editor needs room like the timeline does: they share the middle.
+            # Tabify last: splitting a tabbed dock would add a tab instead of a neighbour.
+            if tools is not None:
+                self.add_panel("tools", "Tools", tools, right, scrollable=True)
+            elif build_tools is not None:
+                self.add_deferred_panel("tools", "Tools", build_tools, right, scrollable=True)
+            if timeline is not None:
+                self.tabifyDockWidget(self.docks["timeline"], self.docks["tools"])
+                self.docks["timeline"].raise_()
+        self._needs_sizing = True
+
+        status = SessionStatusBar(lambda: len(bridge.timeline), self)
+        self.setStatusBar(status)
+        self.status = status
+        bridge.state_changed.connect(self._on_bridge_state_changed)
+        bridge.call_updated.connect(self._on_bridge_call_updated)
+        bridge.call_overdue.connect(self._on_bridge_call_overdue)
+        bridge.error_reported.connect(lambda text: self.notifications.notify(text, "error"))
+        bridge.warning_reported.connect(lambda text: self.notifications.notify(text, "warning"))
+        bridge.answer_mode_changed.connect(self._on_bridge_answer_mode_changed)
+        bridge.profile_changed.connect(self._update_title)
+        for panel in (connection, timeline, call_desk, conversation, tools):
+            signal = getattr(panel, "notification_requested", None)
+            if signal is not None:
+                signal.connect(self._on_panel_notification_requested)
+        self._wire_actions(bridge, connection, timeline, call_desk, conversation)
+        self._on_bridge_answer_mode_changed(bridge.answer_mode)
+        self._on_bridge_state_changed(bridge.state, "")
+
+    def _size_docks(self) -> None:
+        # Proportions of the first-run layout; afterwards the user's layout is restored.
+        # One call per dock area: resizeDocks() mixing areas is not applied reliably.
+        width = self.width()
+        if "connection" in self.docks:
+            self.resizeDocks(
+                [self.docks["connection"]], [int(width * 0.23)], Qt.Orientation.Horizontal
+            )
+        columns = [k for k in ("timeline", "call_desk") if k in self.docks]
+        if len(columns) == 2:
+            self.resizeDocks(
+                [self.docks[k] for k in columns],
+                [int(width * 0.45), int(width * 0.32)],
+                Qt.Orientation.Horizontal,
+            )
+        stacked = [self.docks[k] for k in ("call_desk", "conversation") if k in self.docks]
+        if len(stacked) == 2:
+            height = self.height()
+            self.resizeDocks(
+                stacked, [int(height * 0.55), int(height * 0.45)], Qt.Orientation.Vertical
+            )
+
+    def showEvent(self, event: QShowEvent) -> None:  # Qt override
+        super().showEvent(event)
+        if self._needs_sizing:
+            self._needs_sizing = False
+            # After the first layout pass: resizeDocks before it is settled is ignored.
+            QTimer.singleShot(0, self._first_layout)
+
+    @property
+    def painted(self) -> bool:
+        """Whether the window has been painted (``first_painted`` was emitted or is due)."""
+        return self._painted
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # Qt override
+        if watched is self and event.type() == QEvent.Type.Paint and not self._painted:
+            self._painted = True
+            self.removeEventFilter(self)
+            # After this paint has finished, not inside it.
+            QTimer.singleShot(0, self, self.first_painted.emit)
+        return super().eventFilter(watched, event)
+
+    @Slot()
+    def _first_layout(self) -> None:
+        if not self._restored:
+            self._size_docks()
+        self._default_state = self.saveState(LAYOUT_VERSION)
+
+    def _wire_actions(
+        self,
+        bridge: SessionBridge,
+        connection: Any,
+        timeline: Any,
+        call_desk: Any,
+        conversation: Any,
+    ) -> None:
+        a = self.actions_by_key
+        if connection is not None:
+            a["connect"].triggered.connect(connection.toggle_connection)
+        else:
+            a["connect"].triggered.connect(
+                lambda: (
+                    bridge.disconnect_session() if bridge.is_active else bridge.connect_session()
+                )
+            )
+        if timeline is not None:
+            a["focus_search"].triggered.connect(
+                lambda: self._focus_panel("timeline", timeline.focus_search)
+            )
+            a["clear_timeline"].triggered.connect(timeline.clear)
+            a["export_jsonl"].triggered.connect(timeline.ask_export_jsonl)
+            a["export_markdown"].triggered.connect(timeline.ask_export_markdown)
+            a["import_jsonl"].triggered.connect(timeline.ask_import_jsonl)
+        if conversation is not None:
+            a["send_text"].triggered.connect(conversation.send_current_text)
+            a["focus_message"].triggered.connect(
+                lambda: self._focus_panel("conversation", conversation.setFocus)
+            )
+        for key, mode in _MODE_ACTIONS.items():
+            a[key].triggered.connect(lambda _c=False, m=mode: bridge.set_answer_mode(m))
+        a["next_call"].triggered.connect(self.focus_next_call)
+
+    def _focus_panel(self, key: str, then: Any) -> None:
+        dock = self.docks.get(key)
+        if dock is not None:
+            dock.show()
+            dock.raise_()
+        then()
+
+    # ------------------------------------------------------------------ call desk helpers
+    def answer_next_with_quick_reply(self, n: int) -> None:
+        """Ctrl+n: answer the oldest pending call with quick reply ``n`` (call desk)."""
+        desk = self.panels.get("call_desk")
+        answer = getattr(desk, "answer_next_with_quick_reply", None)
+        if answer is None:
+            self.notifications.notify("The call desk is not available.", "warning")
+            return
+        answer(n)  # the desk explains itself when nothing was sent
+
+    @Slot()
+    def focus_next_call(self) -> None:
+        """Ctrl+J: show the call desk with the oldest unanswered call."""
+        desk = self.panels.get("call_desk")
+        self._focus_panel("call_desk", lambda: None)
+        for name in ("focus_next_call", "focus_next_pending"):
+            method = getattr(desk, name, None)
+            if method is not None:
+                method()
+                return
+        if desk is not None:
+            desk.setFocus()
+
+    # ------------------------------------------------------------------ bridge slots
+    @Slot(str, str)
+    def _on_bridge_state_changed(self, state: str, message: str) -> None:
+        if self.status is not None:
+            self.status.set_state(state, message)
+        self._update_title()
+        action = self.actions_by_key["connect"]
+        active = self.bridge is not None and self.bridge.is_active
+        action.setText("&Disconnect" if active else "&Connect")
+
+    @Slot()
+    def _update_title(self) -> None:
+        if self.bridge is None:
+            return
+        label, _ = describe_state(self.bridge.state)
+        self.setWindowTitle(f"NavTalk Desktop — {self.bridge.profile.name} ({label})")
+
+    @Slot(str)
+    def _on_bridge_call_updated(self, key: str) -> None:
+        if self.bridge is None or self.status is None:
+            return
+        call = self.bridge.calls.get(key)
+        if call is None or call.state not in (CallState.ANSWERED, CallState.FAILED):
+            return
+        self.status.set_last_answer(call.answer_latency_s, call.model_resume_latency_s)
+
+    @Slot(str)
+    def _on_bridge_call_overdue(self, key: str) -> None:
+        call = self.bridge.calls.get(key) if self.bridge is not None else None
+        name = call.name if call is not None and call.name else key
+        self.notifications.notify(f"Call {name} is overdue: the answer deadline passed.", "warning")
+
+    @Slot(str)
+    def _on_bridge_answer_mode_changed(self, mode: str) -> None:
+        for key, value in _MODE_ACTIONS.items():
+            if value == mode:
+                self.actions_by_key[key].setChecked(True)
+
+    @Slot(str, str)
+    def _on_panel_notification_requested(self, first: str, second: str) -> None:
+        # Panels emit (level, text) or (text, level); a level is one of a few known words.
+        level, text = (
+            (first, second) if first in LEVELS and second not in LEVELS else (second, first)
+        )
+        self.notifications.notify(text, level)
+
+    @Slot(str, str)
+    def _on_tasks_task_failed(self, name: str, error: str) -> None:
+        self.notifications.notify(f"{name} failed: {error}", "error")
+
+    # ------------------------------------------------------------------ theme
+    def set_theme_manager(self, manager: ThemeManager) -> None:
+        """Let View ▸ Theme switch between system, light and dark."""
+        self.theme_manager = manager
+        for action in self._theme_group.actions():
+            action.setChecked(action.data() == manager.preference)
+
+    def set_theme_preference(self, preference: str) -> None:
+        """Apply and remember a theme preference."""
+        if self.theme_manager is not None:
+            self.theme_manager.set_preference(preference)
+        for action in self._theme_group.actions():
+            action.setChecked(action.data() == preference)
+
+    # ------------------------------------------------------------------ help
+    @Slot()
+    def show_shortcuts(self) -> None:
+        """Show the keyboard shortcut overview (non-modal)."""
+        if self._help is None:
+            dialog = QDialog(self)
+            dialog.setObjectName("shortcuts_dialog")
+            dialog.setWindowTitle("Keyboard shortcuts")
+            layout = QVBoxLayout(dialog)
+            label = QLabel(overview_html())
+            label.setTextFormat(Qt.TextFormat.RichText)
+            layout.addWidget(label)
+            buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+            buttons.rejected.connect(dialog.close)
+            layout.addWidget(buttons)
+            self._help = dialog
+        self._help.show()
+        self._help.raise_()
+
+    @Slot()
+    def show_about(self) -> None:
+        """A short non-modal note about the app."""
+        from navtalk_desktop import __version__
+
+        self.notifications.notify(
+            f"NavTalk Desktop {__version__} — define, watch and answer NavTalk function calls.",
+            "info",
+        )
+
+    def set_license_loader(self, loader: NoticeLoader) -> None:
+        """Where Help → Licenses gets its notices (the app reads them off the GUI thread)."""
+        self._license_loader = loader
+
+    @Slot()
+    def show_licenses(self) -> None:
+        """Show the license notices (non-modal), reading them the first time."""
+        if self._licenses is not None:
+            self._licenses.show()
+            self._licenses.raise_()
+            return
+        if self._license_loader is None:
+            self.notifications.notify("No license information is available.", "warning")
+            return
+        self.licenses_action.setEnabled(False)  # one read at a time
+        self.tasks.start(self._open_licenses(self._license_loader), "licenses")
+
+    async def _open_licenses(self, loader: NoticeLoader) -> None:
+        from navtalk_desktop.ui.shell.licenses_dialog import LicensesDialog
+
+        try:
+            notices = await loader()
+        except (OSError, ValueError) as error:
+            self.notifications.notify(f"Cannot read the license notices: {error}", "error")
+            return
+        finally:
+            self.licenses_action.setEnabled(True)
+        self._licenses = LicensesDialog(notices, self)
+        self._licenses.show()
+
+    # ------------------------------------------------------------------ layout
+    def restore_layout(self, settings: QSettings) -> None:
+        """Restore geometry and dock layout saved by :meth:`save_layout`."""
+        geometry = settings.value("window/geometry")
+        state = settings.value("window/state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            if self.restoreState(state, LAYOUT_VERSION):
+                self._restored = True
+            else:
+                log.info("saved window layout is from another version; using the default")
+        theme = settings.value("window/theme")
+        if isinstance(theme, str) and self.theme_manager is not None:
+            self.set_theme_preference(theme)
+
+    def save_layout(self, settings: QSettings) -> None:
+        """Remember geometry, dock layout and the theme preference."""
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
+        if self.theme_manager is not None:
+            settings.setValue("window/theme", self.theme_manager.preference)
+
+    @Slot()
+    def reset_layout(self) -> None:
+        """Put every panel back where it was at first start."""
+        for dock in self.docks.values():
+            dock.setFloating(False)
+            dock.show()
+        if self._default_state is not None:
+            self.restoreState(self._default_state, LAYOUT_VERSION)
+
+    def shutdown(self) -> None:
+        """Close helper windows (the app calls this before deleting the window)."""
+        if self._help is not None:
+            self._help.close()
+        if self._licenses is not None:
+            self._licenses.close()
+        self.notifications.dismiss_all()
+        # Floating docks are top-level windows of their own; hiding the window leaves them.
+        for dock in self.docks.values():
+            if dock.isFloating():
+                dock.hide()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # Qt override
+        # The loop must outlive the window so async clean-up can run (P10): ignore the
+        # close here and let the app shut down in order, then hide the window itself.
+        event.ignore()
+        self.quit_requested.emit()
+
+
+__all__ = ["LAYOUT_VERSION", "MainWindow"]

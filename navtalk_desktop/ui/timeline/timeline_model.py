@@ -1,0 +1,741 @@
+"""TimelineTableModel: a flat, lazily-growing Qt table over the core Timeline.
+
+Designed for 100k+ frames (architecture reference 3.5): ``rowCount`` lags behind the
+store and grows by one ``beginInsertRows`` per ~40 ms batch; ``data`` is O(1) with a small
+cache for folded groups; filtering happens in core (row index lists), not in a proxy.
+
+Painting is what a following view pays on every batch (the whole viewport scrolls), and
+the delegate asks ``data`` for seven roles of every visible cell. So each display row is
+rendered once into a tuple of per-column values (:meth:`TimelineTableModel._render`) and
+``data`` for the painted roles is two lookups; the tuples are dropped when their group
+grows, is expanded or collapsed, or the theme changes.
+
+Display rows are *logical* entries: runs of delta frames fold into one row that can be
+expanded to show every frame beneath it. Rows are stored in one ``array('q')``: a value
+``g >= 0`` is logical group ``g``; a value ``-(r + 1)`` is physical frame ``r`` shown under
+its expanded group.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import math
+import time
+import weakref
+from array import array
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import shiboken6
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QBrush, QColor, QFont
+
+from navtalk_desktop.core.timeline.search_pattern import compile_search_pattern
+from navtalk_desktop.core.timeline.timeline import (
+    Direction,
+    FoldedEntry,
+    Timeline,
+    TimelineEntry,
+    TimelineFilter,
+)
+from navtalk_desktop.ui.shell.theme import ThemeColors, colors
+
+COLUMNS = ("Time", "Dir", "Type", "Summary", "Size", "Call")
+TIME, DIRECTION, TYPE, SUMMARY, SIZE, CALL = range(len(COLUMNS))
+BATCH_INTERVAL_MS = 40
+# Longer summaries are cut for the table; the detail pane shows everything.
+SUMMARY_DISPLAY_CHARS = 300
+_DIRECTION_TEXT = {Direction.IN: "← in", Direction.OUT: "→ out", Direction.LOCAL: "• local"}
+_MODEL_INDEX = QModelIndex | QPersistentModelIndex
+
+# Rendered display rows kept at most (a screenful is ~50; scrolling back re-renders).
+RENDER_CACHE_ROWS = 4096
+_ITEM_FLAGS = (
+    Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+)
+_LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+_ALIGNMENTS = tuple(int(_RIGHT if c == SIZE else _LEFT) for c in range(len(COLUMNS)))
+# The roles every painted cell asks for, by slot in a rendered row (see _render); the
+# delegate also asks for check state and decoration, which this model never has.
+_DISPLAY_ROLE = int(Qt.ItemDataRole.DisplayRole)
+_FOREGROUND_ROLE = int(Qt.ItemDataRole.ForegroundRole)
+_BACKGROUND_ROLE = int(Qt.ItemDataRole.BackgroundRole)
+_RENDERED_ROLES = {
+    _DISPLAY_ROLE: 0,
+    _FOREGROUND_ROLE: 1,
+    int(Qt.ItemDataRole.FontRole): 2,
+    int(Qt.ItemDataRole.TextAlignmentRole): 3,
+}
+_NEVER_ROLES = frozenset({int(Qt.ItemDataRole.CheckStateRole), int(Qt.ItemDataRole.DecorationRole)})
+# display texts, foreground brushes, fonts, alignments: one value per column each.
+_Rendered = tuple[
+    tuple[str | None, ...], tuple[QBrush | None, ...], tuple[QFont | None, ...], tuple[int, ...]
+]
+
+# Custom roles: the entry object, and what kind of display row this is.
+EntryRole = Qt.ItemDataRole.UserRole + 1
+"""The :class:`FoldedEntry` (group row) or :class:`TimelineEntry` (frame row)."""
+PhysicalRowsRole = Qt.ItemDataRole.UserRole + 2
+"""Tuple of timeline rows behind a display row."""
+MatchRole = Qt.ItemDataRole.UserRole + 3
+"""True when the row matches the search in highlight mode."""
+
+
+def format_size(size: int) -> str:
+    """``532`` -> ``"532 B"``, ``20480`` -> ``"20.0 KB"``."""
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def format_time(wall_time: float) -> str:
+    """Local ``HH:MM:SS.mmm`` (milliseconds truncated, as ``datetime.fromtimestamp``)."""
+    # Every new row shows its time and thousands arrive per second: the local time of
+    # the second is formatted once (as fromtimestamp splits and rounds the fraction).
+    fraction, whole = math.modf(wall_time)
+    micros = round(fraction * 1_000_000)
+    if micros >= 1_000_000:
+        whole += 1
+        micros -= 1_000_000
+    second = int(whole)
+    global _time_prefix
+    if _time_prefix[0] != second:
+        _time_prefix = (second, time.strftime("%H:%M:%S.", time.localtime(second)))
+    return f"{_time_prefix[1]}{micros // 1000:03d}"
+
+
+_time_prefix: tuple[int, str] = (-1, "")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ViewFilter:
+    """The timeline panel's filter, turned into a core :class:`TimelineFilter` per use.
+
+    Attributes:
+        type_contains: substring of the event type.
+        directions: directions to keep (empty: all).
+        call_id: only frames of this call.
+        text: search text (plain, or a regular expression when ``regex``).
+        regex: treat ``text`` as a regular expression.
+        highlight: highlight matching rows instead of hiding the others.
+    """
+
+    type_contains: str = ""
+    directions: frozenset[Direction] = frozenset()
+    call_id: str | None = None
+    text: str = ""
+    regex: bool = False
+    highlight: bool = False
+
+    @property
+    def active(self) -> bool:
+        """Whether anything is filtered or searched."""
+        return bool(self.type_contains or self.directions or self.call_id or self.text)
+
+    def core(self, start: int = 0) -> TimelineFilter:
+        """The core filter for rows from ``start`` on.
+
+        Raises:
+            ValueError: when ``text`` is an invalid regular expression.
+        """
+        if self.regex and self.text:
+            compile_search_pattern(self.text)  # a clear ValueError before any row is searched
+        return TimelineFilter(
+            type_contains=self.type_contains,
+            directions=self.directions,
+            call_id=self.call_id,
+            text="" if self.regex else self.text,
+            regex=self.text if self.regex else "",
+            start=start,
+        )
+
+
+class TimelineTableModel(QAbstractTableModel):
+    """Flat table of logical timeline entries, with expandable folded groups.
+
+    Signals:
+        batch_inserted(int): display rows were appended at the end (their count); the view
+            uses it for auto-scroll.
+        filter_failed(str): the search text is not a valid regular expression.
+    """
+
+    batch_inserted = Signal(int)
+    filter_failed = Signal(str)
+
+    def __init__(self, timeline: Timeline, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._timeline = timeline
+        self._rows = array("q")
+        self._seen_rows = 0  # physical rows processed
+        self._seen_groups = 0  # logical groups processed
+        self._expanded: set[int] = set()
+        self._filter = ViewFilter()
+        self._matched_groups: set[int] = set()
+        self._fold_cache: dict[int, FoldedEntry] = {}
+        self._changed_groups: set[int] = set()
+        self._rendered: dict[int, _Rendered] = {}
+        self._theme: ThemeColors = colors()
+        self._brushes: dict[str, QBrush] = {}
+        self._mono = QFont()
+        self._mono.setStyleHint(QFont.StyleHint.Monospace)
+        self._fonts = tuple(self._mono if c in (TIME, SIZE) else None for c in range(len(COLUMNS)))
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(BATCH_INTERVAL_MS)
+        self._timer.timeout.connect(self.process_pending)
+        # With a shared tick (use_shared_tick) batches follow it instead of _timer.
+        self._request_tick: Callable[[], None] | None = None
+        self._pending = False
+        self._listener = _Listener(self, timeline)
+        timeline.add_listener(self._listener)
+        self._rebuild()
+
+    # ------------------------------------------------------------------ public API
+    @property
+    def timeline(self) -> Timeline:
+        """The core store behind the model."""
+        return self._timeline
+
+    @property
+    def view_filter(self) -> ViewFilter:
+        """The filter in use."""
+        return self._filter
+
+    @property
+    def pending(self) -> bool:
+        """Whether appended frames wait for the next batch."""
+        return self._timer.isActive() or self._seen_rows < len(self._timeline)
+
+    def set_timeline(self, timeline: Timeline) -> None:
+        """Show another store (an opened session file)."""
+        self._listener.move_to(timeline)
+        self._timeline = timeline
+        self._expanded.clear()
+        self._rebuild()
+
+    def set_theme(self, theme: ThemeColors) -> None:
+        """Use the colours of ``theme`` (light/dark switch)."""
+        self._theme = theme
+        self._brushes.clear()
+        self._rendered.clear()
+        if self._rows:
+            self.dataChanged.emit(
+                self.index(0, 0), self.index(len(self._rows) - 1, len(COLUMNS) - 1)
+            )
+
+    def set_filter(self, view_filter: ViewFilter) -> bool:
+        """Filter or highlight; returns False (and emits ``filter_failed``) on a bad regex."""
+        try:
+            view_filter.core()
+        except ValueError as error:
+            self.filter_failed.emit(str(error))
+            return False
+        self._filter = view_filter
+        self._rebuild()
+        return True
+
+    def is_group_row(self, row: int) -> bool:
+        """Whether display ``row`` is a logical entry (not a frame under an expanded group)."""
+        return self._rows[row] >= 0
+
+    def group_at(self, row: int) -> int:
+        """Logical group of display ``row``."""
+        value = self._rows[row]
+        return value if value >= 0 else self._timeline.group_of(-value - 1)
+
+    def physical_rows(self, row: int) -> list[int]:
+        """Timeline rows behind display ``row``."""
+        value = self._rows[row]
+        if value < 0:
+            return [-value - 1]
+        return list(self._folded(value).rows)
+
+    def display_row_of_group(self, group: int) -> int | None:
+        """Display row of ``group``, or None when hidden by the filter."""
+        return self._find_group(group)
+
+    def is_expandable(self, row: int) -> bool:
+        """Whether display ``row`` is a folded group of several frames."""
+        value = self._rows[row]
+        return value >= 0 and self._folded(value).count > 1
+
+    def is_expanded(self, row: int) -> bool:
+        """Whether the group at display ``row`` shows its frames."""
+        value = self._rows[row]
+        return value >= 0 and value in self._expanded
+
+    def toggle_expanded(self, row: int) -> None:
+        """Expand or collapse the folded group at display ``row``."""
+        if not 0 <= row < len(self._rows):
+            return
+        value = self._rows[row]
+        group = value if value >= 0 else self._timeline.group_of(-value - 1)
+        if value < 0:
+            row = self._find_group(group) or 0
+        if group in self._expanded:
+            self._collapse(row, group)
+        elif self._folded(group).count > 1:
+            self._expand(row, group)
+
+    def entry(self, row: int) -> TimelineEntry:
+        """The first (or only) frame behind display ``row``."""
+        return self._timeline[self.physical_rows(row)[0]]
+
+    def folded(self, row: int) -> FoldedEntry | None:
+        """The logical entry at display ``row`` (None for a frame row)."""
+        value = self._rows[row]
+        return self._folded(value) if value >= 0 else None
+
+    def matches(self, row: int) -> bool:
+        """Whether display ``row`` matches the search (highlight mode)."""
+        return self.group_at(row) in self._matched_groups
+
+    def match_rows(self) -> list[int]:
+        """Display rows of every highlighted match, in order."""
+        if not self._filter.highlight:
+            return list(range(len(self._rows)))
+        return [
+            i for i, value in enumerate(self._rows) if value >= 0 and value in self._matched_groups
+        ]
+
+    # ------------------------------------------------------------------ Qt model API
+    def rowCount(self, parent: _MODEL_INDEX = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _MODEL_INDEX = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section] if 0 <= section < len(COLUMNS) else None
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
+            return _HEADER_TIPS.get(section)
+        return None
+
+    def flags(self, index: _MODEL_INDEX) -> Qt.ItemFlag:
+        return _ITEM_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
+
+    def data(self, index: _MODEL_INDEX, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        # Called for seven roles of every visible cell on every repaint: the painted roles
+        # come from the row's rendered tuple, the two this model never has return at once.
+        slot = _RENDERED_ROLES.get(role)
+        if slot is None and role in _NEVER_ROLES:
+            return None
+        row = index.row()  # -1 for an invalid index
+        if not 0 <= row < len(self._rows):
+            return None
+        value = self._rows[row]
+        if slot is not None:
+            rendered = self._rendered.get(value)
+            if rendered is None:
+                rendered = self._render(value)
+            return rendered[slot][index.column()]
+        column = index.column()
+        if role == _BACKGROUND_ROLE:
+            if self._filter.highlight and self._group(value) in self._matched_groups:
+                return self._brush(self._theme.match_background)
+            return None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(value, column)
+        if role == EntryRole:
+            return self._folded(value) if value >= 0 else self._timeline[-value - 1]
+        if role == PhysicalRowsRole:
+            return tuple(self.physical_rows(row))
+        if role == MatchRole:
+            return self._group(value) in self._matched_groups
+        return None
+
+    def multiData(self, index: _MODEL_INDEX, roleDataSpan: Any) -> None:  # noqa: N802, N803
+        # The delegate asks for all seven roles of a cell at once; Qt's default answers
+        # with one data() call per role, each a separate entry into Python (and with the
+        # session on the engine thread, a separate wait for the GIL). One entry per cell.
+        row = index.row()
+        if not 0 <= row < len(self._rows):
+            for role_data in roleDataSpan:
+                role_data.clearData()
+            return
+        value = self._rows[row]
+        rendered = self._rendered.get(value)
+        if rendered is None:
+            rendered = self._render(value)
+        column = index.column()
+        for role_data in roleDataSpan:
+            role = role_data.role()
+            slot = _RENDERED_ROLES.get(role)
+            if slot is not None:
+                role_data.setData(rendered[slot][column])
+            elif role in _NEVER_ROLES:
+                role_data.clearData()
+            else:
+                role_data.setData(self.data(index, role))
+
+    # ------------------------------------------------------------------ rendering
+    def _render(self, value: int) -> _Rendered:
+        """Display texts and colours of display row ``value``, computed once and kept."""
+        if len(self._rendered) >= RENDER_CACHE_ROWS:
+            self._rendered.clear()
+        columns = range(len(COLUMNS))
+        rendered = (
+            tuple(self._display(value, column) for column in columns),
+            tuple(self._foreground(value, column) for column in columns),
+            self._fonts,
+            _ALIGNMENTS,
+        )
+        self._rendered[value] = rendered
+        return rendered
+
+    def _brush(self, color: str) -> QBrush:
+        brush = self._brushes.get(color)
+        if brush is None:
+            brush = self._brushes[color] = QBrush(QColor(color))
+        return brush
+
+    def _group(self, value: int) -> int:
+        return value if value >= 0 else self._timeline.group_of(-value - 1)
+
+    def _folded(self, group: int) -> FoldedEntry:
+        cached = self._fold_cache.get(group)
+        if cached is None:
+            cached = self._timeline.logical_entry(group)
+            if cached.count > 1:  # single frames are cheap; cache only the folds
+                self._fold_cache[group] = cached
+        return cached
+
+    def _display(self, value: int, column: int) -> str | None:
+        if value < 0:
+            return self._display_frame(-value - 1, column)
+        fold = self._folded(value)
+        first = self._timeline[fold.rows[0]]
+        if column == TIME:
+            return format_time(first.wall_time)
+        if column == DIRECTION:
+            return _DIRECTION_TEXT.get(fold.direction, str(fold.direction))
+        if column == TYPE:
+            if fold.count > 1:
+                arrow = "▾" if value in self._expanded else "▸"
+                # The count goes first so eliding a long type never hides it.
+                return f"{arrow} {fold.count}× {fold.type}"  # noqa: RUF001  (typographic times sign)
+            return fold.type
+        if column == SUMMARY:
+            text = fold.text
+            if first.error and fold.count == 1:
+                text = f"⚠ {first.error}" + (f" — {text}" if text else "")
+            return _one_line(text)
+        if column == SIZE:
+            return format_size(fold.size)
+        if column == CALL:
+            return fold.call_id or ""
+        return None
+
+    def _display_frame(self, row: int, column: int) -> str | None:
+        entry = self._timeline[row]
+        if column == TIME:
+            return format_time(entry.wall_time)
+        if column == DIRECTION:
+            return ""
+        if column == TYPE:
+            return f"    ↳ frame {entry.seq}"
+        if column == SUMMARY:
+            return _one_line(f"⚠ {entry.error}" if entry.error else entry.summary)
+        if column == SIZE:
+            return format_size(entry.size)
+        if column == CALL:
+            return entry.call_id or ""
+        return None
+
+    def _foreground(self, value: int, column: int) -> QBrush | None:
+        theme = self._theme
+        entry = self._timeline[-value - 1] if value < 0 else self._timeline[self._first_row(value)]
+        if entry.error and column in (TYPE, SUMMARY):
+            return self._brush(theme.error)
+        if column == DIRECTION:
+            color = {
+                Direction.IN: theme.inbound,
+                Direction.OUT: theme.outbound,
+                Direction.LOCAL: theme.local,
+            }.get(entry.direction, theme.text)
+            return self._brush(color)
+        if value < 0 or column in (TIME, SIZE):
+            return self._brush(theme.muted_text)
+        if column == TYPE and entry.direction is Direction.LOCAL:
+            return self._brush(theme.local)
+        return None
+
+    def _first_row(self, group: int) -> int:
+        cached = self._fold_cache.get(group)
+        if cached is not None:
+            return cached.rows[0]
+        return self._timeline.logical_rows(group)[0]
+
+    def _tooltip(self, value: int, column: int) -> str | None:
+        if column == TIME:
+            entry = (
+                self._timeline[-value - 1] if value < 0 else self._timeline[self._first_row(value)]
+            )
+            return datetime.fromtimestamp(entry.wall_time).isoformat(
+                sep=" ", timespec="milliseconds"
+            )
+        if column == TYPE and value >= 0 and self._folded(value).count > 1:
+            return "Folded run of delta frames: double-click or press Space to expand"
+        if column == SUMMARY:
+            text = self._display(value, SUMMARY) or ""
+            return text if len(text) > 60 else None
+        return None
+
+    # ------------------------------------------------------------------ batching
+    def use_shared_tick(self, request: Callable[[], None]) -> None:
+        """Batch on the app's shared tick instead of this model's own timer.
+
+        ``request`` asks for the next tick; the owner connects the tick to
+        :meth:`process_if_pending`. Views that stream together then relayout and repaint
+        together: one paint per tick instead of one per view's timer.
+        """
+        self._request_tick = request
+        self._timer.stop()
+
+    @Slot()
+    def process_if_pending(self) -> None:
+        """Show what arrived since the last batch, if anything did (the tick's slot)."""
+        if self._pending:
+            self.process_pending()
+
+    def _on_appended(self) -> None:
+        self._pending = True
+        if self._request_tick is not None:
+            self._request_tick()
+        elif not self._timer.isActive():
+            self._timer.start()
+
+    def _on_changed(self, row: int) -> None:
+        self._changed_groups.add(self._timeline.group_of(row))
+        self._on_appended()
+
+    @Slot()
+    def process_pending(self) -> None:
+        """Show everything that arrived since the last batch (also called by tests)."""
+        self._timer.stop()
+        self._pending = False
+        timeline = self._timeline
+        total_rows = len(timeline)
+        total_groups = timeline.logical_count()
+        if total_rows < self._seen_rows:  # cleared behind our back
+            self._rebuild()
+            return
+        # Existing groups that grew (their text, count and size changed).
+        changed = {g for g in self._changed_groups if g < self._seen_groups}
+        self._changed_groups.clear()
+        for row in range(self._seen_rows, total_rows):
+            group = timeline.group_of(row)
+            if group < self._seen_groups:
+                changed.add(group)
+        new_groups = range(self._seen_groups, total_groups)
+        matched_new: set[int] = set()
+        if self._filter.active and total_rows > self._seen_rows:
+            for row in timeline.search(self._filter.core(start=self._seen_rows)):
+                matched_new.add(timeline.group_of(row))
+        first_new_row = self._seen_rows
+        self._seen_rows = total_rows
+        self._seen_groups = total_groups
+        for group in changed:
+            self._fold_cache.pop(group, None)
+            self._rendered.pop(group, None)
+        self._matched_groups |= matched_new
+        # Groups to append at the end.
+        if self._filter.active and not self._filter.highlight:
+            shown_new = [g for g in new_groups if g in matched_new]
+            late = sorted(
+                g for g in matched_new if g < new_groups.start and self._find_group(g) is None
+            )
+            for group in late:
+                self._insert_group_sorted(group)
+        else:
+            shown_new = list(new_groups)
+        for group in sorted(changed):
+            self._refresh_group(group, first_new_row)
+        if shown_new:
+            start = len(self._rows)
+            self.beginInsertRows(QModelIndex(), start, start + len(shown_new) - 1)
+            self._rows.extend(shown_new)
+            self.endInsertRows()
+            self.batch_inserted.emit(len(shown_new))
+
+    def _refresh_group(self, group: int, first_new_row: int) -> None:
+        position = self._find_group(group)
+        if position is None:
+            return
+        if group in self._expanded:
+            members = self._timeline.logical_rows(group)
+            new_members = [r for r in members if r >= first_new_row]
+            end = position + 1
+            while end < len(self._rows) and self._rows[end] < 0:
+                end += 1
+            shown = {-(v) - 1 for v in self._rows[position + 1 : end]}
+            missing = [r for r in new_members if r not in shown]
+            if missing:
+                self.beginInsertRows(QModelIndex(), end, end + len(missing) - 1)
+                self._rows[end:end] = array("q", (-(r + 1) for r in missing))
+                self.endInsertRows()
+        self.dataChanged.emit(self.index(position, 0), self.index(position, len(COLUMNS) - 1))
+
+    def _find_group(self, group: int) -> int | None:
+        rows = self._rows
+        if not self._expanded and not (self._filter.active and not self._filter.highlight):
+            return group if group < len(rows) and rows[group] == group else None
+        # Rows are sorted by group; frame rows (negative) sit right after their group.
+        low, high = 0, len(rows)
+        while low < high:
+            mid = (low + high) // 2
+            probe = mid
+            while probe >= low and rows[probe] < 0:
+                probe -= 1
+            if probe < low:
+                low = mid + 1
+                continue
+            if rows[probe] < group:
+                low = mid + 1
+            elif rows[probe] > group:
+                high = probe
+            else:
+                return probe
+        return None
+
+    def _insert_group_sorted(self, group: int) -> None:
+        groups = [v for v in self._rows if v >= 0]
+        before = bisect.bisect_left(groups, group)
+        if before < len(groups):
+            position = self._find_group(groups[before])
+            assert position is not None
+        else:
+            position = len(self._rows)
+        self.beginInsertRows(QModelIndex(), position, position)
+        self._rows.insert(position, group)
+        self.endInsertRows()
+
+    def _expand(self, row: int, group: int) -> None:
+        members = self._timeline.logical_rows(group)
+        self.beginInsertRows(QModelIndex(), row + 1, row + len(members))
+        self._rows[row + 1 : row + 1] = array("q", (-(r + 1) for r in members))
+        self._expanded.add(group)
+        self._rendered.pop(group, None)  # the ▸ of its Type turns into ▾
+        self.endInsertRows()
+        self.dataChanged.emit(self.index(row, TYPE), self.index(row, TYPE))
+
+    def _collapse(self, row: int, group: int) -> None:
+        end = row + 1
+        while end < len(self._rows) and self._rows[end] < 0:
+            end += 1
+        if end > row + 1:
+            self.beginRemoveRows(QModelIndex(), row + 1, end - 1)
+            del self._rows[row + 1 : end]
+            self._expanded.discard(group)
+            self.endRemoveRows()
+        self._expanded.discard(group)
+        self._rendered.pop(group, None)
+        self.dataChanged.emit(self.index(row, TYPE), self.index(row, TYPE))
+
+    def _rebuild(self) -> None:
+        """Recompute every display row (filter change, clear, new timeline)."""
+        self.beginResetModel()
+        timeline = self._timeline
+        self._timer.stop()
+        self._pending = False
+        self._fold_cache.clear()
+        self._rendered.clear()
+        self._changed_groups.clear()
+        self._seen_rows = len(timeline)
+        self._seen_groups = timeline.logical_count()
+        self._matched_groups = set()
+        if self._filter.active:
+            self._matched_groups = {
+                timeline.group_of(r) for r in timeline.search(self._filter.core())
+            }
+        if self._filter.active and not self._filter.highlight:
+            groups: list[int] | range = sorted(self._matched_groups)
+        else:
+            groups = range(self._seen_groups)
+        rows = array("q")
+        expanded = {g for g in self._expanded if g < self._seen_groups}
+        self._expanded = expanded
+        if expanded:
+            for group in groups:
+                rows.append(group)
+                if group in expanded:
+                    rows.extend(-(r + 1) for r in timeline.logical_rows(group))
+        else:
+            rows.extend(groups)
+        self._rows = rows
+        self.endResetModel()
+
+    def _on_cleared(self) -> None:
+        self._expanded.clear()
+        self._rebuild()
+
+
+class _Listener:
+    """Core timeline listener that defers all work to the model's batch timer.
+
+    The core timeline may outlive the model (and its C++ timer): the listener only holds a
+    weak reference and unhooks itself once the model is gone.
+    """
+
+    __slots__ = ("_model", "_timeline")
+
+    def __init__(self, model: TimelineTableModel, timeline: Timeline) -> None:
+        self._model = weakref.ref(model)
+        self._timeline = timeline
+
+    def move_to(self, timeline: Timeline) -> None:
+        self._timeline.remove_listener(self)
+        self._timeline = timeline
+        timeline.add_listener(self)
+
+    def _alive(self) -> TimelineTableModel | None:
+        model = self._model()
+        if model is None or not shiboken6.isValid(model):
+            self._timeline.remove_listener(self)
+            return None
+        return model
+
+    def timeline_appended(self, start: int, count: int) -> None:
+        if (model := self._alive()) is not None:
+            model._on_appended()
+
+    def timeline_changed(self, row: int) -> None:
+        if (model := self._alive()) is not None:
+            model._on_changed(row)
+
+    def timeline_cleared(self) -> None:
+        if (model := self._alive()) is not None:
+            model._on_cleared()
+
+
+def _one_line(text: str) -> str:
+    if len(text) > SUMMARY_DISPLAY_CHARS:
+        text = text[:SUMMARY_DISPLAY_CHARS] + "…"
+    return text.replace("\n", " ⏎ ")
+
+
+_HEADER_TIPS = {
+    TIME: "Local time the frame was sent or received",
+    DIRECTION: "← received from the server, → sent by us, • local event",
+    TYPE: "Event type; ▸ marks a folded run of delta frames",
+    SUMMARY: "Parsed summary; transcript deltas are joined into one text",
+    SIZE: "Frame size on the wire",
+    CALL: "Function call this frame belongs to",
+}
