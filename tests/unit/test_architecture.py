@@ -40,13 +40,13 @@ def _lint(project: Path) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize(
     ("module", "line", "contract"),
     [
-        ("core/tools.py", "import PySide6.QtCore", "core is pure Python"),
-        ("core/tools.py", "import websockets", "core is pure Python"),
-        ("core/tools.py", "import keyring", "core is pure Python"),
+        ("core/tools/definition.py", "import PySide6.QtCore", "core is pure Python"),
+        ("core/tools/definition.py", "import websockets", "core is pure Python"),
+        ("core/tools/definition.py", "import keyring", "core is pure Python"),
         ("infra/paths.py", "from PySide6 import QtCore", "infra and simulator never import Qt"),
         ("simulator/__init__.py", "import PySide6", "infra and simulator never import Qt"),
-        ("ui/tasks.py", "import navtalk_desktop.infra.paths", "ui talks to core only"),
-        ("ui/tasks.py", "import keyring", "ui talks to core only"),
+        ("ui/shell/tasks.py", "import navtalk_desktop.infra.paths", "ui talks to core only"),
+        ("ui/shell/tasks.py", "import keyring", "ui talks to core only"),
     ],
 )
 def test_import_linter_rejects_forbidden_import(
