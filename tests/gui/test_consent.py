@@ -63,7 +63,7 @@ def _run(
     await_in_qt: Callable[..., Any], workbench: app_module.Workbench, config: Any
 ) -> ChainResult:
     """Answer one call with ``config`` through the app's own responder factory."""
-    runner = ChainRunner(workbench._responder_factory())
+    runner = ChainRunner(workbench.responder_factory())
     request = CallRequest("call_1", "get_weather", {"city": "Oslo"}, '{"city": "Oslo"}', {})
     result: ChainResult = await_in_qt(
         runner.run(ResponderChain(steps=(ResponderStep(config),)), request), timeout=40
