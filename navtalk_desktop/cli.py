@@ -30,11 +30,17 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "gui": ("navtalk_desktop.app", "start the desktop app (the default)"),
     "simulate": ("navtalk_desktop.simulator.cli", "run the built-in NavTalk simulator"),
     "respond": (
-        "navtalk_desktop.headless",
+        "navtalk_desktop.headless.respond",
         "connect headless and answer function calls automatically (for CI)",
     ),
-    "test": ("navtalk_desktop.regression_cli", "run test suites (*.navtests.json), JUnit output"),
-    "replay": ("navtalk_desktop.replay.cli", "serve a recorded session's server side to a client"),
+    "test": (
+        "navtalk_desktop.headless.regression_cli",
+        "run test suites (*.navtests.json), JUnit output",
+    ),
+    "replay": (
+        "navtalk_desktop.headless.replay.cli",
+        "serve a recorded session's server side to a client",
+    ),
 }
 
 

@@ -14,7 +14,7 @@ shapes because the SVGs use SVG Tiny features only (no filters, no text).
 
 Afterwards ``resources/icons/hicolor`` (the tree a Linux install uses) is mirrored into
 ``navtalk_desktop/resources/icons/hicolor`` (package data that
-``navtalk_desktop.resource_paths`` serves to the window); a unit test keeps the two equal.
+``navtalk_desktop.infra.resource_paths`` serves to the window); a unit test keeps the two equal.
 """
 
 from __future__ import annotations

@@ -231,7 +231,7 @@ def check_version(executable: Path, env: dict[str, str], expected: str) -> str:
 # Runs inside the bundle: stdlib modules scripts need, and the packaged icons the window uses.
 PYTHON_C_PROBE = (
     "import csv, io, json, sqlite3, sys, zoneinfo\n"
-    "from navtalk_desktop import resource_paths as r\n"
+    "from navtalk_desktop.infra import resource_paths as r\n"
     "icons = [*r.icon_paths().values(), r.svg_icon_path()]\n"
     "db = sqlite3.connect(':memory:')\n"
     "print(json.dumps({'argv': sys.argv, 'answer': db.execute('select 6 * 7').fetchone()[0],"

@@ -21,11 +21,11 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 import navtalk_desktop
-from navtalk_desktop import resource_paths
 from navtalk_desktop.app.excepthook import install_excepthook
 from navtalk_desktop.app.icon import application_icon
 from navtalk_desktop.app.logs import configure_logging
 from navtalk_desktop.app.workbench import Workbench
+from navtalk_desktop.infra import resource_paths
 from navtalk_desktop.ui.shell.main_window import MainWindow
 from navtalk_desktop.ui.shell.theme import ThemeManager
 

@@ -7,7 +7,7 @@ import logging
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QIcon
 
-from navtalk_desktop import resource_paths
+from navtalk_desktop.infra import resource_paths
 
 log = logging.getLogger(__name__)
 

@@ -40,9 +40,9 @@ class Panels(dict[str, Any]):
 
 def build_tests_panel(workbench: Workbench) -> TestsPanel:
     """The Tests panel: the tool set's suites, run with the app's responders and simulator."""
+    from navtalk_desktop.headless.suite_runner import AppCaseRunner
     from navtalk_desktop.infra.regex_budget import RegexWithBudget
     from navtalk_desktop.infra.test_suite_file import SuiteFileStore
-    from navtalk_desktop.suite_runner import AppCaseRunner
     from navtalk_desktop.ui.regression.tests_panel import TestsPanel
 
     runner = AppCaseRunner(

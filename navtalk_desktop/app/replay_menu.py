@@ -28,7 +28,7 @@ def ask_replay(window: QWidget, tasks: TaskRunner) -> None:
 def open_replay(recording: Path, window: QWidget, tasks: TaskRunner) -> ReplayDialog:
     """Serve ``recording`` on 127.0.0.1 and show the URL and, later, the report."""
     # Imported when used: the replay server is no part of the first screen.
-    from navtalk_desktop.replay.service import ReplayServerService
+    from navtalk_desktop.headless.replay.service import ReplayServerService
     from navtalk_desktop.ui.regression.replay_dialog import ReplayDialog
 
     dialog = ReplayDialog(ReplayServerService(), recording, tasks, window)

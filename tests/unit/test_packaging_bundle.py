@@ -17,7 +17,7 @@ from types import ModuleType
 
 import pytest
 
-from navtalk_desktop import resource_paths
+from navtalk_desktop.infra import resource_paths
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGING = ROOT / "packaging"
@@ -229,7 +229,9 @@ def test_icon_path_rejects_a_size_that_was_not_rendered() -> None:
 
 
 def test_resource_paths_stays_qt_free() -> None:
-    tree = ast.parse((ROOT / "navtalk_desktop" / "resource_paths.py").read_text(encoding="utf-8"))
+    tree = ast.parse(
+        (ROOT / "navtalk_desktop" / "infra" / "resource_paths.py").read_text(encoding="utf-8")
+    )
     imported = {
         alias.name.split(".")[0]
         for node in ast.walk(tree)

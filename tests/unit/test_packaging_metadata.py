@@ -22,7 +22,7 @@ from types import ModuleType
 
 import pytest
 
-from navtalk_desktop import resource_paths
+from navtalk_desktop.infra import resource_paths
 
 ROOT = Path(__file__).resolve().parents[2]
 RESOURCES = ROOT / "resources"

@@ -9,10 +9,11 @@ from pathlib import Path
 import keyring
 import pytest
 
-from navtalk_desktop import cli, headless
+from navtalk_desktop import cli
 from navtalk_desktop.core.profile import ResultStyle
 from navtalk_desktop.core.tools.templates import new_entry
 from navtalk_desktop.core.tools.toolset import ToolSet
+from navtalk_desktop.headless import respond as headless
 from navtalk_desktop.infra.toolset_file import ToolSetFileStore
 from tests.helpers.memory_keyring import MemoryKeyring
 
@@ -24,7 +25,7 @@ def _args(*argv: str) -> argparse.Namespace:
 
 
 def test_respond_is_a_registered_subcommand() -> None:
-    assert cli.SUBCOMMANDS["respond"][0] == "navtalk_desktop.headless"
+    assert cli.SUBCOMMANDS["respond"][0] == "navtalk_desktop.headless.respond"
 
 
 def test_options_and_defaults() -> None:

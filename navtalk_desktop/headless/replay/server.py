@@ -21,10 +21,10 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from navtalk_desktop.replay.frames import CallOutput, Registration, UserTurn, classify
-from navtalk_desktop.replay.recording import RecordedFrame
-from navtalk_desktop.replay.report import CallReport, ReplayReport, TurnReport
-from navtalk_desktop.replay.script import (
+from navtalk_desktop.headless.replay.frames import CallOutput, Registration, UserTurn, classify
+from navtalk_desktop.headless.replay.recording import RecordedFrame
+from navtalk_desktop.headless.replay.report import CallReport, ReplayReport, TurnReport
+from navtalk_desktop.headless.replay.script import (
     Await,
     Send,
     build_script,

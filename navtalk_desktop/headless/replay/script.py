@@ -6,8 +6,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from navtalk_desktop.replay.frames import CallOutput, ClientEvent, Registration, classify
-from navtalk_desktop.replay.recording import RecordedFrame
+from navtalk_desktop.headless.replay.frames import CallOutput, ClientEvent, Registration, classify
+from navtalk_desktop.headless.replay.recording import RecordedFrame
 
 
 @dataclass(frozen=True, slots=True)

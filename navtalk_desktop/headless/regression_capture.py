@@ -12,12 +12,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from navtalk_desktop.cli_support import command_output
 from navtalk_desktop.core.json_reader import ConfigError
 from navtalk_desktop.core.regression.capture import call_test_from, describe_call, with_case
 from navtalk_desktop.core.regression.suite import Suite
-from navtalk_desktop.replay.recording import RecordingError, read_recording
-from navtalk_desktop.replay.script import recorded_calls, recorded_outputs
+from navtalk_desktop.headless.cli_support import command_output
+from navtalk_desktop.headless.replay.recording import RecordingError, read_recording
+from navtalk_desktop.headless.replay.script import recorded_calls, recorded_outputs
 
 _err, _ = command_output("test")
 

@@ -23,13 +23,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
-from navtalk_desktop import headless_consent
-from navtalk_desktop.cli_support import (
-    command_output,
-    configure_logging,
-    positive_float,
-    positive_int,
-)
 from navtalk_desktop.core.calls.book import FunctionCall
 from navtalk_desktop.core.calls.dispatcher import (
     Dispatcher,
@@ -59,6 +52,13 @@ from navtalk_desktop.core.session.session import (
 from navtalk_desktop.core.timeline.timeline import Direction, Timeline
 from navtalk_desktop.core.tools.lint import lint_toolset
 from navtalk_desktop.core.tools.toolset import ToolSet
+from navtalk_desktop.headless import consent as headless_consent
+from navtalk_desktop.headless.cli_support import (
+    command_output,
+    configure_logging,
+    positive_float,
+    positive_int,
+)
 from navtalk_desktop.infra.expression_sandbox import ProcessExpressionSandbox
 from navtalk_desktop.infra.recording import RecordingWriter
 from navtalk_desktop.infra.toolset_file import ScriptTrustFile, open_tool_file

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from navtalk_desktop.replay.recording import read_recording
-from navtalk_desktop.replay.server import ReplayServer
+from navtalk_desktop.headless.replay.recording import read_recording
+from navtalk_desktop.headless.replay.server import ReplayServer
 
 
 class _Run:

@@ -19,9 +19,9 @@ import contextlib
 import signal
 from pathlib import Path
 
-from navtalk_desktop.cli_support import command_output, configure_logging
-from navtalk_desktop.replay.recording import RecordingError, read_recording
-from navtalk_desktop.replay.server import ReplayServer
+from navtalk_desktop.headless.cli_support import command_output, configure_logging
+from navtalk_desktop.headless.replay.recording import RecordingError, read_recording
+from navtalk_desktop.headless.replay.server import ReplayServer
 
 _err, _out = command_output("replay")
 

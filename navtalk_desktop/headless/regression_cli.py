@@ -23,8 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from navtalk_desktop import headless_consent
-from navtalk_desktop.cli_support import command_output, configure_logging, positive_int
 from navtalk_desktop.core.json_reader import ConfigError
 from navtalk_desktop.core.profile import ConnectionProfile, license_from_url, strip_license
 from navtalk_desktop.core.regression.junit import junit_xml
@@ -38,7 +36,9 @@ from navtalk_desktop.core.responders.chain import ChainRunner
 from navtalk_desktop.core.responders.factory import ResponderFactory
 from navtalk_desktop.core.session.reconnect import ReconnectPolicy
 from navtalk_desktop.core.tools.toolset import ToolSet
-from navtalk_desktop.headless import (
+from navtalk_desktop.headless import consent as headless_consent
+from navtalk_desktop.headless.cli_support import command_output, configure_logging, positive_int
+from navtalk_desktop.headless.respond import (
     EXAMPLE_PREFIX,
     LICENSE_ENV,
     UsageError,
@@ -127,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the ``test`` sub-command; returns the exit code."""
     configure_logging()
     if args.from_recording is not None:
-        from navtalk_desktop.regression_capture import capture_recording
+        from navtalk_desktop.headless.regression_capture import capture_recording
 
         return capture_recording(args)
     try:
