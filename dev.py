@@ -218,7 +218,7 @@ def run_bench(args: list[str]) -> int:
     ensure_system_packages(QT_BASE_PACKAGES)
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     return subprocess.call(
-        [str(_venv_python()), "-m", "navtalk_desktop.bench", *args], cwd=ROOT, env=env
+        [str(_venv_python()), "-m", "tests.benchmarks", *args], cwd=ROOT, env=env
     )
 
 

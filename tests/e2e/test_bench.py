@@ -1,7 +1,7 @@
 """The benchmark command runs end to end in its tiny configuration.
 
 Speed is never asserted here (the benchmark itself judges targets); this checks that
-``python -m navtalk_desktop.bench --quick`` measures every figure of B1-B6 next to its
+``python -m tests.benchmarks --quick`` measures every figure of B1-B6 next to its
 same-run baseline, prints the table and writes the JSON file.
 """
 
@@ -13,6 +13,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
 
 EXPECTED_ROWS = {
     ("B1", "frames/s, mixed"),
@@ -36,7 +38,8 @@ def test_quick_benchmark_prints_table_and_writes_every_row(tmp_path: Path) -> No
     out = tmp_path / "results" / "bench.json"
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONUNBUFFERED": "1"}
     result = subprocess.run(
-        [sys.executable, "-m", "navtalk_desktop.bench", "--quick", "--out", str(out)],
+        [sys.executable, "-m", "tests.benchmarks", "--quick", "--out", str(out)],
+        cwd=ROOT,  # tests.benchmarks is not installed: it is found from the repository root
         capture_output=True,
         text=True,
         timeout=600,  # generous: the quick run is slow with both cores busy

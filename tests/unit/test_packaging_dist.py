@@ -62,6 +62,7 @@ def test_sdist_carries_license_tests_resources_packaging_and_the_readme_image(
         "tests/conftest.py",
         "tests/unit/test_packaging_dist.py",
         "tests/gui/conftest.py",
+        "tests/benchmarks/cli.py",  # python3 dev.py bench runs from a source tree
         "packaging/build.py",
         "packaging/install.sh",
         "packaging/bundle-requirements.txt",
@@ -88,8 +89,9 @@ def test_wheel_carries_the_license_and_the_desktop_integration_files(
         "navtalk_desktop/resources/icons/hicolor/48x48/apps/ai.navtalk.Desktop.png",
     ):
         assert needed in files, needed
-    # Tests and packaging scripts are sdist-only.
+    # Tests, benchmarks and packaging scripts are sdist-only.
     assert not [f for f in files if f.startswith(("tests/", "packaging/"))]
+    assert not [f for f in files if f.startswith("navtalk_desktop/bench")]
 
 
 def test_wheel_metadata_states_license_classifiers_and_urls(

@@ -1,6 +1,6 @@
-"""Entry point of every measured child process: ``python -m navtalk_desktop.bench.child``.
+"""Entry point of every measured child process: ``python -m tests.benchmarks.child``.
 
-Usage: ``python -m navtalk_desktop.bench.child SCENARIO PARAMS_JSON RESULT_PATH``.
+Usage: ``python -m tests.benchmarks.child SCENARIO PARAMS_JSON RESULT_PATH``.
 The child runs one scenario and writes its result as JSON to ``RESULT_PATH`` (an ``error``
 key when it failed). Scenarios that run until told stop when standard input reaches its
 end: the parent closes the pipe once the load source has finished.
@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from navtalk_desktop.bench.baselines import bare_bot, bare_ingest
+from tests.benchmarks.baselines import bare_bot, bare_ingest
 
 Scenario = Callable[[dict[str, Any], asyncio.Event], Awaitable[dict[str, Any]]]
 
@@ -37,7 +37,7 @@ async def _bare_bot(params: dict[str, Any], stop: asyncio.Event) -> dict[str, An
 
 async def _engine_ingest(params: dict[str, Any], stop: asyncio.Event) -> dict[str, Any]:
     # Imported here, like the GUI: baselines must not pay for the engine's imports.
-    from navtalk_desktop.bench.engine import engine_ingest
+    from tests.benchmarks.engine import engine_ingest
 
     return await engine_ingest(
         params["url"], int(params["frames"]), float(params.get("timeout_s", 300))
@@ -45,7 +45,7 @@ async def _engine_ingest(params: dict[str, Any], stop: asyncio.Event) -> dict[st
 
 
 async def _engine_answer(params: dict[str, Any], stop: asyncio.Event) -> dict[str, Any]:
-    from navtalk_desktop.bench.engine import engine_answer
+    from tests.benchmarks.engine import engine_answer
 
     return await engine_answer(params["url"], stop, float(params.get("timeout_s", 300)))
 
@@ -65,7 +65,7 @@ async def _side_simulator(params: dict[str, Any], stop: asyncio.Event) -> dict[s
     Writes ``ready URL`` to ``status_path`` once it listens, then ``answering`` once
     ``warmup_calls`` of its calls were answered, and serves until ``stop``.
     """
-    from navtalk_desktop.bench.source import ProbedSimulator, source_config
+    from tests.benchmarks.source import ProbedSimulator, source_config
 
     status = Path(params["status_path"])
     sim = ProbedSimulator(
@@ -88,13 +88,13 @@ async def _side_simulator(params: dict[str, Any], stop: asyncio.Event) -> dict[s
 
 
 async def _gui(params: dict[str, Any], stop: asyncio.Event) -> dict[str, Any]:
-    from navtalk_desktop.bench.gui import gui_benchmark
+    from tests.benchmarks.gui import gui_benchmark
 
     return await gui_benchmark(params, stop)
 
 
 async def _bare_gui_lag(params: dict[str, Any], stop: asyncio.Event) -> dict[str, Any]:
-    from navtalk_desktop.bench.gui import bare_gui_lag
+    from tests.benchmarks.gui import bare_gui_lag
 
     return await bare_gui_lag(params, stop)
 

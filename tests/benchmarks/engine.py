@@ -6,12 +6,12 @@ import asyncio
 import time
 from typing import Any
 
-from navtalk_desktop.bench.counting import LoadFrameCounter
-from navtalk_desktop.bench.measure import rss_bytes
 from navtalk_desktop.core.profile import ConnectionProfile, license_from_url, strip_license
 from navtalk_desktop.core.session.session import Session
 from navtalk_desktop.core.timeline.timeline import Timeline
 from navtalk_desktop.infra.ws_transport import WebSocketTransport
+from tests.benchmarks.counting import LoadFrameCounter
+from tests.benchmarks.measure import rss_bytes
 
 
 def bench_profile(url: str) -> ConnectionProfile:
@@ -60,10 +60,10 @@ async def engine_answer(url: str, stop: asyncio.Event, timeout_s: float) -> dict
         Calls seen and answered, and the in-app latency (call frame read → answer written).
     """
     # Imported here: the ingest benchmark (B1) must not pay for the responders' imports.
-    from navtalk_desktop.bench.answers import benchmark_toolset, in_app_answer_latencies
-    from navtalk_desktop.bench.measure import Distribution
     from navtalk_desktop.core.calls.book import CallState
     from navtalk_desktop.core.calls.dispatcher import Dispatcher
+    from tests.benchmarks.answers import benchmark_toolset, in_app_answer_latencies
+    from tests.benchmarks.measure import Distribution
 
     timeline = Timeline()
     session = Session(

@@ -19,7 +19,7 @@ from typing import Any
 
 from websockets.asyncio.client import connect
 
-from navtalk_desktop.bench.measure import CALL_TYPE, LOAD_TYPE_PREFIX, rss_bytes
+from tests.benchmarks.measure import CALL_TYPE, LOAD_TYPE_PREFIX, rss_bytes
 
 MAX_FRAME_BYTES = 16 * 1024 * 1024
 STATIC_OUTPUT = '{"verdict": "ok", "source": "benchmark"}'

@@ -1,8 +1,8 @@
 """The benchmark suite: B1-B6 with their same-run baselines, orchestrated from one process.
 
 The parent process hosts the load sources (the simulator's load mode, see
-:mod:`navtalk_desktop.bench.source`) on its asyncio loop and starts every measured path
-and every baseline as a child process of its own (:mod:`navtalk_desktop.bench.child`),
+:mod:`tests.benchmarks.source`) on its asyncio loop and starts every measured path
+and every baseline as a child process of its own (:mod:`tests.benchmarks.child`),
 so runs cannot pollute each other's memory or event loop. Throughput runs alternate
 baseline and measured path and report medians, because shared machines are noisy.
 """
@@ -21,17 +21,19 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from navtalk_desktop.bench import startup
-from navtalk_desktop.bench.child import SIDE_ANSWERING, SIDE_READY
-from navtalk_desktop.bench.measure import (
+from tests.benchmarks import startup
+from tests.benchmarks.child import SIDE_ANSWERING, SIDE_READY
+from tests.benchmarks.measure import (
     AUDIO_B64_PER_FRAME,
     AUDIO_FRAME_SECONDS,
     Distribution,
     median,
 )
-from navtalk_desktop.bench.results import Row
-from navtalk_desktop.bench.source import ProbedSimulator, source_config
+from tests.benchmarks.results import Row
+from tests.benchmarks.source import ProbedSimulator, source_config
 
+# The repository root: the children import tests.benchmarks from it.
+REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 ALL_BENCHMARKS = ("B1", "B2", "B3", "B4", "B5", "B6")
 MB = 1024 * 1024
 # Per response the load mix sends 12 audio deltas among 20 frames, plus one call frame
@@ -151,8 +153,14 @@ class Suite:
     def _env(self, directory: Path, log_level: str = "INFO") -> dict[str, str]:
         """A child's environment: offscreen Qt, a private home, never a real keychain."""
         home = directory / "home"
+        # The children import this package (tests.benchmarks), which is not installed:
+        # the repository root goes first on their path, wherever they are started from.
+        python_path = os.pathsep.join(
+            p for p in (str(REPOSITORY_ROOT), os.environ.get("PYTHONPATH", "")) if p
+        )
         return {
             **os.environ,
+            "PYTHONPATH": python_path,
             "QT_QPA_PLATFORM": "offscreen",
             "NAVTALK_DESKTOP_HOME": str(home),
             "XDG_CONFIG_HOME": str(home / "xdg-config"),
@@ -173,7 +181,7 @@ class Suite:
         """Run one child to completion and return its result (``error`` when it failed).
 
         Args:
-            scenario: a name from :data:`navtalk_desktop.bench.child.SCENARIOS`.
+            scenario: a name from :data:`tests.benchmarks.child.SCENARIOS`.
             params: the scenario's parameters.
             label: names the run in logs and in the JSON file.
             until: when given, the child is told to stop (stop file) once this returns.
@@ -189,7 +197,7 @@ class Suite:
             process = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
-                "navtalk_desktop.bench.child",
+                "tests.benchmarks.child",
                 scenario,
                 json.dumps(params),
                 str(result_path),

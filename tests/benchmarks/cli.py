@@ -1,4 +1,4 @@
-"""``python -m navtalk_desktop.bench`` (``python3 dev.py bench``): run and report the benchmarks."""
+"""``python -m tests.benchmarks`` (``python3 dev.py bench``): run and report the benchmarks."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from navtalk_desktop.bench.results import render_table, write_results
-from navtalk_desktop.bench.suite import ALL_BENCHMARKS, BenchConfig, Suite, config_json
+from tests.benchmarks.results import render_table, write_results
+from tests.benchmarks.suite import ALL_BENCHMARKS, BenchConfig, Suite, config_json
 
 
 def _only(text: str) -> tuple[str, ...]:
@@ -44,7 +44,7 @@ def _positive_float(text: str) -> float:
 def build_parser() -> argparse.ArgumentParser:
     """The command line of the benchmark suite."""
     parser = argparse.ArgumentParser(
-        prog="python -m navtalk_desktop.bench",
+        prog="python -m tests.benchmarks",
         description=(
             "Measure ingest throughput (B1, B2), automatic answer latency (B3), memory (B4), "
             "start-up (B5) and UI responsiveness (B6), each next to a baseline measured in "

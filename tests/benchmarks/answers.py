@@ -1,6 +1,6 @@
 """The answering side of B3: the benchmark's tool and the app's share of the latency.
 
-Qt-free, so the engine-only run (:func:`navtalk_desktop.bench.engine.engine_answer`)
+Qt-free, so the engine-only run (:func:`tests.benchmarks.engine.engine_answer`)
 measures the same tool without loading PySide6.
 """
 
@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 
-from navtalk_desktop.bench.baselines import STATIC_OUTPUT
-from navtalk_desktop.bench.measure import CALL_TYPE
 from navtalk_desktop.core.responders.config import ResponderChain, ResponderStep, StaticConfig
 from navtalk_desktop.core.timeline.timeline import Direction, Timeline
 from navtalk_desktop.core.tools.definition import ToolDefinition
 from navtalk_desktop.core.tools.toolset import ToolEntry, ToolSet
+from tests.benchmarks.baselines import STATIC_OUTPUT
+from tests.benchmarks.measure import CALL_TYPE
 
 
 def benchmark_toolset() -> ToolSet:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from navtalk_desktop.bench.measure import AUDIO_TYPE, LOAD_TYPE_PREFIX
 from navtalk_desktop.core.timeline.timeline import Direction, Timeline
+from tests.benchmarks.measure import AUDIO_TYPE, LOAD_TYPE_PREFIX
 
 
 class LoadFrameCounter:

@@ -24,11 +24,11 @@ from urllib.parse import urlencode
 
 from websockets.asyncio.server import ServerConnection
 
-from navtalk_desktop.bench.measure import CALL_TYPE
 from navtalk_desktop.simulator.config import SimulatorConfig
 from navtalk_desktop.simulator.load import LoadSpec
 from navtalk_desktop.simulator.server import SimulatorServer
 from navtalk_desktop.simulator.session_log import LogEntry
+from tests.benchmarks.measure import CALL_TYPE
 
 BENCH_LICENSE = "sk_navtalk_bench"
 BENCH_AVATAR = "navtalk.Emily"

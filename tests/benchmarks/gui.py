@@ -20,17 +20,17 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 from websockets.asyncio.client import connect
 
-from navtalk_desktop.bench.answers import benchmark_toolset, in_app_answer_latencies
-from navtalk_desktop.bench.baselines import MAX_FRAME_BYTES
-from navtalk_desktop.bench.counting import LoadFrameCounter
-from navtalk_desktop.bench.measure import (
+from navtalk_desktop.core.calls.book import CallState
+from navtalk_desktop.core.tools.toolset import toolset_to_json
+from tests.benchmarks.answers import benchmark_toolset, in_app_answer_latencies
+from tests.benchmarks.baselines import MAX_FRAME_BYTES
+from tests.benchmarks.counting import LoadFrameCounter
+from tests.benchmarks.measure import (
     LOAD_TYPE_PREFIX,
     Distribution,
     peak_rss_bytes,
     rss_bytes,
 )
-from navtalk_desktop.core.calls.book import CallState
-from navtalk_desktop.core.tools.toolset import toolset_to_json
 
 LAG_INTERVAL_MS = 10
 
