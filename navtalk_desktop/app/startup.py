@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from navtalk_desktop.core.profile import LOCAL_SIMULATOR, ConnectionProfile, strip_license
+from navtalk_desktop.core.profile import LOCAL_SIMULATOR, ConnectionProfile, profile_for_url
 from navtalk_desktop.core.settings import AppSettings
 from navtalk_desktop.core.tools.editor import ToolSetEditor
 from navtalk_desktop.core.tools.templates import new_entry
@@ -98,21 +98,12 @@ class StartupRequest:
             if all(p.name != profile.name for p in profiles):
                 profiles.insert(0, profile)
         if args.url:
-            # A URL on the command line is a one-off target: it gets its own profile that
-            # is not saved, and a license in it moves to memory (never to disk).
-            url = strip_license(args.url)
+            # A URL on the command line is a one-off target: it gets its own profile (the
+            # chosen one's settings) that is not saved; a license in it moves to memory
+            # (never to disk: the workbench keeps it for the session).
             try:
-                profile = ConnectionProfile(
-                    name=COMMAND_LINE_PROFILE,
-                    url=url,
-                    avatar_name=profile.avatar_name or "navtalk.Emily",
-                    avatar_id=profile.avatar_id,
-                    voice=profile.voice,
-                    prompt=profile.prompt,
-                    provider=profile.provider,
-                    registration=profile.registration,
-                    result_style=profile.result_style,
-                    reconnect=profile.reconnect,
+                profile, _license = profile_for_url(
+                    args.url, name=COMMAND_LINE_PROFILE, base=profile
                 )
             except ValueError as error:
                 self.notes.append(("error", f"--url ignored: {error}"))

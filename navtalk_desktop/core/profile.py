@@ -15,6 +15,8 @@ DEFAULT_URL = "wss://transfer.navtalk.ai/wss/v2/realtime-chat"
 # The simulator listens on a port chosen at start; the app swaps in the real URL.
 SIMULATOR_URL = "ws://127.0.0.1:0/wss/v2/realtime-chat"
 LOCAL_SIMULATOR = "Local simulator"
+# The avatar a profile made from a bare URL talks to (NavTalk's examples use it).
+DEFAULT_AVATAR = "navtalk.Emily"
 
 
 class Provider(StrEnum):
@@ -219,6 +221,42 @@ def license_from_url(url: str) -> str | None:
         if key.lower() == "license" and value:
             return value
     return None
+
+
+def profile_for_url(
+    url: str, *, name: str, base: ConnectionProfile | None = None, **changes: Any
+) -> tuple[ConnectionProfile, str | None]:
+    """A profile that connects to ``url``, a one-off target (``--url`` of the app, ``respond``
+    and the benchmarks); the one way to build a profile from a URL.
+
+    Args:
+        url: a ws:// or wss:// URL, possibly pasted with the license in it.
+        name: the new profile's name.
+        base: where everything but the URL comes from (avatar, voice, prompt, provider,
+            protocol styles, reconnect policy, deadline); None: the defaults, talking to
+            :data:`DEFAULT_AVATAR`.
+        **changes: fields to set on top (e.g. ``reconnect`` for CI runs).
+
+    Returns:
+        The profile (never the built-in simulator, never holding the license) and the
+        license that was in ``url``, or None. An avatar named in ``url`` itself (``name``
+        or ``avatarId``) replaces the base's, which would otherwise be sent beside it.
+
+    Raises:
+        ValueError: the URL or a change is not valid for a profile.
+    """
+    license = license_from_url(url)
+    url = strip_license(url)
+    fields: dict[str, Any] = {"name": name, "url": url, "local_simulator": False}
+    if base is None or not base.avatar_name:
+        fields["avatar_name"] = DEFAULT_AVATAR
+    query = {key for key, _value in parse_qsl(urlsplit(url).query)}
+    if "name" in query or "avatarId" in query:
+        fields.update(avatar_name="", avatar_id="")
+    fields.update(changes)
+    if base is None:
+        return ConnectionProfile(**fields), license
+    return base.with_changes(**fields), license
 
 
 def default_profiles() -> list[ConnectionProfile]:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from navtalk_desktop.core.json_reader import ConfigError
-from navtalk_desktop.core.profile import ConnectionProfile, license_from_url, strip_license
+from navtalk_desktop.core.profile import license_from_url, profile_for_url, strip_license
 from navtalk_desktop.core.regression.junit import junit_xml
 from navtalk_desktop.core.regression.ports import BudgetedRegex
 from navtalk_desktop.core.regression.results import CaseResult, Status, summary
@@ -334,13 +334,8 @@ class _Run:
 
         profile = None
         if url:
-            profile = ConnectionProfile(
-                name="test",
-                url=url,
-                avatar_name="navtalk.Emily",
-                reconnect=ReconnectPolicy(enabled=False),
-                local_simulator=False,
-                answer_deadline_s=None,
+            profile, _license = profile_for_url(
+                url, name="test", reconnect=ReconnectPolicy(enabled=False), answer_deadline_s=None
             )
         jobs = []
         for item in loaded:

@@ -21,7 +21,6 @@ import os
 import signal
 from collections.abc import Sequence
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
 
 from navtalk_desktop.core.calls.book import FunctionCall
 from navtalk_desktop.core.calls.dispatcher import (
@@ -36,7 +35,7 @@ from navtalk_desktop.core.profile import (
     RegistrationStyle,
     ResultStyle,
     license_from_url,
-    strip_license,
+    profile_for_url,
 )
 from navtalk_desktop.core.responders.factory import ResponderFactory
 from navtalk_desktop.core.session.reconnect import ReconnectPolicy
@@ -312,16 +311,12 @@ class _Responder:
 
     async def _profile(self) -> ConnectionProfile:
         args = self.args
-        url = args.url
-        pasted = license_from_url(url)
-        if pasted:
+        if license_from_url(args.url):
             _err(
                 "warning: the URL contains a license; prefer $"
                 + LICENSE_ENV
                 + " (command lines are visible to other users)"
             )
-            self.pasted_license = pasted
-            url = strip_license(url)
         base: ConnectionProfile | None = None
         if args.profile:
             from navtalk_desktop.infra.settings_file import SettingsFile, SettingsFileError
@@ -330,33 +325,26 @@ class _Responder:
                 base = SettingsFile().load().profile(args.profile)
             except SettingsFileError as exc:
                 _err(f"warning: {exc}; using defaults for the profile settings")
-        query = {k for k, _ in parse_qsl(urlsplit(url).query)}
         changes: dict[str, object] = {
-            "url": url,
             # CI must fail fast instead of retrying for minutes.
             "reconnect": ReconnectPolicy(enabled=False),
-            "local_simulator": False,
             "answer_deadline_s": None,
         }
         if args.avatar_id:
             changes["avatar_id"] = args.avatar_id
         if args.avatar:
             changes["avatar_name"] = args.avatar
-        if "name" in query or "avatarId" in query:
-            changes.setdefault("avatar_name", "")
-            changes.setdefault("avatar_id", "")
         if args.result_style:
             changes["result_style"] = ResultStyle(args.result_style)
         if args.registration:
             changes["registration"] = RegistrationStyle(args.registration)
         try:
-            if base is None:
-                defaults: dict[str, object] = {"avatar_name": "navtalk.Emily"}
-                defaults.update(changes)
-                return ConnectionProfile(name=args.profile or "respond", **defaults)  # type: ignore[arg-type]
-            return base.with_changes(**changes)
+            name = base.name if base is not None else args.profile or "respond"
+            profile, pasted = profile_for_url(args.url, name=name, base=base, **changes)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
+        self.pasted_license = pasted or ""
+        return profile
 
     async def _license(self, profile: ConnectionProfile) -> str:
         if self.pasted_license:

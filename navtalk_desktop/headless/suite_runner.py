@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from navtalk_desktop.core.profile import ConnectionProfile
+from navtalk_desktop.core.profile import profile_for_url
 from navtalk_desktop.core.regression.expect import Mismatch
 from navtalk_desktop.core.regression.ports import BudgetedRegex
 from navtalk_desktop.core.regression.results import CaseResult, Status
@@ -60,13 +60,8 @@ class AppCaseRunner:
                 0.0,
                 (Mismatch("session", "the built-in simulator is not running"),),
             )
-        profile = ConnectionProfile(
-            name="tests",
-            url=url,
-            avatar_name="navtalk.Emily",
-            reconnect=ReconnectPolicy(enabled=False),
-            local_simulator=False,
-            answer_deadline_s=None,
+        profile, _license = profile_for_url(
+            url, name="tests", reconnect=ReconnectPolicy(enabled=False), answer_deadline_s=None
         )
         runner = ConversationRunner(
             profile, WebSocketTransport, SIMULATOR_LICENSE, toolset, factory, self._regex

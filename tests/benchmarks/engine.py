@@ -6,7 +6,7 @@ import asyncio
 import time
 from typing import Any
 
-from navtalk_desktop.core.profile import ConnectionProfile, license_from_url, strip_license
+from navtalk_desktop.core.profile import ConnectionProfile, license_from_url, profile_for_url
 from navtalk_desktop.core.session.session import Session
 from navtalk_desktop.core.timeline.timeline import Timeline
 from navtalk_desktop.infra.ws_transport import WebSocketTransport
@@ -16,7 +16,7 @@ from tests.benchmarks.measure import rss_bytes
 
 def bench_profile(url: str) -> ConnectionProfile:
     """A profile for ``url`` without its license (profiles never hold one)."""
-    return ConnectionProfile(name="Benchmark", url=strip_license(url), avatar_name="navtalk.Emily")
+    return profile_for_url(url, name="Benchmark")[0]
 
 
 async def engine_ingest(url: str, frames: int, timeout_s: float) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import random
 import pytest
 
 from navtalk_desktop.core.profile import (
+    DEFAULT_AVATAR,
     DEFAULT_URL,
     LOCAL_SIMULATOR,
     ConnectionProfile,
@@ -15,6 +16,7 @@ from navtalk_desktop.core.profile import (
     ResultStyle,
     default_profiles,
     license_from_url,
+    profile_for_url,
     strip_license,
 )
 from navtalk_desktop.core.session.reconnect import (
@@ -127,3 +129,48 @@ def test_close_classification(code: int | None, reason: str, kind: EndKind) -> N
 def test_fail_message_classification() -> None:
     assert classify_fail_message("Invalid license key") is EndKind.FATAL
     assert classify_fail_message("Connection timeout") is EndKind.TRANSIENT
+
+
+def test_profile_for_url_moves_the_license_out_and_keeps_the_base_settings() -> None:
+    base = ConnectionProfile(
+        name="Mine",
+        avatar_name="navtalk.Leo",
+        voice="cedar",
+        result_style=ResultStyle.CONVERSATION_ITEM,
+        local_simulator=True,
+    )
+    profile, license = profile_for_url(
+        "wss://example.test/wss/v2/realtime-chat?license=sk_pasted", name="Command line", base=base
+    )
+    assert license == "sk_pasted"
+    assert profile.url == "wss://example.test/wss/v2/realtime-chat"
+    assert (profile.name, profile.avatar_name, profile.voice) == (
+        "Command line",
+        "navtalk.Leo",
+        "cedar",
+    )
+    assert profile.result_style is ResultStyle.CONVERSATION_ITEM
+    assert not profile.local_simulator  # a URL is never the built-in simulator
+
+
+def test_profile_for_url_without_a_base_talks_to_the_default_avatar() -> None:
+    profile, license = profile_for_url("ws://127.0.0.1:9/x", name="Benchmark")
+    assert license is None
+    assert profile == ConnectionProfile(
+        name="Benchmark", url="ws://127.0.0.1:9/x", avatar_name=DEFAULT_AVATAR
+    )
+
+
+def test_profile_for_url_lets_the_urls_own_avatar_win_unless_changed() -> None:
+    base = ConnectionProfile(name="Mine", avatar_name="navtalk.Leo", avatar_id="abc")
+    url = "wss://example.test/chat?name=navtalk.Emily"
+    profile, _license = profile_for_url(url, name="x", base=base)
+    assert (profile.avatar_name, profile.avatar_id) == ("", "")
+    assert profile.build_url("") == url  # the avatar is sent once
+    chosen, _license = profile_for_url(url, name="x", base=base, avatar_id="fbc")
+    assert chosen.avatar_id == "fbc"
+
+
+def test_profile_for_url_rejects_what_is_not_a_websocket_url() -> None:
+    with pytest.raises(ValueError, match="ws:// or wss://"):
+        profile_for_url("https://example.test/?license=sk_x", name="x")
