@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from navtalk_desktop.core.json_reader import ConfigError
 from navtalk_desktop.core.profile import license_from_url, profile_for_url, strip_license
 from navtalk_desktop.core.regression.junit import junit_xml
 from navtalk_desktop.core.regression.ports import BudgetedRegex
@@ -44,6 +43,7 @@ from navtalk_desktop.headless.respond import (
     UsageError,
     load_tool_file,
     parse_variables,
+    read_input,
 )
 
 if TYPE_CHECKING:
@@ -237,12 +237,7 @@ class _Run:
         loaded: list[_Loaded] = []
         toolsets: dict[Path, ToolSet] = {}
         for path in paths:
-            try:
-                suite = load_suite(path)
-            except OSError as exc:
-                raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
-            except ConfigError as exc:
-                raise UsageError(f"{path}: {exc}") from None
+            suite = read_input(path, load_suite)
             if args.tools is not None:
                 tools_path = args.tools
             elif suite.tools is not None:

@@ -19,8 +19,9 @@ import json
 import logging
 import os
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from navtalk_desktop.core.calls.book import FunctionCall
 from navtalk_desktop.core.calls.dispatcher import (
@@ -167,8 +168,25 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_ERROR
 
 
+T = TypeVar("T")
+
+
 class UsageError(Exception):
     """Bad options or inputs: exit code 2 with this message."""
+
+
+def read_input(path: Path, read: Callable[[Path], T]) -> T:
+    """``read(path)``; a file that cannot be read or is malformed is a :class:`UsageError`.
+
+    Raises:
+        UsageError: naming the file, and the location of the problem in it.
+    """
+    try:
+        return read(path)
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except ConfigError as exc:
+        raise UsageError(f"{path}: {exc}") from None
 
 
 def load_tool_file(path: Path) -> ToolSet:
@@ -177,12 +195,7 @@ def load_tool_file(path: Path) -> ToolSet:
     Raises:
         UsageError: unreadable or malformed, with the location.
     """
-    try:
-        opened = open_tool_file(path)
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except ConfigError as exc:
-        raise UsageError(f"{path}: {exc}") from None
+    opened = read_input(path, open_tool_file)
     if not opened.imported:
         return opened.toolset
     for dropped in opened.dropped:

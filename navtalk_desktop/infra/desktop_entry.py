@@ -15,8 +15,9 @@ import sys
 from importlib import resources
 from pathlib import Path
 
-APP_ID = "ai.navtalk.Desktop"
-ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
+from navtalk_desktop.infra.atomic_file import atomic_write_text
+from navtalk_desktop.infra.resource_paths import APP_ID, ICON_SIZES
+
 MIME_ICONS = ("application-x-navtalk-tools+json", "application-x-navtalk-recording")
 # Started from the menu, the app logs only warnings to standard error (no journal spam).
 MENU_FLAG = "--from-menu"
@@ -126,8 +127,8 @@ def install(share: Path | None = None, command: list[str] | None = None) -> list
         shutil.copyfile(_package_file(*parts), target)
         written.append(target)
     entry = share / "applications" / f"{APP_ID}.desktop"
-    entry.parent.mkdir(parents=True, exist_ok=True)
-    entry.write_text(desktop_entry_text(command or launch_command()), encoding="utf-8")
+    # Atomic: a crash mid-install never leaves a torn entry in the user's menu.
+    atomic_write_text(entry, desktop_entry_text(command or launch_command()))
     written.append(entry)
     _refresh(share)
     return written

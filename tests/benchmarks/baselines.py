@@ -17,12 +17,33 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 
 from tests.benchmarks.measure import CALL_TYPE, LOAD_TYPE_PREFIX, rss_bytes
 
 MAX_FRAME_BYTES = 16 * 1024 * 1024
 STATIC_OUTPUT = '{"verdict": "ok", "source": "benchmark"}'
+
+
+async def read_load_frames(ws: ClientConnection, frames: int) -> tuple[int, float, float]:
+    """Read ``ws`` until ``frames`` load frames came, ``json.loads``-ing every frame.
+
+    Returns:
+        Load frames counted, and the ``time.monotonic()`` of the first and of the last
+        (0.0 while not reached: the stream ended first).
+    """
+    counted = 0
+    first = last = 0.0
+    async for message in ws:
+        frame = json.loads(message)
+        if frame.get("type", "").startswith(LOAD_TYPE_PREFIX):
+            counted += 1
+            if counted == 1:
+                first = time.monotonic()
+            if counted >= frames:
+                last = time.monotonic()
+                break
+    return counted, first, last
 
 
 async def bare_ingest(url: str, frames: int) -> dict[str, Any]:
@@ -33,18 +54,8 @@ async def bare_ingest(url: str, frames: int) -> dict[str, Any]:
         ``fps``, and RSS before and after.
     """
     rss_start = rss_bytes()
-    counted = 0
-    first = last = 0.0
     async with connect(url, max_size=MAX_FRAME_BYTES, ping_interval=None, proxy=None) as ws:
-        async for message in ws:
-            frame = json.loads(message)
-            if frame.get("type", "").startswith(LOAD_TYPE_PREFIX):
-                counted += 1
-                if counted == 1:
-                    first = time.monotonic()
-                if counted >= frames:
-                    last = time.monotonic()
-                    break
+        counted, first, last = await read_load_frames(ws, frames)
     seconds = last - first
     return {
         "frames": counted,

@@ -23,10 +23,9 @@ from websockets.asyncio.client import connect
 from navtalk_desktop.core.calls.book import CallState
 from navtalk_desktop.core.tools.toolset import toolset_to_json
 from tests.benchmarks.answers import benchmark_toolset, in_app_answer_latencies
-from tests.benchmarks.baselines import MAX_FRAME_BYTES
+from tests.benchmarks.baselines import MAX_FRAME_BYTES, read_load_frames
 from tests.benchmarks.counting import LoadFrameCounter
 from tests.benchmarks.measure import (
-    LOAD_TYPE_PREFIX,
     Distribution,
     peak_rss_bytes,
     rss_bytes,
@@ -245,15 +244,7 @@ async def bare_gui_lag(params: dict[str, Any], stop: asyncio.Event) -> dict[str,
             asyncio.timeout(float(params.get("timeout_s", 300))),
             connect(params["url"], max_size=MAX_FRAME_BYTES, ping_interval=None, proxy=None) as ws,
         ):
-            async for message in ws:
-                frame = json.loads(message)
-                if frame.get("type", "").startswith(LOAD_TYPE_PREFIX):
-                    counted += 1
-                    if counted == 1:
-                        first = time.monotonic()
-                    if counted >= frames:
-                        last = time.monotonic()
-                        break
+            counted, first, last = await read_load_frames(ws, frames)
     finally:
         lag.stop()
         widget.close()
