@@ -1,1 +1,1 @@
-"""PySide6 user interface. Talks to the core only; ``app.py`` wires in the infra adapters."""
+"""PySide6 user interface. Talks to the core only; the ``app`` package wires in the infra adapters."""
