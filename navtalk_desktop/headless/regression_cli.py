@@ -38,13 +38,12 @@ from navtalk_desktop.core.tools.toolset import ToolSet
 from navtalk_desktop.headless import consent as headless_consent
 from navtalk_desktop.headless.cli_support import command_output, configure_logging, positive_int
 from navtalk_desktop.headless.respond import (
-    EXAMPLE_PREFIX,
-    LICENSE_ENV,
     UsageError,
     load_tool_file,
     parse_variables,
     read_input,
 )
+from navtalk_desktop.headless.respond_options import EXAMPLE_PREFIX, LICENSE_ENV
 
 if TYPE_CHECKING:
     from navtalk_desktop.infra.http_client import AiohttpClient

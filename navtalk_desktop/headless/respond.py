@@ -56,107 +56,22 @@ from navtalk_desktop.headless import consent as headless_consent
 from navtalk_desktop.headless.cli_support import (
     command_output,
     configure_logging,
-    positive_float,
-    positive_int,
 )
+from navtalk_desktop.headless.respond_options import EXAMPLE_PREFIX, LICENSE_ENV
+
+# The sub-command's options: cli.py loads configure_parser and run from this module.
+from navtalk_desktop.headless.respond_options import configure_parser as configure_parser
 from navtalk_desktop.infra.expression_sandbox import ProcessExpressionSandbox
 from navtalk_desktop.infra.recording import RecordingWriter
 from navtalk_desktop.infra.toolset_file import ScriptTrustFile, open_tool_file
 
 _err, _out = command_output("respond")
 
-LICENSE_ENV = "NAVTALK_LICENSE"
-# ``--tools example:use-cases`` / ``example:judge`` use the bundled examples (and start their services).
-EXAMPLE_PREFIX = "example:"
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 
 logger = logging.getLogger(__name__)
-
-
-def configure_parser(parser: argparse.ArgumentParser) -> None:
-    """Options of ``navtalk-desktop respond``."""
-    parser.description = (
-        "Connect headless, register the tools of a tool file and answer every function call "
-        "with the responders configured there (a tool without an automatic responder gets an "
-        f"explicit error output). The license comes from ${LICENSE_ENV} or the keychain entry of "
-        "--profile."
-    )
-    parser.add_argument("--url", required=True, help="realtime WebSocket URL (ws:// or wss://)")
-    parser.add_argument(
-        "--tools",
-        required=True,
-        type=Path,
-        metavar="FILE",
-        help="tool set file, a tools array in any importable format, or example:use-cases / example:judge",
-    )
-    parser.add_argument(
-        "--record",
-        type=Path,
-        metavar="FILE",
-        help="write the session as JSON Lines while it runs (license redacted; a crash "
-        "leaves every entry but the last fraction of a second)",
-    )
-    parser.add_argument(
-        "--max-calls", type=positive_int, metavar="N", help="stop after N calls were handled"
-    )
-    parser.add_argument("--duration", type=positive_float, metavar="S", help="stop after S seconds")
-    parser.add_argument(
-        "--profile",
-        metavar="NAME",
-        help="settings profile (avatar, provider, styles) and keychain entry of the license",
-    )
-    parser.add_argument(
-        "--say",
-        action="append",
-        default=[],
-        metavar="TEXT",
-        help="type TEXT as a user turn once connected (repeatable; sent in order)",
-    )
-    parser.add_argument(
-        "--avatar",
-        metavar="NAME",
-        help="avatar name (default navtalk.Emily unless the URL or profile names one)",
-    )
-    parser.add_argument("--avatar-id", metavar="ID", help="avatar id (wins over --avatar)")
-    parser.add_argument(
-        "--result-style",
-        choices=[s.value for s in ResultStyle],
-        help="how results are sent (default: the profile's, else function_call_output)",
-    )
-    parser.add_argument(
-        "--registration",
-        choices=[s.value for s in RegistrationStyle],
-        help="how tools are registered (default: the profile's, else input_function_call)",
-    )
-    parser.add_argument(
-        "--var",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="set a tool set variable (vars.NAME in templates; repeatable)",
-    )
-    parser.add_argument(
-        "--examples",
-        action="store_true",
-        help="start the bundled example services and fill in their variables",
-    )
-    headless_consent.add_arguments(parser)  # --trust-scripts, --allow-host, --allow-any-host
-    parser.add_argument(
-        "--turn-timeout",
-        type=positive_float,
-        default=30.0,
-        metavar="S",
-        help="longest wait for the avatar's reply to a --say turn (default %(default)s)",
-    )
-    parser.add_argument(
-        "--connect-timeout",
-        type=positive_float,
-        default=15.0,
-        metavar="S",
-        help="longest wait until the session is ready (default %(default)s)",
-    )
 
 
 def run(args: argparse.Namespace) -> int:
