@@ -16,9 +16,12 @@ def _open(window: MainWindow, qtbot: Any) -> Any:
     assert window.licenses_action in help_menu.actions()
     window.licenses_action.trigger()
     qtbot.waitUntil(
-        lambda: window._licenses is not None and window._licenses.isVisible(), timeout=20_000
+        lambda: (
+            window.help_windows.licenses is not None and window.help_windows.licenses.isVisible()
+        ),
+        timeout=20_000,
     )
-    return window._licenses
+    return window.help_windows.licenses
 
 
 def test_help_licenses_lists_the_installed_notices_with_their_texts(qtbot: Any, qloop: Any) -> None:
@@ -40,7 +43,7 @@ def test_help_licenses_lists_the_installed_notices_with_their_texts(qtbot: Any, 
     dialog.close()
     window.licenses_action.trigger()
     qtbot.waitUntil(dialog.isVisible, timeout=20_000)
-    assert window._licenses is dialog
+    assert window.help_windows.licenses is dialog
     dialog.close()
 
 
@@ -80,7 +83,7 @@ def test_a_failing_read_is_reported_and_can_be_retried(qtbot: Any, qloop: Any) -
     qtbot.waitUntil(
         lambda: len(attempts) == 1 and window.licenses_action.isEnabled(), timeout=20_000
     )
-    assert window._licenses is None
+    assert window.help_windows.licenses is None
     last = window.notifications.history[-1]
     assert last.level == "error"
     assert "Cannot read the license notices" in last.message

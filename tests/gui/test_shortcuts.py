@@ -105,7 +105,8 @@ def test_find_mode_switches_and_help(qtbot: Any, workbench_factory: Factory) -> 
     assert workbench.bridge.answer_mode == "manual"
 
     qtbot.keyClick(window, Qt.Key.Key_F1)
-    dialog = window.findChild(type(window._help), "shortcuts_dialog") if window._help else None
+    shown = window.help_windows.shortcuts
+    dialog = window.findChild(type(shown), "shortcuts_dialog") if shown else None
     assert dialog is not None
     assert dialog.isVisible()
     assert not dialog.isModal()

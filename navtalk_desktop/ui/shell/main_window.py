@@ -8,24 +8,21 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QShowEvent
+from PySide6.QtGui import QAction, QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
-    QDialog,
-    QDialogButtonBox,
     QDockWidget,
     QFrame,
-    QLabel,
     QMainWindow,
     QScrollArea,
-    QVBoxLayout,
     QWidget,
 )
 
 from navtalk_desktop.core.calls.book import CallState
 from navtalk_desktop.core.licenses import NoticeLoader
+from navtalk_desktop.ui.shell.help_windows import HelpWindows
 from navtalk_desktop.ui.shell.notifications import LEVELS, NotificationCenter
-from navtalk_desktop.ui.shell.shortcuts import SHORTCUTS, overview_html, quick_reply_sequence
 from navtalk_desktop.ui.shell.status_bar import SessionStatusBar, describe_state
+from navtalk_desktop.ui.shell.window_menus import MODE_ACTIONS, WindowMenus
 
 # Annotations only: the window itself needs neither asyncio (tasks) nor the session stack.
 if TYPE_CHECKING:
@@ -37,14 +34,14 @@ log = logging.getLogger(__name__)
 
 # Bump when the dock set changes so an old saved layout is not forced onto new docks.
 LAYOUT_VERSION = 2
-_MODE_ACTIONS = {"mode_manual": "manual", "mode_auto": "auto", "mode_approve": "approve"}
 
 
 class MainWindow(QMainWindow):
     """Top-level window: panels as dock widgets, layout remembered between runs.
 
     Build it, then :meth:`attach` the session bridge and the panels; every action and
-    shortcut is created here from :data:`~navtalk_desktop.ui.shell.shortcuts.SHORTCUTS`.
+    shortcut comes from :class:`~navtalk_desktop.ui.shell.window_menus.WindowMenus` and is
+    wired here; the help windows live in :class:`~navtalk_desktop.ui.shell.help_windows.HelpWindows`.
 
     A panel that is hidden at first (the Tools tab behind the Timeline) can be attached as
     a builder: its dock and tab exist at once, the panel itself is built when its dock is
@@ -84,112 +81,45 @@ class MainWindow(QMainWindow):
         self.notifications = NotificationCenter(self)
         self.status: SessionStatusBar | None = None
         self._default_state: QByteArray | None = None
-        self._help: QDialog | None = None
-        self._licenses: QDialog | None = None
-        self._license_loader: NoticeLoader | None = None
         self._needs_sizing = False
         self._restored = False
         self._painted = False
         # Watches for the first paint only; removed once it was seen.
         self.installEventFilter(self)
-        self.actions_by_key: dict[str, QAction] = {}
+        self.menus = WindowMenus(self)
+        # The window's own names for what the menus hold (the app and panels use them).
+        self.actions_by_key: dict[str, QAction] = self.menus.actions_by_key
+        self.quick_reply_actions = self.menus.quick_reply_actions
+        self.reset_layout_action = self.menus.reset_layout_action
+        self.about_action = self.menus.about_action
+        self.licenses_action = self.menus.licenses_action
+        self.replay_action = self.menus.replay_action
+        self.file_menu = self.menus.file_menu
+        self.view_menu = self.menus.view_menu
+        self.panels_menu = self.menus.panels_menu
+        self.theme_menu = self.menus.theme_menu
+        self.examples_menu = self.menus.examples_menu
+        self._theme_group = self.menus.theme_group
         self.example_actions: list[QAction] = []
-        self._create_actions()
-        self._create_menus()
+        self.help_windows = HelpWindows(self, tasks, self.notifications, self.licenses_action)
+        self._connect_actions()
         tasks.task_failed.connect(self._on_tasks_task_failed)
         self.statusBar().showMessage("Ready")
 
     # ------------------------------------------------------------------ actions & menus
-    def _create_actions(self) -> None:
-        for spec in SHORTCUTS:
-            action = QAction(spec.text, self)
-            action.setObjectName(f"action_{spec.key}")
-            action.setShortcut(spec.key_sequence())
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            action.setToolTip(f"{spec.description} ({spec.native_text()})")
-            action.setStatusTip(spec.description)
-            self.addAction(action)
-            self.actions_by_key[spec.key] = action
-        self.actions_by_key["quit"].setMenuRole(QAction.MenuRole.QuitRole)
-        self.actions_by_key["quit"].triggered.connect(self.quit_requested)
-        self.actions_by_key["shortcuts_help"].triggered.connect(self.show_shortcuts)
-        self._mode_group = QActionGroup(self)
-        self._mode_group.setExclusive(True)
-        for key in _MODE_ACTIONS:
-            action = self.actions_by_key[key]
-            action.setCheckable(True)
-            self._mode_group.addAction(action)
-        self.actions_by_key["mode_manual"].setChecked(True)
-        self.quick_reply_actions: list[QAction] = []
-        for n in range(1, 10):
-            action = QAction(f"Answer Next Call with Quick Reply {n}", self)
-            action.setObjectName(f"action_quick_reply_{n}")
-            action.setShortcut(quick_reply_sequence(n))
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+    def _connect_actions(self) -> None:
+        a = self.actions_by_key
+        a["quit"].triggered.connect(self.quit_requested)
+        a["shortcuts_help"].triggered.connect(self.show_shortcuts)
+        for n, action in enumerate(self.quick_reply_actions, start=1):
             action.triggered.connect(
                 lambda _checked=False, n=n: self.answer_next_with_quick_reply(n)
             )
-            self.addAction(action)
-            self.quick_reply_actions.append(action)
-        self.reset_layout_action = QAction("&Reset Layout", self)
         self.reset_layout_action.triggered.connect(self.reset_layout)
-        self.about_action = QAction("&About NavTalk Desktop", self)
-        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         self.about_action.triggered.connect(self.show_about)
-        self.licenses_action = QAction("&Licenses…", self)
-        self.licenses_action.setObjectName("action_licenses")
         self.licenses_action.triggered.connect(self.show_licenses)
-
-    def _create_menus(self) -> None:
-        bar = self.menuBar()
-        a = self.actions_by_key
-        file_menu = self.file_menu = bar.addMenu("&File")
-        file_menu.addAction(a["import_jsonl"])
-        file_menu.addAction(a["export_jsonl"])
-        file_menu.addAction(a["export_markdown"])
-        # Wired by the app (it owns the replay service): serves a recording to a client.
-        self.replay_action = QAction("&Replay Recording as Server…", self)
-        file_menu.addAction(self.replay_action)
-        file_menu.addSeparator()
-        file_menu.addAction(a["quit"])
-        session_menu = bar.addMenu("&Session")
-        session_menu.addAction(a["connect"])
-        session_menu.addSeparator()
-        session_menu.addAction(a["focus_message"])
-        session_menu.addAction(a["send_text"])
-        session_menu.addSeparator()
-        session_menu.addAction(a["next_call"])
-        quick = session_menu.addMenu("Answer Next Call with &Quick Reply")
-        for action in self.quick_reply_actions:
-            quick.addAction(action)
-        session_menu.addSeparator()
-        for key in _MODE_ACTIONS:
-            session_menu.addAction(a[key])
-        self.view_menu = bar.addMenu("&View")
-        self.view_menu.addAction(a["focus_search"])
-        self.view_menu.addAction(a["clear_timeline"])
-        self.view_menu.addSeparator()
-        self.panels_menu = self.view_menu.addMenu("&Panels")
-        self.theme_menu = self.view_menu.addMenu("&Theme")
-        self._theme_group = QActionGroup(self)
-        for value, label in (("system", "Follow &System"), ("light", "&Light"), ("dark", "&Dark")):
-            action = QAction(label, self)
-            action.setCheckable(True)
-            action.setData(value)
-            action.setObjectName(f"action_theme_{value}")
-            action.triggered.connect(lambda _c=False, v=value: self.set_theme_preference(v))
-            self._theme_group.addAction(action)
-            self.theme_menu.addAction(action)
-        self.view_menu.addAction(self.reset_layout_action)
-        # Filled by set_examples(); hidden while the app offers none.
-        self.examples_menu = bar.addMenu("&Examples")
-        self.examples_menu.setObjectName("examples_menu")
-        self.examples_menu.setToolTipsVisible(True)
-        self.examples_menu.menuAction().setVisible(False)
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction(a["shortcuts_help"])
-        help_menu.addAction(self.about_action)
-        help_menu.addAction(self.licenses_action)
+        for action in self._theme_group.actions():
+            action.triggered.connect(partial(self._on_theme_chosen, str(action.data())))
 
     def set_examples(self, examples: list[tuple[str, str, str]]) -> None:
         """Offer bundled example tool sets: ``(key, title, description)`` each.
@@ -197,17 +127,7 @@ class MainWindow(QMainWindow):
         Choosing one emits :attr:`example_requested`; the same actions are in
         :attr:`example_actions` for other menus (the Tools panel's).
         """
-        self.examples_menu.clear()
-        self.example_actions = []
-        for key, title, description in examples:
-            action = QAction(title, self)
-            action.setObjectName(f"action_example_{key}")
-            action.setToolTip(description)
-            action.setStatusTip(description)
-            action.triggered.connect(lambda _c=False, k=key: self.example_requested.emit(k))
-            self.examples_menu.addAction(action)
-            self.example_actions.append(action)
-        self.examples_menu.menuAction().setVisible(bool(examples))
+        self.example_actions = self.menus.set_examples(examples, self.example_requested.emit)
 
     # ------------------------------------------------------------------ panels
     def add_panel(
@@ -457,7 +377,7 @@ class MainWindow(QMainWindow):
             a["focus_message"].triggered.connect(
                 lambda: self._focus_panel("conversation", conversation.setFocus)
             )
-        for key, mode in _MODE_ACTIONS.items():
+        for key, mode in MODE_ACTIONS.items():
             a[key].triggered.connect(lambda _c=False, m=mode: bridge.set_answer_mode(m))
         a["next_call"].triggered.connect(self.focus_next_call)
 
@@ -525,7 +445,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_bridge_answer_mode_changed(self, mode: str) -> None:
-        for key, value in _MODE_ACTIONS.items():
+        for key, value in MODE_ACTIONS.items():
             if value == mode:
                 self.actions_by_key[key].setChecked(True)
 
@@ -548,6 +468,9 @@ class MainWindow(QMainWindow):
         for action in self._theme_group.actions():
             action.setChecked(action.data() == manager.preference)
 
+    def _on_theme_chosen(self, preference: str, _checked: bool = False) -> None:
+        self.set_theme_preference(preference)
+
     def set_theme_preference(self, preference: str) -> None:
         """Apply and remember a theme preference."""
         if self.theme_manager is not None:
@@ -559,60 +482,21 @@ class MainWindow(QMainWindow):
     @Slot()
     def show_shortcuts(self) -> None:
         """Show the keyboard shortcut overview (non-modal)."""
-        if self._help is None:
-            dialog = QDialog(self)
-            dialog.setObjectName("shortcuts_dialog")
-            dialog.setWindowTitle("Keyboard shortcuts")
-            layout = QVBoxLayout(dialog)
-            label = QLabel(overview_html())
-            label.setTextFormat(Qt.TextFormat.RichText)
-            layout.addWidget(label)
-            buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-            buttons.rejected.connect(dialog.close)
-            layout.addWidget(buttons)
-            self._help = dialog
-        self._help.show()
-        self._help.raise_()
+        self.help_windows.show_shortcuts()
 
     @Slot()
     def show_about(self) -> None:
         """A short non-modal note about the app."""
-        from navtalk_desktop import __version__
-
-        self.notifications.notify(
-            f"NavTalk Desktop {__version__} — define, watch and answer NavTalk function calls.",
-            "info",
-        )
+        self.help_windows.show_about()
 
     def set_license_loader(self, loader: NoticeLoader) -> None:
         """Where Help → Licenses gets its notices (the app reads them off the GUI thread)."""
-        self._license_loader = loader
+        self.help_windows.license_loader = loader
 
     @Slot()
     def show_licenses(self) -> None:
         """Show the license notices (non-modal), reading them the first time."""
-        if self._licenses is not None:
-            self._licenses.show()
-            self._licenses.raise_()
-            return
-        if self._license_loader is None:
-            self.notifications.notify("No license information is available.", "warning")
-            return
-        self.licenses_action.setEnabled(False)  # one read at a time
-        self.tasks.start(self._open_licenses(self._license_loader), "licenses")
-
-    async def _open_licenses(self, loader: NoticeLoader) -> None:
-        from navtalk_desktop.ui.shell.licenses_dialog import LicensesDialog
-
-        try:
-            notices = await loader()
-        except (OSError, ValueError) as error:
-            self.notifications.notify(f"Cannot read the license notices: {error}", "error")
-            return
-        finally:
-            self.licenses_action.setEnabled(True)
-        self._licenses = LicensesDialog(notices, self)
-        self._licenses.show()
+        self.help_windows.show_licenses()
 
     # ------------------------------------------------------------------ layout
     def restore_layout(self, settings: QSettings) -> None:
@@ -648,10 +532,7 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Close helper windows (the app calls this before deleting the window)."""
-        if self._help is not None:
-            self._help.close()
-        if self._licenses is not None:
-            self._licenses.close()
+        self.help_windows.close()
         self.notifications.dismiss_all()
         # Floating docks are top-level windows of their own; hiding the window leaves them.
         for dock in self.docks.values():
