@@ -27,8 +27,8 @@ QT_CONTEXT_WAITS = QT_WAITS - {"waitUntil"}
 
 # (path under tests/, enclosing function) -> why a sleep outside a polling loop is right there.
 ALLOWED = {
-    ("gui/test_tasks.py", "work"): "the task under test has work that takes a while",
-    ("gui/test_tasks.py", "test_cancel_all_stops_pending_tasks"): (
+    ("gui/shell/test_tasks.py", "work"): "the task under test has work that takes a while",
+    ("gui/shell/test_tasks.py", "test_cancel_all_stops_pending_tasks"): (
         "tasks that never end by themselves, for cancel_all to cancel"
     ),
     ("unit/test_responders.py", "wait_for_answer"): "a fake person who answers after a delay",
