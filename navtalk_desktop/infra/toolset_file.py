@@ -26,6 +26,7 @@ from navtalk_desktop.core.tools.formats import (
     import_tools,
     parse_json_text,
 )
+from navtalk_desktop.core.tools.ports import ScriptTrustStore, ToolFileStore
 from navtalk_desktop.core.tools.toolset import (
     ToolSet,
     looks_like_toolset,
@@ -103,7 +104,7 @@ def open_tool_file(path: Path) -> OpenedToolFile:
     )
 
 
-class ToolSetFileStore:
+class ToolSetFileStore(ToolFileStore):
     """Loads and saves tool set files (the editor's :class:`ToolSetStore`)."""
 
     def save(self, path: Path, toolset: ToolSet) -> None:
@@ -158,7 +159,7 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-class ScriptTrustFile:
+class ScriptTrustFile(ScriptTrustStore):
     """Which script files the user trusted, by real path *and* content, kept in the config folder.
 
     Trust is for one exact content at one place: editing a trusted script, receiving a

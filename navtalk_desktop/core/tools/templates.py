@@ -8,6 +8,7 @@ something sensible before it is wired to a real backend.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from navtalk_desktop.core.responders.config import (
@@ -272,3 +273,17 @@ def new_entry(key: str) -> ToolEntry:
     """A fresh copy of a template's tool (safe to edit)."""
     entry = template(key).entry
     return entry.replace(tool=entry.tool.copy())
+
+
+def empty_entry(taken: Iterable[str]) -> ToolEntry:
+    """A new tool with one string parameter, named ``new_tool`` (``new_tool_2``… if taken)."""
+    names = set(taken)
+    name, counter = "new_tool", 2
+    while name in names:
+        name, counter = f"new_tool_{counter}", counter + 1
+    parameters = {
+        "type": "object",
+        "properties": {"query": {"type": "string", "description": "What the user asked for"}},
+        "required": ["query"],
+    }
+    return ToolEntry(tool=ToolDefinition(name, "", parameters))

@@ -1,0 +1,104 @@
+"""ToolList: the tools of a set, each with a coloured dot for its lint state."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
+
+from navtalk_desktop.core.tools.lint import LintReport, Severity
+from navtalk_desktop.core.tools.toolset import ToolEntry, ToolSet
+from navtalk_desktop.ui.shell.theme import colors
+
+
+def dot_icon(colour: str, size: int = 10) -> QIcon:
+    """A filled circle of ``colour`` (lint state of a tool or a lint message)."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QBrush(QColor(colour)))
+    painter.drawEllipse(1, 1, size - 2, size - 2)
+    painter.end()
+    return QIcon(pixmap)
+
+
+class DotIcons:
+    """Dot icons by colour, each painted once."""
+
+    def __init__(self) -> None:
+        self._icons: dict[str, QIcon] = {}
+
+    def __call__(self, colour: str) -> QIcon:
+        icon = self._icons.get(colour)
+        if icon is None:
+            icon = self._icons[colour] = dot_icon(colour)
+        return icon
+
+
+class ToolList(QListWidget):
+    """One row per tool: its name (italic and muted when disabled) and a lint dot.
+
+    Red: the tool has lint errors; amber: warnings only; green: no problems. The tooltip
+    is the tool's description and its problem count.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("tool_list")
+        self.setToolTip("Tools of this set. Drop .json files here to import them.")
+        self.setMinimumWidth(110)
+        self.setIconSize(QSize(10, 10))
+        self.icons = DotIcons()
+
+    def show_tools(self, toolset: ToolSet, lint: LintReport, select: int) -> None:
+        """Show every tool of ``toolset`` and select row ``select``, without signals."""
+        count = len(toolset)
+        self.blockSignals(True)
+        try:
+            while self.count() > count:
+                self.takeItem(self.count() - 1)
+            while self.count() < count:
+                self.addItem(QListWidgetItem())
+            for index, entry in enumerate(toolset.tools):
+                self.style_item(index, entry, lint)
+            self.setCurrentRow(select)
+        finally:
+            self.blockSignals(False)
+
+    def restyle(self, toolset: ToolSet, lint: LintReport) -> None:
+        """Update every row's dot and tooltip for a new lint report."""
+        for index, entry in enumerate(toolset.tools):
+            self.style_item(index, entry, lint)
+
+    def style_item(self, index: int, entry: ToolEntry, lint: LintReport) -> None:
+        """Text, font, colour, dot and tooltip of row ``index``."""
+        item = self.item(index)
+        if item is None:
+            return
+        text = entry.name or "(unnamed)"
+        if not entry.enabled:
+            text += "  (disabled)"
+        item.setText(text)
+        font = item.font()
+        font.setItalic(not entry.enabled)
+        item.setFont(font)
+        theme = colors(self.palette())
+        item.setForeground(QColor(theme.muted_text if not entry.enabled else theme.text))
+        issues = lint.for_tool(index)
+        errors = sum(1 for issue in issues if issue.severity is Severity.ERROR)
+        warnings = len(issues) - errors
+        if errors:
+            item.setIcon(self.icons(theme.error))
+        elif warnings:
+            item.setIcon(self.icons(theme.warning))
+        else:
+            item.setIcon(self.icons(theme.success))
+        tip = entry.tool.description.strip() or "No description"
+        if issues:
+            tip += f"\n\n{errors} error(s), {warnings} warning(s)"
+        item.setToolTip(tip)
+
+
+__all__ = ["DotIcons", "ToolList", "dot_icon"]
