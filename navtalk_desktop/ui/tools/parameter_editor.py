@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
@@ -26,127 +25,30 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from navtalk_desktop.core.tools.parameter_schema import (
+    PARAMETER_TYPES,
+    SchemaPath,
+    add_property,
+    ancestors,
+    child_object_path,
+    format_default,
+    format_enum,
+    move_property,
+    node_at,
+    parent_object,
+    parse_default,
+    parse_enum,
+    remove_property,
+    rename_property,
+    set_required,
+    set_type,
+    type_label,
+)
 from navtalk_desktop.ui.shell.theme import colors
 
-PARAMETER_TYPES = ("string", "number", "integer", "boolean", "array", "object")
-# Where a row's schema lives inside the parameters object: ("properties", "city"),
-# ("properties", "tags", "items"), …  The empty path is the parameters object itself.
-SchemaPath = tuple[str, ...]
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 
 COLUMN_NAME, COLUMN_TYPE, COLUMN_REQUIRED, COLUMN_DESCRIPTION = range(4)
-
-
-def node_at(schema: dict[str, Any], path: SchemaPath) -> dict[str, Any]:
-    """The sub-schema at ``path`` (KeyError when the path does not exist)."""
-    node: Any = schema
-    for key in path:
-        node = node[key]
-    if not isinstance(node, dict):
-        raise KeyError("/".join(path))
-    return node
-
-
-def parent_object(schema: dict[str, Any], path: SchemaPath) -> dict[str, Any] | None:
-    """The object schema that declares the property at ``path`` (None for items rows)."""
-    if len(path) < 2 or path[-2] != "properties":
-        return None
-    return node_at(schema, path[:-2])
-
-
-def parse_enum(text: str, type_name: str) -> list[Any] | None:
-    """Parse the enum field: a JSON array, or comma-separated values of ``type_name``.
-
-    Returns None for an empty field (no enum). Raises ValueError with a readable message.
-    """
-    text = text.strip()
-    if not text:
-        return None
-    if text.startswith("["):
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise ValueError(f"enum is not a valid JSON array: {error.msg}") from None
-        if not isinstance(value, list):
-            raise ValueError("enum must be a JSON array")
-        return value
-    items = [part.strip() for part in text.split(",")]
-    return [parse_scalar(item, type_name, what="enum value") for item in items if item]
-
-
-def parse_default(text: str, type_name: str) -> tuple[bool, Any]:
-    """Parse the default field; returns ``(present, value)``. Raises ValueError."""
-    if not text.strip():
-        return False, None
-    if type_name == "string":
-        return True, text
-    return True, parse_scalar(text.strip(), type_name, what="default")
-
-
-def parse_scalar(text: str, type_name: str, what: str) -> Any:
-    """Convert ``text`` to a value of ``type_name`` (JSON for arrays and objects)."""
-    if type_name == "string":
-        if len(text) >= 2 and text[0] == text[-1] == '"':
-            return json.loads(text)
-        return text
-    if type_name == "integer":
-        try:
-            return int(text)
-        except ValueError:
-            raise ValueError(f"{what} {text!r} is not an integer") from None
-    if type_name == "number":
-        try:
-            number = float(text)
-        except ValueError:
-            raise ValueError(f"{what} {text!r} is not a number") from None
-        return int(number) if number.is_integer() and "." not in text else number
-    if type_name == "boolean":
-        lowered = text.lower()
-        if lowered not in ("true", "false"):
-            raise ValueError(f"{what} {text!r} is not true or false")
-        return lowered == "true"
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        raise ValueError(f"{what} {text!r} is not valid JSON") from None
-
-
-def format_enum(values: Any) -> str:
-    """The enum field text for ``values`` (comma-separated when that is unambiguous)."""
-    if not isinstance(values, list):
-        return ""
-    simple = all(
-        isinstance(v, (int, float, bool))
-        or (isinstance(v, str) and "," not in v and v.strip() == v and v)
-        for v in values
-    )
-    if simple:
-        return ", ".join(json.dumps(v) if isinstance(v, bool) else str(v) for v in values)
-    return json.dumps(values, ensure_ascii=False)
-
-
-def format_default(schema: dict[str, Any]) -> str:
-    """The default field text of ``schema``."""
-    if "default" not in schema:
-        return ""
-    value = schema["default"]
-    if isinstance(value, str) and schema.get("type") == "string":
-        return value
-    return json.dumps(value, ensure_ascii=False)
-
-
-def type_label(schema: dict[str, Any]) -> str:
-    """The type shown in the tree ("string", "array of object", "string | null" …)."""
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        return " | ".join(str(k) for k in kind)
-    if kind == "array":
-        items = schema.get("items")
-        if isinstance(items, dict) and isinstance(items.get("type"), str):
-            return f"array of {items['type']}"
-    if isinstance(kind, str):
-        return kind
-    return "(any)"
 
 
 class ParameterEditor(QWidget):
@@ -353,17 +255,11 @@ class ParameterEditor(QWidget):
         if path is None:
             self._add_property(())
             return
-        node = node_at(self._schema, path)
-        if node.get("type") == "array":
-            items = node.setdefault("items", {"type": "object"})
-            if not isinstance(items, dict) or items.get("type") != "object":
-                node["items"] = {"type": "object", "properties": {}}
-            path = (*path, "items")
-            node = node_at(self._schema, path)
-        if node.get("type") != "object":
+        target = child_object_path(self._schema, path)
+        if target is None:
             self._show_field_error("Only object parameters (or arrays of objects) have children")
             return
-        self._add_property(path)
+        self._add_property(target)
 
     @Slot()
     def remove_selected(self) -> None:
@@ -371,42 +267,18 @@ class ParameterEditor(QWidget):
         path = self.selected_path()
         if path is None:
             return
-        owner = parent_object(self._schema, path)
-        if owner is None:
-            self._show_field_error("The item type of an array cannot be removed; change its type")
+        try:
+            select = remove_property(self._schema, path)
+        except ValueError as error:
+            self._show_field_error(str(error))
             return
-        name = path[-1]
-        properties = owner.get("properties", {})
-        keys = list(properties)
-        index = keys.index(name)
-        del properties[name]
-        if isinstance(owner.get("required"), list) and name in owner["required"]:
-            owner["required"].remove(name)
-        remaining = list(properties)
-        select: SchemaPath | None
-        if remaining:
-            select = (*path[:-1], remaining[min(index, len(remaining) - 1)])
-        else:
-            select = path[:-2] or None
         self._changed(select=select)
 
     def move_selected(self, offset: int) -> None:
         """Move the selected property up (-1) or down (+1) among its siblings."""
         path = self.selected_path()
-        if path is None:
-            return
-        owner = parent_object(self._schema, path)
-        if owner is None:
-            return
-        properties: dict[str, Any] = owner.get("properties", {})
-        keys = list(properties)
-        index = keys.index(path[-1])
-        target = index + offset
-        if not 0 <= target < len(keys):
-            return
-        keys[index], keys[target] = keys[target], keys[index]
-        owner["properties"] = {key: properties[key] for key in keys}
-        self._changed(select=path)
+        if path is not None and move_property(self._schema, path, offset):
+            self._changed(select=path)
 
     # ------------------------------------------------------------------ tree
     def _rebuild(self, select: SchemaPath | None, expanded: set[SchemaPath] | None = None) -> None:
@@ -564,22 +436,12 @@ class ParameterEditor(QWidget):
         new = self.name_edit.text().strip()
         if owner is None or new == old:
             return
-        properties: dict[str, Any] = owner.setdefault("properties", {})
-        if not new:
-            self._show_field_error("A parameter needs a name")
+        try:
+            rename_property(owner, old, new)
+        except ValueError as error:
+            self._show_field_error(str(error))
             self.name_edit.setText(old)
             return
-        if new in properties:
-            self._show_field_error(f"There is already a parameter named {new!r} here")
-            self.name_edit.setText(old)
-            return
-        # Rebuild the dict so the renamed key keeps its position.
-        owner["properties"] = {
-            (new if key == old else key): value for key, value in properties.items()
-        }
-        required = owner.get("required")
-        if isinstance(required, list) and old in required:
-            required[required.index(old)] = new
         self._changed(select=(*path[:-1], new))
 
     @Slot(int)
@@ -587,27 +449,8 @@ class ParameterEditor(QWidget):
         path = self.selected_path()
         if path is None or index < 0:
             return
-        node = node_at(self._schema, path)
-        kind = PARAMETER_TYPES[index]
-        if node.get("type") == kind:
-            return
-        node["type"] = kind
-        # Keywords of the previous type would make the schema contradict itself.
-        if kind != "object":
-            for key in ("properties", "required", "additionalProperties"):
-                node.pop(key, None)
-        else:
-            node.setdefault("properties", {})
-        if kind != "array":
-            node.pop("items", None)
-        else:
-            node.setdefault("items", {"type": "string"})
-        if "default" in node and not _fits(node["default"], kind):
-            node.pop("default")
-        enum = node.get("enum")
-        if isinstance(enum, list) and not all(_fits(value, kind) for value in enum):
-            node.pop("enum")
-        self._changed(select=path)
+        if set_type(node_at(self._schema, path), PARAMETER_TYPES[index]):
+            self._changed(select=path)
 
     @Slot(bool)
     def _on_required_toggled(self, checked: bool) -> None:
@@ -617,19 +460,7 @@ class ParameterEditor(QWidget):
         owner = parent_object(self._schema, path)
         if owner is None:
             return
-        required = owner.get("required")
-        if not isinstance(required, list):
-            required = []
-        name = path[-1]
-        if checked and name not in required:
-            # Keep "required" in declaration order: easier to read in the JSON.
-            order = list(owner.get("properties", {}))
-            required = sorted(
-                [*required, name], key=lambda n: order.index(n) if n in order else 1 << 30
-            )
-        elif not checked and name in required:
-            required = [n for n in required if n != name]
-        owner["required"] = required
+        set_required(owner, path[-1], checked)
         self._changed(select=path, rebuild=False)
         item = self.tree.currentItem()
         if item is not None:
@@ -696,47 +527,17 @@ class ParameterEditor(QWidget):
 
     # ------------------------------------------------------------------ helpers
     def _add_property(self, object_path: SchemaPath) -> None:
-        node = node_at(self._schema, object_path)
-        properties = node.get("properties")
-        if not isinstance(properties, dict):
-            properties = node["properties"] = {}
-        if not object_path:
-            node.setdefault("type", "object")
-            node.setdefault("required", [])
-        base = "param" if not object_path else "field"
-        number = len(properties) + 1
-        while f"{base}{number}" in properties:
-            number += 1
-        name = f"{base}{number}"
-        properties[name] = {"type": "string", "description": ""}
-        self._changed(select=(*object_path, "properties", name))
+        self._changed(select=add_property(self._schema, object_path))
         self.name_edit.setFocus()
         self.name_edit.selectAll()
 
     def _changed(self, select: SchemaPath | None, rebuild: bool = True) -> None:
         self._show_field_error("")
         if rebuild:
-            self._rebuild(select=select, expanded=self._expanded_paths() | _ancestors(select))
+            self._rebuild(select=select, expanded=self._expanded_paths() | ancestors(select))
         self.parameters_changed.emit(copy.deepcopy(self._schema))
 
     def _show_field_error(self, message: str) -> None:
         self.field_error.setText(message)
         self.field_error.setStyleSheet(f"QLabel {{ color: {colors(self.palette()).error}; }}")
         self.field_error.setVisible(bool(message))
-
-
-def _ancestors(path: SchemaPath | None) -> set[SchemaPath]:
-    # Prefixes that are not rows are harmless: no tree item has them as its path.
-    return {path[:i] for i in range(1, len(path))} if path else set()
-
-
-def _fits(value: Any, kind: str) -> bool:
-    checks: dict[str, Any] = {
-        "string": lambda v: isinstance(v, str),
-        "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-        "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-        "boolean": lambda v: isinstance(v, bool),
-        "array": lambda v: isinstance(v, list),
-        "object": lambda v: isinstance(v, dict),
-    }
-    return bool(checks[kind](value))

@@ -19,7 +19,7 @@ from navtalk_desktop.core.tools.toolset import ToolSet
 from navtalk_desktop.infra.expression_sandbox import ProcessExpressionSandbox
 from navtalk_desktop.infra.toolset_file import ToolSetFileStore
 from navtalk_desktop.ui.shell.tasks import TaskRunner
-from navtalk_desktop.ui.tools.responder_editor import TemplatePage
+from navtalk_desktop.ui.tools.template_page import TemplatePage
 from navtalk_desktop.ui.tools.tools_panel import TAB_RESPONDERS, ToolsPanel
 
 WAIT_MS = 10_000
