@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
+import html
 import logging
-from datetime import datetime
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFormLayout,
     QFrame,
     QGroupBox,
@@ -18,27 +16,22 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QLineEdit,
-    QListWidget,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
-    QSpinBox,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from navtalk_desktop.core.ports import SecretStoreUnavailable
 from navtalk_desktop.core.profile import (
     ConnectionProfile,
-    Provider,
-    RegistrationStyle,
-    ResultStyle,
     license_from_url,
     strip_license,
 )
-from navtalk_desktop.core.session.reconnect import ReconnectPolicy
+from navtalk_desktop.ui.connection.license_box import LicenseBox
+from navtalk_desktop.ui.connection.profile_groups import ProtocolGroup, ReconnectGroup
+from navtalk_desktop.ui.connection.server_messages import MAX_SERVER_MESSAGES, ServerMessages
 from navtalk_desktop.ui.shell.notifications import Banner
 from navtalk_desktop.ui.shell.session_bridge import SessionBridge
 from navtalk_desktop.ui.shell.shortcuts import with_shortcut
@@ -48,21 +41,6 @@ from navtalk_desktop.ui.shell.theme import colors
 log = logging.getLogger(__name__)
 
 VOICES = ("marin", "cedar", "alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse")
-PROVIDER_LABELS = {
-    Provider.OPENAI_REALTIME: "OpenAI Realtime",
-    Provider.ELEVENLABS: "ElevenLabs (tools live in the ElevenLabs dashboard)",
-}
-REGISTRATION_LABELS = {
-    RegistrationStyle.FUNCTION_CALL: "realtime.input_function_call (SDK default)",
-    RegistrationStyle.INPUT_CONFIG: "tools inside realtime.input_config",
-    RegistrationStyle.BOTH: "both",
-}
-RESULT_LABELS = {
-    ResultStyle.FUNCTION_CALL_OUTPUT: "function_call_output + response.create (default)",
-    ResultStyle.FUNCTION_CALL_OUTPUT_REPLY: "function_call_output with reply: 1",
-    ResultStyle.CONVERSATION_ITEM: "conversation.item.create + response.create",
-}
-MAX_SERVER_MESSAGES = 50
 
 
 class ConnectionPanel(QWidget):
@@ -99,7 +77,6 @@ class ConnectionPanel(QWidget):
         if all(p.name != bridge.profile.name for p in self._profiles):
             self._profiles.insert(0, bridge.profile)
         self._loading = False
-        self._pending_license = ""
         self._build_ui()
         self._reload_profile_combo(bridge.profile.name)
         self._load_profile(bridge.profile)
@@ -163,7 +140,6 @@ class ConnectionPanel(QWidget):
 
         self.banner = Banner()
         self.banner.setObjectName("keychain_banner")
-        self.banner.action_triggered.connect(self._on_banner_action)
         outer.addWidget(self.banner)
 
         # The form scrolls; the connect button and messages stay visible.
@@ -191,13 +167,7 @@ class ConnectionPanel(QWidget):
         messages_label = QLabel("Server messages")
         messages_label.setObjectName("server_messages_title")
         outer.addWidget(messages_label)
-        self.messages = QListWidget()
-        self.messages.setObjectName("server_messages")
-        self.messages.setToolTip("Connection events and messages from the server, newest last")
-        self.messages.setMaximumHeight(110)
-        self.messages.setWordWrap(True)
-        self.messages.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.messages.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self.messages = ServerMessages()
         outer.addWidget(self.messages)
 
     def _line(self, name: str, tooltip: str, placeholder: str = "") -> QLineEdit:
@@ -257,144 +227,26 @@ class ConnectionPanel(QWidget):
         return group
 
     def _build_license_group(self) -> QGroupBox:
-        group = QGroupBox("License")
-        self.license_group = group
-        layout = QVBoxLayout(group)
-        row = QHBoxLayout()
-        self.license_edit = QLineEdit()
-        self.license_edit.setObjectName("license_edit")
-        self.license_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.license_edit.setPlaceholderText("sk_navtalk_…")
-        self.license_edit.setToolTip(
-            "Your NavTalk API key. Stored in the system keychain, never in settings files,\n"
-            "logs or exports."
-        )
-        self.license_edit.setAccessibleName("License key")
-        self.license_edit.textEdited.connect(self._on_license_edited)
-        row.addWidget(self.license_edit, 1)
-        self.reveal_button = QToolButton()
-        self.reveal_button.setObjectName("reveal_button")
-        self.reveal_button.setText("Show")
-        self.reveal_button.setCheckable(True)
-        self.reveal_button.setToolTip("Show the license while this is pressed in")
-        self.reveal_button.toggled.connect(self._on_reveal_toggled)
-        row.addWidget(self.reveal_button)
-        layout.addLayout(row)
-        buttons = QHBoxLayout()
-        self.save_license_button = QPushButton("Save to Keychain")
-        self.save_license_button.setObjectName("save_license_button")
-        self.save_license_button.setToolTip(
-            "Store the license in the system keychain for this profile"
-        )
-        self.save_license_button.clicked.connect(self.save_license)
-        self.save_license_button.setEnabled(False)
-        buttons.addWidget(self.save_license_button)
-        self.forget_license_button = QPushButton("Forget")
-        self.forget_license_button.setObjectName("forget_license_button")
-        self.forget_license_button.setToolTip("Remove this profile's license from the keychain")
-        self.forget_license_button.clicked.connect(self.forget_license)
-        buttons.addWidget(self.forget_license_button)
-        buttons.addStretch(1)
-        layout.addLayout(buttons)
-        self.license_status = QLabel()
-        self.license_status.setObjectName("license_status")
-        self.license_status.setWordWrap(True)
-        layout.addWidget(self.license_status)
-        return group
+        box = self.license_box = LicenseBox(self.bridge, self.banner)
+        box.notification_requested.connect(self.notification_requested)
+        # The box's widgets under the panel's own names (tests and shortcuts use them).
+        self.license_group = box
+        self.license_edit = box.edit
+        self.reveal_button = box.reveal_button
+        self.save_license_button = box.save_button
+        self.forget_license_button = box.forget_button
+        self.license_status = box.status
+        return box
 
     def _build_protocol_group(self) -> QGroupBox:
-        group = QGroupBox("Protocol")
-        form = QFormLayout(group)
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        # In a narrow dock, labels go above their fields instead of squeezing them.
-        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
-
-        def combo(name: str, labels: dict, tooltip: str) -> QComboBox:
-            box = QComboBox()
-            box.setObjectName(name)
-            box.setToolTip(tooltip)
-            for value, label in labels.items():
-                box.addItem(label, value)
-            box.currentIndexChanged.connect(self._schedule_apply)
-            # Long option texts must not force the dock wider; the popup shows them whole.
-            box.setSizeAdjustPolicy(
-                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-            )
-            box.setMinimumContentsLength(8)
-            return box
-
-        self.provider_combo = combo(
-            "provider_combo",
-            PROVIDER_LABELS,
-            "Avatar engine. ElevenLabs avatars cannot receive tools over the API; calls that\n"
-            "arrive are still shown and answered.",
-        )
-        form.addRow("P&rovider:", self.provider_combo)
-        self.registration_combo = combo(
-            "registration_combo",
-            REGISTRATION_LABELS,
-            "How tools are registered when the socket opens",
-        )
-        form.addRow("&Tools sent as:", self.registration_combo)
-        self.result_combo = combo(
-            "result_combo", RESULT_LABELS, "How function results are sent back"
-        )
-        form.addRow("Re&sults sent as:", self.result_combo)
-        self.deadline_spin = QDoubleSpinBox()
-        self.deadline_spin.setObjectName("deadline_spin")
-        self.deadline_spin.setRange(0, 3600)
-        self.deadline_spin.setDecimals(1)
-        self.deadline_spin.setSuffix(" s")
-        self.deadline_spin.setSpecialValueText("no deadline")
-        self.deadline_spin.setToolTip(
-            "A call unanswered for this long is marked overdue (0: never)"
-        )
-        self.deadline_spin.valueChanged.connect(self._schedule_apply)
-        form.addRow("Answer &deadline:", self.deadline_spin)
-        return group
+        self.protocol_group = ProtocolGroup()
+        self.protocol_group.changed.connect(self._schedule_apply)
+        return self.protocol_group
 
     def _build_reconnect_group(self) -> QGroupBox:
-        group = QGroupBox("Reconnect")
-        form = QFormLayout(group)
-        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
-        self.reconnect_check = QCheckBox("Reconnect automatically")
-        self.reconnect_check.setObjectName("reconnect_check")
-        self.reconnect_check.setToolTip(
-            "Reconnect after network drops, with exponential backoff and jitter;\n"
-            "never after an invalid license or insufficient balance"
-        )
-        self.reconnect_check.toggled.connect(self._schedule_apply)
-        form.addRow(self.reconnect_check)
-        self.initial_delay_spin = QDoubleSpinBox()
-        self.initial_delay_spin.setObjectName("initial_delay_spin")
-        self.initial_delay_spin.setRange(0, 600)
-        self.initial_delay_spin.setSuffix(" s")
-        self.initial_delay_spin.setToolTip("Wait before the first attempt")
-        self.initial_delay_spin.valueChanged.connect(self._schedule_apply)
-        form.addRow("First &wait:", self.initial_delay_spin)
-        self.max_delay_spin = QDoubleSpinBox()
-        self.max_delay_spin.setObjectName("max_delay_spin")
-        self.max_delay_spin.setRange(0, 3600)
-        self.max_delay_spin.setSuffix(" s")
-        self.max_delay_spin.setToolTip("Longest wait between attempts")
-        self.max_delay_spin.valueChanged.connect(self._schedule_apply)
-        form.addRow("Longest w&ait:", self.max_delay_spin)
-        self.attempts_spin = QSpinBox()
-        self.attempts_spin.setObjectName("attempts_spin")
-        self.attempts_spin.setRange(0, 1000)
-        self.attempts_spin.setSpecialValueText("unlimited")
-        self.attempts_spin.setToolTip("Give up after this many failed attempts in a row (0: never)")
-        self.attempts_spin.valueChanged.connect(self._schedule_apply)
-        form.addRow("Attem&pts:", self.attempts_spin)
-        self.replay_check = QCheckBox("Replay earlier user turns")
-        self.replay_check.setObjectName("replay_check")
-        self.replay_check.setToolTip(
-            "After a reconnect, send the user's earlier turns as history so the avatar\n"
-            "keeps the context"
-        )
-        self.replay_check.toggled.connect(self._schedule_apply)
-        form.addRow(self.replay_check)
-        return group
+        self.reconnect_group = ReconnectGroup()
+        self.reconnect_group.changed.connect(self._schedule_apply)
+        return self.reconnect_group
 
     # ------------------------------------------------------------------ profiles
     @property
@@ -460,15 +312,8 @@ class ConnectionPanel(QWidget):
             self.model_edit.setText(profile.model)
             self.voice_combo.setCurrentText(profile.voice)
             self.prompt_edit.setPlainText(profile.prompt)
-            self._set_combo(self.provider_combo, profile.provider)
-            self._set_combo(self.registration_combo, profile.registration)
-            self._set_combo(self.result_combo, profile.result_style)
-            self.deadline_spin.setValue(profile.answer_deadline_s or 0.0)
-            self.reconnect_check.setChecked(profile.reconnect.enabled)
-            self.initial_delay_spin.setValue(profile.reconnect.initial_delay_s)
-            self.max_delay_spin.setValue(profile.reconnect.max_delay_s)
-            self.attempts_spin.setValue(profile.reconnect.max_attempts)
-            self.replay_check.setChecked(profile.replay_history)
+            self.protocol_group.load(profile)
+            self.reconnect_group.load(profile)
         finally:
             self._loading = False
         simulator = profile.local_simulator
@@ -481,12 +326,7 @@ class ConnectionPanel(QWidget):
         self.delete_action.setEnabled(len(self._profiles) > 1)
         self._show_form_error("")
         self._update_url_label()
-        self._load_license(profile)
-
-    @staticmethod
-    def _set_combo(combo: QComboBox, value: object) -> None:
-        index = combo.findData(value)
-        combo.setCurrentIndex(max(0, index))
+        self.license_box.load(profile)
 
     @Slot()
     def _schedule_apply(self) -> None:
@@ -500,15 +340,6 @@ class ConnectionPanel(QWidget):
             ValueError: with a readable explanation when a field is invalid.
         """
         base = self.bridge.profile
-        reconnect = ReconnectPolicy(
-            enabled=self.reconnect_check.isChecked(),
-            initial_delay_s=self.initial_delay_spin.value(),
-            max_delay_s=max(self.max_delay_spin.value(), self.initial_delay_spin.value()),
-            multiplier=base.reconnect.multiplier,
-            jitter=base.reconnect.jitter,
-            max_attempts=self.attempts_spin.value(),
-        )
-        deadline = self.deadline_spin.value()
         return base.with_changes(
             url=self.url_edit.text().strip() if not base.local_simulator else base.url,
             avatar_name=self.avatar_name_edit.text().strip(),
@@ -516,13 +347,8 @@ class ConnectionPanel(QWidget):
             model=self.model_edit.text().strip(),
             voice=self.voice_combo.currentText().strip(),
             prompt=self.prompt_edit.toPlainText(),
-            # Qt hands item data back as plain str: turn it into the enum again.
-            provider=Provider(self.provider_combo.currentData()),
-            registration=RegistrationStyle(self.registration_combo.currentData()),
-            result_style=ResultStyle(self.result_combo.currentData()),
-            answer_deadline_s=deadline if deadline > 0 else None,
-            reconnect=reconnect,
-            replay_history=self.replay_check.isChecked(),
+            **self.protocol_group.changes(),
+            **self.reconnect_group.changes(base.reconnect),
         )
 
     @Slot()
@@ -616,8 +442,7 @@ class ConnectionPanel(QWidget):
         if key:
             self._url_text = strip_license(text)
             self.url_edit.setText(self._url_text)
-            self.license_edit.setText(key)
-            self._on_license_edited(key)
+            self.license_box.set_text(key)
             self.notification_requested.emit(
                 "info", "The license in the pasted URL was moved to the License field (masked)."
             )
@@ -632,119 +457,15 @@ class ConnectionPanel(QWidget):
         else:
             self.url_label.setText(f"<small>{self.bridge.connect_url_masked()}</small>")
 
-    # ------------------------------------------------------------------ license
-    def _load_license(self, profile: ConnectionProfile) -> None:
-        self.license_edit.clear()
-        self._pending_license = ""
-        self.reveal_button.setChecked(False)
-        self.save_license_button.setEnabled(False)
-        self.banner.clear()
-        if profile.local_simulator:
-            self.license_group.setEnabled(False)
-            self.license_status.setText("The built-in simulator needs no license.")
-            return
-        self.license_group.setEnabled(True)
-        self.license_status.setText("Checking the keychain…")
-        name = profile.name
-        self.bridge.tasks.start(self._fetch_license(name), name=f"license-load-{name}")
-
-    async def _fetch_license(self, name: str) -> None:
-        try:
-            value = await self.bridge.secrets.get(name)
-        except SecretStoreUnavailable as error:
-            if self.bridge.profile.name == name:
-                # Only explained here; the choice is offered when there is a license to keep.
-                self.license_status.setText(
-                    "No keychain available: a license can only be kept for this session."
-                )
-                self.license_status.setToolTip(error.message)
-            return
-        if self.bridge.profile.name != name or self._pending_license:
-            return
-        if value:
-            self.license_edit.setText(value)
-            session_only = self.bridge.has_session_license(name)
-            self.license_status.setText(
-                "Using a license kept for this session only (not saved)."
-                if session_only
-                else "License stored in the system keychain."
-            )
-        else:
-            self.license_status.setText("No license stored for this profile yet.")
-
-    def _on_license_edited(self, text: str) -> None:
-        self._pending_license = text.strip()
-        self.save_license_button.setEnabled(bool(self._pending_license))
-        self.license_status.setText("Not saved yet: press Save to Keychain." if text else "")
-
-    def _on_reveal_toggled(self, shown: bool) -> None:
-        self.license_edit.setEchoMode(
-            QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password
-        )
-        self.reveal_button.setText("Hide" if shown else "Show")
-
     @Slot()
     def save_license(self) -> None:
         """Store the typed license in the keychain (in the background)."""
-        value = self.license_edit.text().strip()
-        if not value:
-            return
-        name = self.bridge.profile.name
-        self.save_license_button.setEnabled(False)
-        self.bridge.tasks.start(self._store_license(name, value), name=f"license-save-{name}")
-
-    async def _store_license(self, name: str, value: str) -> None:
-        try:
-            await self.bridge.secrets.set(name, value)
-        except SecretStoreUnavailable as error:
-            self._offer_session_only(error.message)
-            return
-        self._pending_license = ""
-        self.license_status.setText("License stored in the system keychain.")
-        self.notification_requested.emit("success", f"License saved to the keychain for “{name}”")
-
-    def _offer_session_only(self, reason: str) -> None:
-        self.save_license_button.setEnabled(bool(self.license_edit.text().strip()))
-        self.banner.show_message(
-            "<b>The license cannot be saved: there is no system keychain.</b>"
-            f"<br><small>{_escape(reason)}</small><br>"
-            "Use it for this session only? It stays in memory, is forgotten when the app"
-            " quits, and is never written to a file.",
-            "warning",
-            [("session_only", "Use for This Session Only"), ("cancel", "Cancel")],
-        )
-
-    @Slot(str)
-    def _on_banner_action(self, key: str) -> None:
-        self.banner.clear()
-        if key != "session_only":
-            self.license_status.setText("The license was not stored.")
-            return
-        value = self.license_edit.text().strip()
-        if not value:
-            self.license_status.setText("Type the license first.")
-            return
-        self.bridge.set_session_license(self.bridge.profile.name, value)
-        self._pending_license = ""
-        self.save_license_button.setEnabled(False)
-        self.license_status.setText("Using the license for this session only (not saved).")
+        self.license_box.save()
 
     @Slot()
     def forget_license(self) -> None:
         """Remove this profile's license from the keychain and from memory."""
-        name = self.bridge.profile.name
-        self.license_edit.clear()
-        self._pending_license = ""
-        self.bridge.tasks.start(self._delete_license(name), name=f"license-forget-{name}")
-
-    async def _delete_license(self, name: str) -> None:
-        self.bridge.set_session_license(name, None)
-        try:
-            await self.bridge.secrets.delete(name)
-        except SecretStoreUnavailable as error:
-            self.license_status.setText(f"No keychain: {error.message}")
-            return
-        self.license_status.setText("License removed.")
+        self.license_box.forget()
 
     # ------------------------------------------------------------------ connection
     @Slot()
@@ -758,9 +479,9 @@ class ConnectionPanel(QWidget):
                 "error", "Fix the profile first: " + self.form_error.text()
             )
             return
-        if self._pending_license:
+        if self.license_box.pending:
             # Typed but not saved: use it now (memory only) rather than connecting without it.
-            self.bridge.set_session_license(self.bridge.profile.name, self._pending_license)
+            self.bridge.set_session_license(self.bridge.profile.name, self.license_box.pending)
         self.bridge.connect_session()
 
     @Slot(str, str)
@@ -769,26 +490,20 @@ class ConnectionPanel(QWidget):
         color = getattr(colors(self.palette()), attribute)
         text = f"<span style='color:{color}; font-size:14pt'>●</span> <b>{label}</b>"
         if message and message.casefold() not in (label.casefold(), "session ready"):
-            text += f"<br>{_escape(message)}"
+            text += f"<br>{html.escape(message, quote=False)}"
         self.state_label.setText(text)
         if message or state != "idle":
-            stamp = datetime.now().strftime("%H:%M:%S")
-            self.messages.addItem(f"{stamp}  {message or label}")
-            while self.messages.count() > MAX_SERVER_MESSAGES:
-                self.messages.takeItem(0)
-            self.messages.scrollToBottom()
+            self.messages.add(message or label)
         self._update_connect_button()
         self._update_url_label()
 
     @Slot(str)
     def _on_bridge_error(self, message: str) -> None:
         # "Connect failed: X" right after the state change that said X adds nothing.
-        last = self.messages.item(self.messages.count() - 1) if self.messages.count() else None
-        if last is not None and last.text().split("  ", 1)[-1] in message:
+        last = self.messages.last_text()
+        if last is not None and last in message:
             return
-        stamp = datetime.now().strftime("%H:%M:%S")
-        self.messages.addItem(f"{stamp}  {message}")
-        self.messages.scrollToBottom()
+        self.messages.add(message, keep=None)
 
     def _update_connect_button(self) -> None:
         active = self.bridge.is_active
@@ -799,5 +514,4 @@ class ConnectionPanel(QWidget):
         self.profile_combo.setEnabled(not active)
 
 
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+__all__ = ["MAX_SERVER_MESSAGES", "ConnectionPanel"]
