@@ -101,9 +101,9 @@ def test_call_name_resolution_order() -> None:
     [
         ('"{\\"a\\":"', "not valid JSON"),
         ('"[1,2]"', "JSON list, not an object"),
-        ("[1,2]", "JSON array, not an object or string"),
-        ("null", "JSON null"),
-        ("7", "JSON number"),
+        ("[1,2]", "a list in JSON, not an object or string"),
+        ("null", "null in JSON, not an object or string"),
+        ("7", "a number in JSON, not an object or string"),
     ],
 )
 def test_bad_arguments_become_warnings(arguments: str, warning: str) -> None:

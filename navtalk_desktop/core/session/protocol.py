@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from navtalk_desktop.core.json_reader import json_type
 from navtalk_desktop.core.profile import ResultStyle
 
 # --------------------------------------------------------------------------- event types
@@ -501,7 +502,7 @@ def _parse_call(
         raw_arguments = json.dumps(value, ensure_ascii=False)
     else:
         raw_arguments = json.dumps(value, ensure_ascii=False, default=str)
-        warnings.append(f"arguments are a JSON {_json_kind(value)}, not an object or string")
+        warnings.append(f"arguments are {json_type(value)} in JSON, not an object or string")
     return CallArgumentsDone(
         type_,
         data,
@@ -514,18 +515,6 @@ def _parse_call(
         warnings=tuple(warnings),
         response_id=_str(mirror.get("response_id")) or _str(data.get("response_id")),
     )
-
-
-def _json_kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, list):
-        return "array"
-    return type(value).__name__
 
 
 # --------------------------------------------------------------------------- client messages

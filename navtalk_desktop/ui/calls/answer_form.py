@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from navtalk_desktop.core.json_reader import json_type
 from navtalk_desktop.ui.shell.theme import colors
 from navtalk_desktop.ui.widgets.json_editor import monospace_font
 from navtalk_desktop.ui.widgets.json_highlighter import JsonHighlighter
@@ -115,7 +116,7 @@ class AnswerEditor(QWidget):
                     value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
                 )
                 widget.setToolTip(
-                    f"{key}: {_type_name(value)}" + ("" if isinstance(value, str) else " (JSON)")
+                    f"{key}: {json_type(value)}" + ("" if isinstance(value, str) else " (JSON)")
                 )
                 widget.textEdited.connect(self._on_form_edited)
             widget.setObjectName(f"answer_field_{key}")
@@ -282,17 +283,3 @@ class AnswerEditor(QWidget):
         if valid != self._valid:
             self._valid = valid
             self.validity_changed.emit(valid)
-
-
-def _type_name(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    if value is None:
-        return "null"
-    return "text"

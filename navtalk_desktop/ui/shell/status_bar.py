@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Slot
@@ -114,7 +115,7 @@ class SessionStatusBar(QStatusBar):
         text = f"<span style='color:{color}'>●</span> {label}"
         if self._message and self._message.casefold() not in (label.casefold(), "session ready"):
             short = self._message if len(self._message) <= 110 else self._message[:109] + "…"
-            text += f" — {_escape(short)}"
+            text += f" — {html.escape(short, quote=False)}"
         self.state_label.setText(text)
         self.state_label.setToolTip(self._message or label)
 
@@ -132,7 +133,3 @@ class SessionStatusBar(QStatusBar):
         if event.type() == QEvent.Type.PaletteChange:
             self._render_state(colors(self.palette()))
         super().changeEvent(event)
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
