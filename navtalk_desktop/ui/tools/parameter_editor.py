@@ -61,10 +61,12 @@ class ParameterEditor(QWidget):
     schema without emitting, keeping the selected row and expanded branches.
 
     Signals:
-        parameters_changed(dict): the user changed the schema; argument is the new schema.
+        parameters_changed(object): the user changed the schema; argument is the new schema
+            (a dict, sent as a Python object: a Qt map would sort its keys and lose the
+            parameter order).
     """
 
-    parameters_changed = Signal(dict)
+    parameters_changed = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

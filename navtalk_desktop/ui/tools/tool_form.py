@@ -145,6 +145,6 @@ class ToolForm(QWidget):
     def _on_notes_edited(self, text: str) -> None:
         self._edit("notes", notes=text)
 
-    @Slot(dict)
+    @Slot(object)
     def _on_parameters_changed(self, parameters: dict[str, Any]) -> None:
         self._edit("parameters", parameters=parameters)
