@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QTableWidgetItem
 
 from navtalk_desktop.core.responders.config import (
     ErrorPolicy,
@@ -146,6 +147,8 @@ def test_webhook_page_reads_every_field(qtbot: Any, chain_editor: ResponderChain
     qtbot.mouseClick(page.add_header_button, Qt.MouseButton.LeftButton)
     page.headers_table.item(0, 0).setText("Authorization")
     page.headers_table.item(0, 1).setText("Bearer {{ vars.token }}")
+    page.headers_table.insertRow(1)
+    page.headers_table.setItem(1, 0, QTableWidgetItem("  "))  # a row without a name is ignored
     page.timeout_spin.setValue(4.0)
     page.verify_check.setChecked(False)
     qtbot.keyClicks(page.output_path_edit, "$.reply")
