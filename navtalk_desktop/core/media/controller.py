@@ -205,6 +205,10 @@ class MediaController:
         except PeerError as exc:
             self._emit(MediaError("offer", f"could not answer the offer: {exc}"))
             if not renegotiation:
+                # A refused first offer leaves the stack half set up: start afresh next time.
+                peer, self._peer = self._peer, None
+                self._remote_candidates.clear()
+                await peer.close()
                 self._set_state(MediaState(MediaPhase.FAILED, str(exc), has_video, has_audio))
             return
         self._emit(SignalToSend("answer", description=answer))

@@ -63,7 +63,9 @@ def parse_candidate(data: Mapping[str, Any]) -> IceCandidate | None:
         raw = {"candidate": raw}
     if not isinstance(raw, Mapping):
         raise SignalingError("data.candidate is neither an object nor a candidate line")
-    line = raw.get("candidate")
+    if "candidate" not in raw:
+        raise SignalingError("data.candidate has no 'candidate' line")
+    line = raw["candidate"]
     if line in ("", None):
         return None  # the browser's end-of-candidates marker
     if not isinstance(line, str):
