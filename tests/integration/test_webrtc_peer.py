@@ -99,7 +99,7 @@ def distinct_pictures(frames: list[VideoFrame]) -> int:
 @pytest.mark.asyncio
 async def test_offer_is_answered_ice_connects_and_video_and_audio_arrive() -> None:
     events = Collector()
-    media, peers = controller(events)
+    media, _peers = controller(events)
     offerer = Offerer()
     try:
         await media.handle_signal("webrtc.signaling.offer", await offerer.offer())
@@ -111,7 +111,8 @@ async def test_offer_is_answered_ice_connects_and_video_and_audio_arrive() -> No
         trickled = signals[1].message()["data"]["candidate"]
         assert trickled["candidate"].startswith("candidate:")
         assert " 127.0.0.1 " in trickled["candidate"]
-        assert trickled["sdpMid"] == "0" and trickled["sdpMLineIndex"] == 0
+        assert trickled["sdpMid"] == "0"
+        assert trickled["sdpMLineIndex"] == 0
         assert trickled["usernameFragment"]
         await deliver(events, offerer)
 
@@ -128,14 +129,17 @@ async def test_offer_is_answered_ice_connects_and_video_and_audio_arrive() -> No
         samples = np.frombuffer(b"".join(c.pcm for c in chunks), dtype="<i2")
         assert np.abs(samples).max() > 3_000, "the tone bursts must be audible"
         state = events.of(MediaState)[-1]
-        assert state.has_video and state.has_audio
+        assert state.has_video
+        assert state.has_audio
         layers = {(e.layer, e.state) for e in events.of(PeerStateChanged)}
         assert {("ice", "checking"), ("dtls", "connected"), ("connection", "connected")} <= layers
 
         stats = await media.stats()
         assert stats is not None
         assert (stats.width, stats.height) == (320, 240)
-        assert stats.fps > 5 and stats.total_kbps > 0 and stats.frames_received >= 12
+        assert stats.fps > 5
+        assert stats.total_kbps > 0
+        assert stats.frames_received >= 12
         assert stats.packets_lost == 0
     finally:
         await media.close()
@@ -258,7 +262,8 @@ async def test_offer_without_video_says_the_provider_sends_no_video() -> None:
         await events.until(lambda: len(events.of(AudioChunk)) >= 5, "audio")
         await events.until(lambda: phase(events) is MediaPhase.CONNECTED, "connected")
         state = events.of(MediaState)[-1]
-        assert not state.has_video and state.has_audio
+        assert not state.has_video
+        assert state.has_audio
         assert "sends no video" in state.describe()
     finally:
         await media.close()

@@ -102,10 +102,11 @@ def parse_ice_servers(raw: Sequence[Any]) -> tuple[tuple[IceServer, ...], list[s
             skipped.append(f"iceServers[{index}] has no urls")
             continue
         good = tuple(u for u in urls if isinstance(u, str) and u.startswith(_ICE_SCHEMES))
+        if not good:
+            skipped.append(f"iceServers[{index}] has no stun:/turn: url")
+            continue
         if len(good) != len(urls):
             skipped.append(f"iceServers[{index}]: kept {len(good)} of {len(urls)} urls")
-        if not good:
-            continue
         username, credential = entry.get("username"), entry.get("credential")
         servers.append(
             IceServer(
