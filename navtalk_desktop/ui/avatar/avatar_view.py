@@ -1,0 +1,220 @@
+"""The avatar view: the digital human's video, why there is none, a snapshot and stats.
+
+Dock content. It takes ``core.media`` values only (the engine's event stream), keeps the
+latest frame and paints it on the next repaint: a burst of frames costs one paint, and a
+frame costs the GUI thread ~0.1 ms to wrap as a ``QImage`` (no copy) plus the scaled draw.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from navtalk_desktop.core.media.values import (
+    MediaEvent,
+    MediaPhase,
+    MediaState,
+    MediaStats,
+    VideoFrame,
+)
+
+
+def frame_image(frame: VideoFrame) -> QImage:
+    """A ``QImage`` over the frame's bytes (valid while ``frame`` lives; copy to keep)."""
+    return QImage(
+        frame.rgb, frame.width, frame.height, frame.width * 3, QImage.Format.Format_RGB888
+    )
+
+
+def fit_rect(image: QSize, area: QRect) -> QRect:
+    """The largest rectangle of ``image``'s aspect ratio centred in ``area``."""
+    scaled = image.scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio)
+    x = area.x() + (area.width() - scaled.width()) // 2
+    y = area.y() + (area.height() - scaled.height()) // 2
+    return QRect(x, y, scaled.width(), scaled.height())
+
+
+class VideoSurface(QWidget):
+    """Paints the latest frame with its aspect ratio, or the reason there is no video."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("avatarVideo")
+        self.setMinimumSize(160, 120)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.frame: VideoFrame | None = None
+        self.message = MediaState(MediaPhase.NOT_OFFERED).describe()
+        self.painted = 0  # frames actually drawn (a burst between paints draws once)
+        self._painted_index = -1
+
+    def sizeHint(self) -> QSize:
+        return QSize(360, 360)
+
+    def picture_rect(self) -> QRect | None:
+        """Where the frame is drawn, or ``None`` when no frame is shown."""
+        if self.frame is None:
+            return None
+        return fit_rect(QSize(self.frame.width, self.frame.height), self.rect())
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor(16, 16, 20))
+        frame = self.frame
+        if frame is not None:
+            target = fit_rect(QSize(frame.width, frame.height), self.rect())
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            painter.drawImage(target, frame_image(frame))
+            if frame.index != self._painted_index:
+                self._painted_index = frame.index
+                self.painted += 1
+        if self.message:
+            box = self.rect().adjusted(16, 16, -16, -16)
+            flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
+            if frame is not None:  # keep the last picture, dimmed, under the reason
+                painter.fillRect(self.rect(), QColor(0, 0, 0, 170))
+            painter.setPen(QColor(230, 230, 235))
+            painter.drawText(box, int(flags), self.message)
+        painter.end()
+
+
+class AvatarView(QWidget):
+    """Video of the avatar, its media state, Snapshot and Stats.
+
+    Feed it the engine's media events with :meth:`handle` (or the typed ``show_*`` methods).
+
+    Signals:
+        stats_requested(): the user pressed Stats; answer with :meth:`show_stats`.
+        snapshot_saved(str): a PNG was written to this path.
+        snapshot_failed(str): why no PNG could be written.
+    """
+
+    stats_requested = Signal()
+    snapshot_saved = Signal(str)
+    snapshot_failed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None, *, snapshot_dir: Path | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("avatarView")
+        self.snapshot_dir = snapshot_dir or Path.home()
+        self.state = MediaState(MediaPhase.NOT_OFFERED)
+        self.frames_received = 0
+        self.surface = VideoSurface(self)
+        self.status = QLabel(self.state.describe(), self)
+        self.status.setObjectName("avatarStatus")
+        self.status.setWordWrap(True)
+        self.snapshot_button = QPushButton("Snapshot", self)
+        self.snapshot_button.setToolTip("Save the current frame as a PNG")
+        self.snapshot_button.setEnabled(False)
+        self.stats_button = QPushButton("Stats", self)
+        self.stats_button.setToolTip("Measure frame rate, resolution, bitrate, loss and jitter")
+        self.stats_box = QWidget(self)
+        self.stats_box.setObjectName("avatarStats")
+        self.stats_form = QFormLayout(self.stats_box)
+        self.stats_form.setContentsMargins(0, 0, 0, 0)
+        self.stats_box.hide()
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.snapshot_button)
+        buttons.addWidget(self.stats_button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.surface, 1)
+        layout.addWidget(self.status)
+        layout.addLayout(buttons)
+        layout.addWidget(self.stats_box)
+
+        self.snapshot_button.clicked.connect(self._snapshot_clicked)
+        self.stats_button.clicked.connect(self.stats_requested.emit)
+
+    # ------------------------------------------------------------------ input
+
+    def handle(self, event: MediaEvent) -> None:
+        """Show whatever media event concerns this view (others are ignored)."""
+        if isinstance(event, VideoFrame):
+            self.show_frame(event)
+        elif isinstance(event, MediaState):
+            self.show_state(event)
+        elif isinstance(event, MediaStats):
+            self.show_stats(event)
+
+    def show_frame(self, frame: VideoFrame) -> None:
+        """Show ``frame`` at the next repaint (never blocks: only the latest is kept)."""
+        self.frames_received += 1
+        first = self.surface.frame is None
+        self.surface.frame = frame
+        if first or self.surface.message:
+            self._refresh_message()
+            self.snapshot_button.setEnabled(True)
+        self.surface.update()
+
+    def show_state(self, state: MediaState) -> None:
+        """Say where the media stands and, without video, why."""
+        self.state = state
+        self.status.setText(state.describe())
+        self._refresh_message()
+        self.surface.update()
+
+    def show_stats(self, stats: MediaStats) -> None:
+        """Fill the stats panel (and show it)."""
+        while self.stats_form.rowCount():
+            self.stats_form.removeRow(0)
+        for label, value in [*stats.lines(), ("Frames shown", str(self.surface.painted))]:
+            field = QLabel(value, self.stats_box)
+            field.setObjectName(f"stat:{label}")
+            self.stats_form.addRow(label, field)
+        self.stats_box.show()
+
+    # ------------------------------------------------------------------ snapshot
+
+    def save_snapshot(self, path: Path) -> bool:
+        """Write the current frame, full size, as a PNG; say why not when that fails."""
+        frame = self.surface.frame
+        if frame is None:
+            self.snapshot_failed.emit("no video frame to save yet")
+            return False
+        image = frame_image(frame).copy()  # detach from the frame's bytes before saving
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self.snapshot_failed.emit(f"cannot create {path.parent}: {exc.strerror or exc}")
+            return False
+        if not image.save(str(path), b"PNG"):
+            self.snapshot_failed.emit(f"could not write {path}")
+            return False
+        self.status.setText(f"Snapshot saved to {path}")
+        self.snapshot_saved.emit(str(path))
+        return True
+
+    def _snapshot_clicked(self) -> None:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        path = self.snapshot_dir / f"avatar-{stamp}.png"
+        counter = 1
+        while path.exists():
+            path = self.snapshot_dir / f"avatar-{stamp}-{counter}.png"
+            counter += 1
+        self.save_snapshot(path)
+
+    # ------------------------------------------------------------------ internals
+
+    def _refresh_message(self) -> None:
+        state = self.state
+        showing = self.surface.frame is not None
+        if state.phase is MediaPhase.CONNECTED and (showing or state.has_video):
+            self.surface.message = "" if showing else state.describe()
+        elif state.phase in (MediaPhase.NOT_OFFERED,) and showing:
+            self.surface.message = ""  # frames arrive before any state (a replay, a test)
+        else:
+            self.surface.message = state.describe()
