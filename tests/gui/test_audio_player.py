@@ -121,7 +121,7 @@ def test_tone_bursts_reach_the_sink_with_their_silences(
         f"{time.monotonic() - started:.2f} s after feeding began; underruns {player.underruns}"
     )
     assert len(runs) == 4, f"a gap split a burst or one went missing: {runs}, {player.underruns=}"
-    for start, length in runs:
+    for _start, length in runs:
         assert abs(length - 20) <= 3, f"a 400 ms burst lasted {length * 20} ms: {runs}"
     gaps = [runs[i + 1][0] - (runs[i][0] + runs[i][1]) for i in range(3)]
     assert all(abs(gap - 20) <= 3 for gap in gaps), f"silences of {gaps} windows (want 20)"
