@@ -21,7 +21,9 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import venv
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -67,7 +69,12 @@ TEST_PACKAGES = [
     "libglib2.0-bin",
     "gtk-update-icon-cache",
     "binutils",
+    # The avatar-voice tests play into a private PulseAudio null sink and record its monitor.
+    "pulseaudio",
+    "pulseaudio-utils",
 ]
+# Null sink of the per-run PulseAudio daemon; tests find it through NAVTALK_TEST_PULSE_SINK.
+TEST_SINK = "navtalk_test_spk"
 
 
 def _say(message: str) -> None:
@@ -191,6 +198,51 @@ def run_app(args: list[str]) -> int:
     return subprocess.call([str(_venv_python()), "-m", "navtalk_desktop", *args])
 
 
+def start_test_audio(env: dict[str, str]) -> Callable[[], None] | None:
+    """Start a private PulseAudio daemon with a null sink and point ``env`` at it.
+
+    It must run before pytest starts: QtMultimedia never sees a sound server that appears
+    later. Only ``PULSE_SERVER`` is exported (not ``XDG_RUNTIME_DIR``, which other test
+    daemons use). Returns the function that stops it, or ``None`` (audio tests then skip).
+    """
+    if shutil.which("pulseaudio") is None or shutil.which("pactl") is None:
+        _say("no pulseaudio/pactl: audio tests will be skipped (apt: pulseaudio pulseaudio-utils)")
+        return None
+    runtime = Path(tempfile.mkdtemp(prefix="navtalk-pulse-"))
+    runtime.chmod(0o700)
+    server = f"unix:{runtime}/pulse/native"
+    audio_env = {**env, "XDG_RUNTIME_DIR": str(runtime), "PULSE_SERVER": server}
+    started = subprocess.run(
+        ["pulseaudio", "-D", "--exit-idle-time=-1", f"--log-target=file:{runtime}/pulse.log"],
+        env=audio_env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    setup = [
+        ["load-module", "module-null-sink", f"sink_name={TEST_SINK}", "rate=48000"],
+        ["set-default-sink", TEST_SINK],
+        # An idle null sink is suspended, and waking it eats the first second of audio.
+        ["unload-module", "module-suspend-on-idle"],
+    ]
+    failed = started.returncode != 0
+    for args in setup if not failed else []:
+        done = subprocess.run(["pactl", *args], env=audio_env, capture_output=True, check=False)
+        failed = failed or (done.returncode != 0 and args[0] != "unload-module")
+
+    def stop() -> None:
+        subprocess.run(["pulseaudio", "--kill"], env=audio_env, capture_output=True, check=False)
+        shutil.rmtree(runtime, ignore_errors=True)
+
+    if failed:
+        _say(f"could not start PulseAudio ({started.stderr.strip()}): audio tests will be skipped")
+        stop()
+        return None
+    env["PULSE_SERVER"] = server
+    env["NAVTALK_TEST_PULSE_SINK"] = TEST_SINK
+    return stop
+
+
 def run_tests(pytest_args: list[str]) -> int:
     ensure_venv()
     ensure_system_packages(QT_BASE_PACKAGES + AUDIO_PACKAGES + TEST_PACKAGES)
@@ -205,7 +257,12 @@ def run_tests(pytest_args: list[str]) -> int:
     ]
     for name, command in steps:
         _say(f"--- {name}")
-        code = subprocess.call(command, cwd=ROOT, env=env)
+        stop_audio = start_test_audio(env) if name == "pytest" else None
+        try:
+            code = subprocess.call(command, cwd=ROOT, env=env)
+        finally:
+            if stop_audio is not None:
+                stop_audio()
         if code != 0:
             _say(f"FAILED: {name} (exit {code})")
             return code

@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
+from PySide6.QtCore import QByteArray, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QImageWriter, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
@@ -191,8 +191,9 @@ class AvatarView(QWidget):
         except OSError as exc:
             self.snapshot_failed.emit(f"cannot create {path.parent}: {exc.strerror or exc}")
             return False
-        if not image.save(str(path), b"PNG"):
-            self.snapshot_failed.emit(f"could not write {path}")
+        writer = QImageWriter(str(path), QByteArray(b"png"))
+        if not writer.write(image):
+            self.snapshot_failed.emit(f"could not write {path}: {writer.errorString()}")
             return False
         self.status.setText(f"Snapshot saved to {path}")
         self.snapshot_saved.emit(str(path))
