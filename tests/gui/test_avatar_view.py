@@ -43,6 +43,7 @@ def test_frames_shown_change_with_the_stream(qtbot: object, view: AvatarView) ->
     assert view.frames_received == 3
     assert view.surface.painted >= 3
     assert view.snapshot_button.isEnabled()
+    assert view.status.text() == "Connected: avatar video 320 x 180"
 
 
 def test_video_keeps_its_aspect_ratio(view: AvatarView) -> None:

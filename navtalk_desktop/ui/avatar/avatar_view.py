@@ -85,6 +85,8 @@ class VideoSurface(QWidget):
             flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
             if frame is not None:  # keep the last picture, dimmed, under the reason
                 painter.fillRect(self.rect(), QColor(0, 0, 0, 170))
+            bounds = painter.boundingRect(box, int(flags), self.message).adjusted(-10, -8, 10, 8)
+            painter.fillRect(bounds, QColor(0, 0, 0, 150))
             painter.setPen(QColor(230, 230, 235))
             painter.drawText(box, int(flags), self.message)
         painter.end()
@@ -111,6 +113,7 @@ class AvatarView(QWidget):
         self.snapshot_dir = snapshot_dir or Path.home()
         self.state = MediaState(MediaPhase.NOT_OFFERED)
         self.frames_received = 0
+        self._size = (0, 0)
         self.surface = VideoSurface(self)
         self.status = QLabel(self.state.describe(), self)
         self.status.setObjectName("avatarStatus")
@@ -158,12 +161,15 @@ class AvatarView(QWidget):
         if first or self.surface.message:
             self._refresh_message()
             self.snapshot_button.setEnabled(True)
+        if first or (frame.width, frame.height) != self._size:
+            self._size = (frame.width, frame.height)
+            self.status.setText(self._status_text())
         self.surface.update()
 
     def show_state(self, state: MediaState) -> None:
         """Say where the media stands and, without video, why."""
         self.state = state
-        self.status.setText(state.describe())
+        self.status.setText(self._status_text())
         self._refresh_message()
         self.surface.update()
 
@@ -209,6 +215,12 @@ class AvatarView(QWidget):
         self.save_snapshot(path)
 
     # ------------------------------------------------------------------ internals
+
+    def _status_text(self) -> str:
+        frame = self.surface.frame
+        if self.state.phase is MediaPhase.CONNECTED and frame is not None:
+            return f"Connected: avatar video {frame.width} x {frame.height}"
+        return self.state.describe()
 
     def _refresh_message(self) -> None:
         state = self.state
