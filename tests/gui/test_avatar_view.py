@@ -39,7 +39,7 @@ def test_frames_shown_change_with_the_stream(qtbot: object, view: AvatarView) ->
     for index in (0, 7, 19):
         view.handle(solid(index))
         expected = frame_colour(index)
-        qtbot.waitUntil(lambda e=expected: centre_colour(view) == e, timeout=5_000)  # type: ignore[attr-defined]
+        qtbot.waitUntil(lambda e=expected: centre_colour(view) == e, timeout=10_000)  # type: ignore[attr-defined]
     assert view.frames_received == 3
     assert view.surface.painted >= 3
     assert view.snapshot_button.isEnabled()
@@ -95,10 +95,10 @@ def test_a_failure_after_video_dims_the_last_picture_and_says_why(
 ) -> None:
     view.handle(MediaState(MediaPhase.CONNECTED, has_video=True))
     view.handle(solid(5))
-    qtbot.waitUntil(lambda: centre_colour(view) == frame_colour(5), timeout=5_000)  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: centre_colour(view) == frame_colour(5), timeout=10_000)  # type: ignore[attr-defined]
     assert view.surface.message == ""
     view.handle(MediaState(MediaPhase.FAILED, "ICE failed: consent lost", True, True))
-    qtbot.waitUntil(lambda: centre_colour(view) != frame_colour(5), timeout=5_000)  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: centre_colour(view) != frame_colour(5), timeout=10_000)  # type: ignore[attr-defined]
     assert "consent lost" in view.surface.message
 
 
@@ -107,7 +107,7 @@ def test_snapshot_button_writes_the_full_size_frame_as_png(
 ) -> None:
     assert not view.snapshot_button.isEnabled()
     view.handle(solid(11, 64, 48))
-    with qtbot.waitSignal(view.snapshot_saved, timeout=5_000) as saved:  # type: ignore[attr-defined]
+    with qtbot.waitSignal(view.snapshot_saved, timeout=10_000) as saved:  # type: ignore[attr-defined]
         view.snapshot_button.click()
     path = Path(saved.args[0])
     assert path.parent == tmp_path / "shots"
@@ -122,20 +122,20 @@ def test_snapshot_button_writes_the_full_size_frame_as_png(
 def test_snapshot_without_a_frame_or_to_an_unwritable_place_says_why(
     qtbot: object, view: AvatarView, tmp_path: Path
 ) -> None:
-    with qtbot.waitSignal(view.snapshot_failed, timeout=5_000) as failed:  # type: ignore[attr-defined]
+    with qtbot.waitSignal(view.snapshot_failed, timeout=10_000) as failed:  # type: ignore[attr-defined]
         view.save_snapshot(tmp_path / "x.png")
     assert failed.args == ["no video frame to save yet"]
     view.handle(solid(1))
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    with qtbot.waitSignal(view.snapshot_failed, timeout=5_000) as failed:  # type: ignore[attr-defined]
+    with qtbot.waitSignal(view.snapshot_failed, timeout=10_000) as failed:  # type: ignore[attr-defined]
         assert not view.save_snapshot(blocker / "x.png")
     assert str(blocker) in failed.args[0]
 
 
 def test_stats_are_requested_on_demand_and_shown(qtbot: object, view: AvatarView) -> None:
     assert view.stats_box.isHidden()
-    with qtbot.waitSignal(view.stats_requested, timeout=5_000):  # type: ignore[attr-defined]
+    with qtbot.waitSignal(view.stats_requested, timeout=10_000):  # type: ignore[attr-defined]
         view.stats_button.click()
     view.handle(
         MediaStats(
