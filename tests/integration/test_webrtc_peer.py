@@ -268,3 +268,21 @@ async def test_offer_without_video_says_the_provider_sends_no_video() -> None:
     finally:
         await media.close()
         await offerer.close()
+
+
+@pytest.mark.asyncio
+async def test_a_loopback_offer_is_answered_on_loopback_without_configuration() -> None:
+    # The built-in simulator offers 127.0.0.1 only; aioice alone would never gather there.
+    events = Collector()
+    media = MediaController(lambda servers, listener: AnsweringPeer(servers, listener), events)
+    offerer = Offerer()
+    try:
+        await media.handle_signal("webrtc.signaling.offer", await offerer.offer())
+        trickled = [s.candidate for s in events.of(SignalToSend) if s.candidate is not None]
+        assert trickled
+        assert all(" 127.0.0.1 " in c.candidate for c in trickled)
+        await deliver(events, offerer)
+        await events.until(lambda: len(events.of(VideoFrame)) >= 3, "frames")
+    finally:
+        await media.close()
+        await offerer.close()
