@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QTimer
 
 from navtalk_desktop.core.media import AudioChunk, StopPlayback
 from navtalk_desktop.ui.avatar import NO_DEVICE, AudioPlayer
@@ -70,29 +69,6 @@ def player(qapp: object) -> Iterator[AudioPlayer]:
         audio.close()
 
 
-def feed_in_real_time(qtbot: object, player: AudioPlayer, chunks: list[AudioChunk]) -> QTimer:
-    """Hand chunks over as they fall due (like packets arriving), from a 20 ms timer."""
-    start = time.monotonic()
-    sent = 0
-
-    def tick() -> None:
-        nonlocal sent
-        due = min(len(chunks), int((time.monotonic() - start) / 0.02) + 1)
-        while sent < due:
-            player.play(chunks[sent])
-            sent += 1
-        if sent == len(chunks):
-            timer.stop()
-            player.end_of_stream()
-
-    timer = QTimer()
-    timer.setInterval(20)
-    timer.timeout.connect(tick)
-    timer.start()
-    tick()
-    return timer
-
-
 @pytest.mark.parametrize(("rate", "channels"), [(48_000, 2), (24_000, 1)])
 def test_tone_bursts_reach_the_sink_with_their_silences(
     qtbot: object, recorder: MonitorRecorder, player: AudioPlayer, rate: int, channels: int
@@ -101,7 +77,11 @@ def test_tone_bursts_reach_the_sink_with_their_silences(
     qtbot.waitUntil(lambda: recorder.seconds() > 0.1, timeout=10_000)  # type: ignore[attr-defined]
     skip = len(recorder.samples()) // WINDOW
     pattern = [(0.4, True), (0.4, False)] * 4
-    timer = feed_in_real_time(qtbot, player, burst_chunks(rate, channels, pattern))
+    # The whole utterance arrives at once (audio deltas come faster than real time): any
+    # gap or stretch on the sink is then the player's or the device's doing.
+    for chunk in burst_chunks(rate, channels, pattern):
+        player.play(chunk)
+    player.end_of_stream()
     started = time.monotonic()
 
     def heard() -> list[tuple[int, int]]:
@@ -113,7 +93,6 @@ def test_tone_bursts_reach_the_sink_with_their_silences(
         return []
 
     qtbot.waitUntil(lambda: bool(heard()), timeout=20_000)  # type: ignore[attr-defined]
-    timer.stop()
     runs = heard()
     onset = skip + runs[0][0]
     print(
@@ -212,6 +191,7 @@ def test_a_stream_that_starves_counts_an_underrun_but_a_finished_one_does_not(
         pass
     assert blocker.args == [1]
     assert player.underruns == 1
+    assert player.prebuffer_ms == 100, "an underrun grows the jitter buffer"
 
 
 def test_no_audio_server_gives_a_clear_status_and_drops_audio_quietly(tmp_path: Path) -> None:

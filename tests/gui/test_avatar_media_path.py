@@ -80,14 +80,14 @@ def test_offer_to_picture_and_voice(
             f"first frame {marks['first frame'] - marks['offer']:.3f} s"
         )
         if recorder is not None:
-            # The offerer's 300 ms tone bursts, heard on the sink's monitor. The stream's
-            # first half second may stutter while aiortc's jitter buffer fills; after that
-            # (steady state) every burst arrives whole.
-            qtbot.waitUntil(
-                lambda: len(bursts(loud_windows(recorder.samples()))) >= 6, timeout=20_000
-            )
-            runs = bursts(loud_windows(recorder.samples()))
-            assert all(abs(length - 15) <= 3 for _, length in runs[2:5]), runs
+            # The offerer's 300 ms tone bursts with 300 ms silences, heard on the sink's
+            # monitor (their exact shape is test_audio_player's business: here WebRTC
+            # decoding shares the loop, and a busy machine may stretch them).
+            def heard() -> bool:
+                runs = bursts(loud_windows(recorder.samples()))
+                return sum(1 for _, length in runs if length >= 8) >= 3
+
+            qtbot.waitUntil(heard, timeout=20_000)
             assert np.abs(recorder.samples()).max() > 3_000
     finally:
         if recorder is not None:

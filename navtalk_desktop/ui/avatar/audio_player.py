@@ -5,7 +5,8 @@ thread: 48 kHz stereo for the WebRTC audio track, 24 kHz mono for
 ``realtime.response.audio.delta``; the sound server mixes and resamples. Each lane keeps a
 small jitter buffer: it starts writing once ``prebuffer_ms`` of audio is queued and then
 tops the device up every 10 ms, so steady-state playback has no gaps. The device's own
-starvation (``QAudio.IdleState`` while the stream goes on) is counted as an underrun.
+starvation (``QAudio.IdleState`` while the stream goes on) is counted as an underrun, and
+each underrun grows the prebuffer by 40 ms (up to 300 ms).
 
 No audio device (a server, CI, a sound server started after the app): :attr:`status` says
 so, chunks are counted and dropped, nothing else is affected.
@@ -21,6 +22,9 @@ from PySide6.QtMultimedia import QAudio, QAudioDevice, QAudioFormat, QAudioSink,
 from navtalk_desktop.core.media.values import AudioChunk, MediaEvent, StopPlayback
 
 FEED_INTERVAL_MS = 10
+# Each underrun grows the prebuffer by this much, up to the maximum.
+PREBUFFER_STEP_MS = 40
+MAX_PREBUFFER_MS = 300
 NO_DEVICE = (
     "No audio device: the avatar's voice cannot be played. Start PulseAudio or PipeWire "
     "(before the app: a sound server started later is not seen) or choose another output."
@@ -280,6 +284,9 @@ class AudioPlayer(QObject):
         if state == QAudio.State.IdleState and lane.io is not None and not lane.ended:
             self.underruns += 1
             lane.started = False  # refill the prebuffer before writing again
+            # Adaptive jitter buffer: a stream that starved once will likely starve again
+            # (a busy machine, a jittery network); trade a little latency for no gaps.
+            self.prebuffer_ms = min(MAX_PREBUFFER_MS, self.prebuffer_ms + PREBUFFER_STEP_MS)
             self.underruns_changed.emit(self.underruns)
 
     def _close_lanes(self) -> None:
