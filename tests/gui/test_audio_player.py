@@ -23,6 +23,7 @@ from navtalk_desktop.ui.avatar import NO_DEVICE, AudioPlayer
 from tests.helpers.pulse import (
     RATE,
     WINDOW,
+    Envelope,
     MonitorRecorder,
     bursts,
     loud_windows,
@@ -84,8 +85,10 @@ def test_tone_bursts_reach_the_sink_with_their_silences(
     player.end_of_stream()
     started = time.monotonic()
 
+    envelope = Envelope(recorder, skip)
+
     def heard() -> list[tuple[int, int]]:
-        loud = loud_windows(recorder.samples())[skip:]
+        loud = envelope.loud()
         runs = bursts(loud)
         # done when four bursts arrived and the last one is followed by 0.5 s of silence
         if len(runs) >= 4 and len(loud) - sum(runs[3]) >= 25:
@@ -129,8 +132,10 @@ def _barge_in(qtbot: object, recorder: MonitorRecorder, player: AudioPlayer) -> 
 
     qtbot.waitUntil(lambda: loud_since(skip) >= 10, timeout=20_000)  # type: ignore[attr-defined]
     mark = len(recorder.samples()) // WINDOW
+    assert player.latency_ms() > 1_000, "seconds of voice wait in the buffers"
     player.handle(StopPlayback("barge-in"))
     assert player.queued_ms() == 0
+    assert player.latency_ms() == 0
     # Wait for 1.5 s more of recording, then count the tone heard after the stop.
     qtbot.waitUntil(  # type: ignore[attr-defined]
         lambda: len(recorder.samples()) // WINDOW >= mark + 75, timeout=20_000

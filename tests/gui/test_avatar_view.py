@@ -162,3 +162,26 @@ def test_stats_are_requested_on_demand_and_shown(qtbot: object, view: AvatarView
     assert shown["Packets lost"] == "3"
     assert shown["Jitter"] == "4.5 ms"
     assert "Frames shown" in shown
+
+
+def test_video_delay_holds_frames_back_to_meet_the_voice(qtbot: object, view: AvatarView) -> None:
+    view.handle(MediaState(MediaPhase.CONNECTED, has_video=True))
+    view.set_video_delay(250)
+    for index in (1, 2, 3):
+        view.handle(solid(index))
+    assert view.surface.frame is None, "frames wait for the voice's latency"
+    assert view.frames_received == 3
+    shown: list[int] = []
+
+    def newest_shown() -> bool:
+        frame = view.surface.frame
+        if frame is not None and (not shown or shown[-1] != frame.index):
+            shown.append(frame.index)
+        return bool(shown) and shown[-1] == 3
+
+    qtbot.waitUntil(newest_shown, timeout=10_000)  # type: ignore[attr-defined]
+    assert shown == sorted(shown), "frames come out in order"
+    view.set_video_delay(0)
+    view.handle(solid(4))
+    assert view.surface.frame is not None
+    assert view.surface.frame.index == 4

@@ -83,6 +83,28 @@ class MonitorRecorder:
             self._proc.stdout.close()
 
 
+class Envelope:
+    """:func:`loud_windows` of a growing recording, computed only for the new part.
+
+    Polling the whole recording every 10 ms would load the GUI thread the player needs.
+    """
+
+    def __init__(self, recorder: MonitorRecorder, first_window: int = 0) -> None:
+        self._recorder = recorder
+        self._first = first_window
+        self._done = first_window
+        self._loud: list[bool] = []
+
+    def loud(self) -> np.ndarray:
+        """Loud windows from ``first_window`` on."""
+        samples = self._recorder.samples()
+        end = len(samples) // WINDOW
+        if end > self._done:
+            self._loud.extend(loud_windows(samples[self._done * WINDOW : end * WINDOW]).tolist())
+            self._done = end
+        return np.array(self._loud, dtype=bool)
+
+
 def loud_windows(samples: np.ndarray, threshold: float = 1_000.0) -> np.ndarray:
     """One boolean per 20 ms window: is its RMS above ``threshold``?"""
     count = len(samples) // WINDOW

@@ -189,6 +189,21 @@ class AudioPlayer(QObject):
             default=0.0,
         )
 
+    def latency_ms(self) -> float:
+        """How late what arrives now will be heard: jitter buffer plus the device's buffer.
+
+        The avatar view delays its frames by this much so lips and voice stay in sync
+        (``AvatarView.set_video_delay``).
+        """
+        worst = 0.0
+        for lane in self._lanes.values():
+            per_ms = lane.rate * lane.channels * 2 / 1000
+            in_device = 0
+            if lane.io is not None:
+                in_device = max(0, lane.sink.bufferSize() - lane.sink.bytesFree())
+            worst = max(worst, (len(lane.buffer) + in_device) / per_ms)
+        return worst
+
     def close(self) -> None:
         """Stop and release every sink."""
         self._timer.stop()

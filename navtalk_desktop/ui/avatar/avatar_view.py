@@ -8,9 +8,10 @@ frame costs the GUI thread ~0.1 ms to wrap as a ``QImage`` (no copy) plus the sc
 from __future__ import annotations
 
 import time
+from collections import deque
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QByteArray, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QImageWriter, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -29,6 +30,10 @@ from navtalk_desktop.core.media.values import (
     MediaStats,
     VideoFrame,
 )
+
+# Frames held for A/V sync: at 25 fps, 500 ms is 13 frames; more is a stall, not a delay.
+MAX_VIDEO_DELAY_MS = 500.0
+MAX_DELAYED_FRAMES = 32
 
 
 def frame_image(frame: VideoFrame) -> QImage:
@@ -113,6 +118,12 @@ class AvatarView(QWidget):
         self.snapshot_dir = snapshot_dir or Path.home()
         self.state = MediaState(MediaPhase.NOT_OFFERED)
         self.frames_received = 0
+        self.video_delay_ms = 0.0
+        self._delayed: deque[tuple[float, VideoFrame]] = deque(maxlen=MAX_DELAYED_FRAMES)
+        self._delay_timer = QTimer(self)
+        self._delay_timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._delay_timer.setInterval(5)
+        self._delay_timer.timeout.connect(self._release_due)
         self._size = (0, 0)
         self.surface = VideoSurface(self)
         self.status = QLabel(self.state.describe(), self)
@@ -153,9 +164,38 @@ class AvatarView(QWidget):
         elif isinstance(event, MediaStats):
             self.show_stats(event)
 
+    def set_video_delay(self, ms: float) -> None:
+        """Show frames ``ms`` after they arrive, to meet the voice (``AudioPlayer.latency_ms``).
+
+        WebRTC delivers picture and sound together, but the voice then waits in the audio
+        jitter and device buffers (~120-180 ms); showing frames at once would put the lips
+        ahead of the voice. 0 shows frames as they come.
+        """
+        self.video_delay_ms = max(0.0, min(ms, MAX_VIDEO_DELAY_MS))
+        if not self.video_delay_ms:
+            self._release_due(force=True)
+
     def show_frame(self, frame: VideoFrame) -> None:
-        """Show ``frame`` at the next repaint (never blocks: only the latest is kept)."""
+        """Show ``frame`` at the next repaint, after the video delay (never blocks)."""
         self.frames_received += 1
+        if self.video_delay_ms > 0:
+            self._delayed.append((time.monotonic() + self.video_delay_ms / 1000, frame))
+            if not self._delay_timer.isActive():
+                self._delay_timer.start()
+            return
+        self._present(frame)
+
+    def _release_due(self, force: bool = False) -> None:
+        now = time.monotonic()
+        latest: VideoFrame | None = None
+        while self._delayed and (force or self._delayed[0][0] <= now):
+            latest = self._delayed.popleft()[1]  # frames overtaken before a paint are skipped
+        if not self._delayed:
+            self._delay_timer.stop()
+        if latest is not None:
+            self._present(latest)
+
+    def _present(self, frame: VideoFrame) -> None:
         first = self.surface.frame is None
         self.surface.frame = frame
         if first or self.surface.message:
