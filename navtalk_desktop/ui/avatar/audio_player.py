@@ -42,6 +42,8 @@ class _Lane:
     buffer: bytearray = field(default_factory=bytearray)
     started: bool = False  # prebuffer reached: writing to the device
     ended: bool = False  # the stream said it is over: starving is not an underrun
+    fed: bool = False  # this stream has written to the device (an empty device is a gap now)
+    starved: bool = False  # this starvation was counted already
     failed: str = ""
 
     def bytes_for(self, ms: int) -> int:
@@ -153,7 +155,9 @@ class AudioPlayer(QObject):
         if lane.failed:
             self.dropped_chunks += 1
             return
-        lane.ended = False
+        if lane.ended:
+            lane.ended = False
+            lane.fed = False  # a new stream: the device drained on purpose before it
         lane.buffer += chunk.pcm
         if not self._timer.isActive():
             self._timer.start()
@@ -171,6 +175,7 @@ class AudioPlayer(QObject):
             lane.buffer.clear()
             lane.started = False
             lane.ended = True
+            lane.fed = False
             if lane.io is not None:
                 # reset() drops what the device buffered; the next chunk starts afresh.
                 lane.sink.reset()
@@ -268,6 +273,10 @@ class AudioPlayer(QObject):
                 continue
             assert lane.io is not None
             free = lane.sink.bytesFree()
+            if lane.fed and not lane.ended and free >= lane.sink.bufferSize():
+                # We were late (a busy GUI thread): the device played all it had and the
+                # sound server filled the wait with silence. Qt does not always say so.
+                self._underrun(lane)
             frame = lane.channels * 2
             count = min(free, len(lane.buffer)) // frame * frame
             if count <= 0:
@@ -276,6 +285,8 @@ class AudioPlayer(QObject):
             if written > 0:
                 del lane.buffer[:written]
                 self.written_bytes += written
+                lane.fed = True
+                lane.starved = False
         if not busy:
             self._timer.stop()
 
@@ -297,12 +308,18 @@ class AudioPlayer(QObject):
         # Push mode: IdleState means the device ran dry. Starving while the stream goes on
         # (no end_of_stream, no stop) is an audible gap: an underrun.
         if state == QAudio.State.IdleState and lane.io is not None and not lane.ended:
-            self.underruns += 1
-            lane.started = False  # refill the prebuffer before writing again
-            # Adaptive jitter buffer: a stream that starved once will likely starve again
-            # (a busy machine, a jittery network); trade a little latency for no gaps.
-            self.prebuffer_ms = min(MAX_PREBUFFER_MS, self.prebuffer_ms + PREBUFFER_STEP_MS)
-            self.underruns_changed.emit(self.underruns)
+            self._underrun(lane)
+
+    def _underrun(self, lane: _Lane) -> None:
+        if lane.starved:
+            return  # Qt's IdleState and our own check saw the same gap
+        lane.starved = True
+        self.underruns += 1
+        lane.started = False  # refill the prebuffer before writing again
+        # Adaptive jitter buffer: a stream that starved once will likely starve again
+        # (a busy machine, a jittery network); trade a little latency for no gaps.
+        self.prebuffer_ms = min(MAX_PREBUFFER_MS, self.prebuffer_ms + PREBUFFER_STEP_MS)
+        self.underruns_changed.emit(self.underruns)
 
     def _close_lanes(self) -> None:
         for lane in self._lanes.values():
