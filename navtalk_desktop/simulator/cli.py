@@ -57,7 +57,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.epilog = (
         f"fault kinds: {kinds}. Triggers: @connect, @ready, @turn:N, @call[:N], @after:SECONDS; "
         "delay_session_updated=SECONDS. Per connection, add URL parameters fault=SPEC, "
-        "load=RATE|max, load_frames=N, arguments=string."
+        "load=RATE|max, load_frames=N, arguments=string, media=0|1. A browser client that shows "
+        "the avatar is served at /client."
     )
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default %(default)s)"
@@ -117,6 +118,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--fast", action="store_true", help="no artificial latency (tests, benchmarks)"
     )
     parser.add_argument(
+        "--no-media",
+        action="store_true",
+        help="no WebRTC media: send canned SDPs (quick protocol tests); default is a real "
+        "peer with the avatar's face and voice",
+    )
+    parser.add_argument(
         "--speech",
         choices=("auto", "espeak", "tone"),
         default="auto",
@@ -146,6 +153,7 @@ def build_config(args: argparse.Namespace) -> SimulatorConfig:
         log_path=args.log,
         log_audio=args.log_audio,
         faults=tuple(args.fault),
+        media=not args.no_media,
     )
     if args.scenario is not None:
         config = config.with_scenario(load_scenario(args.scenario))

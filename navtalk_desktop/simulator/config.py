@@ -43,6 +43,9 @@ class SimulatorConfig:
         log_audio: keep audio payloads in the log (otherwise replaced by their length).
         log_capacity: entries kept in memory.
         seed: seed of the per-session random generators (latencies, ids).
+        media: answer WebRTC with real media (a drawn face and the spoken voice over an
+            aiortc peer); off sends canned SDPs through which nothing flows (``--no-media``,
+            pure protocol tests). A connection may override it with ``media=0|1`` in its URL.
     """
 
     timings: Timings = field(default_factory=Timings)
@@ -63,11 +66,15 @@ class SimulatorConfig:
     log_audio: bool = False
     log_capacity: int = 100_000
     seed: int = 0
+    media: bool = True
 
     @classmethod
     def fast(cls) -> SimulatorConfig:
-        """A configuration with :meth:`Timings.fast` and the tone voice (quick, portable)."""
-        return cls(timings=Timings.fast(), speech="tone")
+        """:meth:`Timings.fast`, the tone voice and no media: quick protocol tests.
+
+        A test that wants media adds ``media=1`` to its URL or replaces ``media``.
+        """
+        return cls(timings=Timings.fast(), speech="tone", media=False)
 
     def with_scenario(self, scenario: Scenario) -> SimulatorConfig:
         """This configuration with a scenario's rules, faults and overrides applied."""

@@ -35,7 +35,8 @@ class SimulatorServer:
     endpoints (``/api/open/v1/avatar/...``). Besides the documented URL parameters, a
     connection may add simulator-only ones: ``fault=SPEC`` (repeatable, see
     :mod:`navtalk_desktop.simulator.faults`), ``load=RATE|max`` with optional
-    ``load_frames=N``, and ``arguments=string``.
+    ``load_frames=N``, ``arguments=string`` and ``media=0|1`` (real WebRTC media or canned
+    SDPs, overriding :attr:`SimulatorConfig.media`).
 
     Usage::
 
@@ -215,6 +216,7 @@ class SimulatorServer:
             return refuse(f"Simulator option error: {exc}")
         limit = self._active[license_key or ""] >= self.config.max_connections_per_license
         as_string = self.config.arguments_as_string or _first(query, "arguments") == "string"
+        media = _switch(_first(query, "media"), self.config.media)
         return SessionOptions(
             session_id,
             seed,
@@ -225,7 +227,20 @@ class SimulatorServer:
             arguments_as_string=as_string,
             host=self._host,
             path=masked_path(path),
+            media=media,
         )
+
+
+def _switch(value: str | None, default: bool) -> bool:
+    """A simulator URL switch: ``1/on/true/yes`` or ``0/off/false/no/none``; else the default."""
+    if value is None:
+        return default
+    lowered = value.strip().lower()
+    if lowered in ("1", "on", "true", "yes"):
+        return True
+    if lowered in ("0", "off", "false", "no", "none"):
+        return False
+    return default
 
 
 def _first(query: dict[str, list[str]], key: str) -> str | None:

@@ -21,6 +21,7 @@ from websockets.exceptions import ConnectionClosed
 from navtalk_desktop.core.tools.definition import ToolDefinition
 from navtalk_desktop.simulator.audio import EnergyVad, Speaker, VadEventKind, ms_to_bytes
 from navtalk_desktop.simulator.brain import Brain, ReplyPlan, ToolCallPlan
+from navtalk_desktop.simulator.client_content import decode_content, message_text, parse_tools
 from navtalk_desktop.simulator.config import SimulatorConfig
 from navtalk_desktop.simulator.faults import (
     CALL_SHAPE_FAULTS,
@@ -31,10 +32,11 @@ from navtalk_desktop.simulator.faults import (
     ServiceStop,
 )
 from navtalk_desktop.simulator.load import LoadFrames, LoadSpec
+from navtalk_desktop.simulator.media.link import SessionMedia
 from navtalk_desktop.simulator.roster import AvatarMatch
 from navtalk_desktop.simulator.scenario import fill
 from navtalk_desktop.simulator.session_log import SessionLog
-from navtalk_desktop.simulator.signaling import answer_sdp, ice_servers, offer_sdp
+from navtalk_desktop.simulator.signaling import ice_servers
 from navtalk_desktop.simulator.timings import Delay, pick
 
 log = logging.getLogger(__name__)
@@ -94,6 +96,7 @@ class SessionOptions:
         arguments_as_string: encode arguments as a JSON string.
         host: the simulator's host, for ICE servers and SDP candidates.
         path: the request path, license masked.
+        media: real WebRTC media (else canned SDPs).
     """
 
     session_id: str
@@ -106,6 +109,7 @@ class SessionOptions:
     arguments_as_string: bool = False
     host: str = "127.0.0.1"
     path: str = ""
+    media: bool = False
 
 
 _Handler = Callable[["SimulatedSession", dict[str, Any], dict[str, Any]], Awaitable[None]]
@@ -170,6 +174,15 @@ class SimulatedSession:
         self._turns = 0
         self._call_count = 0
         self._utterances = 0
+        self.media = SessionMedia(
+            session_id=self.id,
+            host=options.host,
+            avatar=options.match.avatar if options.match else None,
+            enabled=options.media,
+            send=self._send,
+            note=lambda kind, **fields: self._log.note(self.id, kind, **fields),
+            spawn=self._spawn,
+        )
 
     @property
     def tools(self) -> list[ToolDefinition]:
@@ -212,6 +225,7 @@ class SimulatedSession:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await self.media.close()
             self._note_unanswered()
             self._log.note(
                 self.id,
@@ -344,8 +358,7 @@ class SimulatedSession:
 
     async def _offer(self) -> None:
         await self._sleep(self._cfg.timings.offer_delay)
-        sdp = offer_sdp(self.id, self._opts.host)
-        await self._send({"type": "webrtc.signaling.offer", "data": {"sdp": sdp}})
+        await self.media.send_offer()
 
     async def _fault_later(self, fault: FaultSpec) -> None:
         await asyncio.sleep(fault.at)
@@ -396,7 +409,7 @@ class SimulatedSession:
             self._log.note(self.id, "simulator.error", type=kind, error=repr(exc))
 
     async def _on_input_config(self, frame: dict[str, Any], data: dict[str, Any]) -> None:
-        content = _decode_content(data.get("content"))
+        content = decode_content(data.get("content"))
         if not isinstance(content, dict):
             self._log.note(self.id, "ignored", why="input_config content is not a JSON object")
         else:
@@ -410,7 +423,7 @@ class SimulatedSession:
         self._config_received.set()
 
     async def _on_input_function_call(self, frame: dict[str, Any], data: dict[str, Any]) -> None:
-        content = _decode_content(data.get("content"))
+        content = decode_content(data.get("content"))
         if isinstance(content, dict) and "tools" in content:
             content = content["tools"]
         self._register_tools(content, "realtime.input_function_call")
@@ -455,7 +468,7 @@ class SimulatedSession:
         if item.get("type", "message") != "message":
             self._log.note(self.id, "ignored", why=f"item type {item.get('type')}")
             return
-        text = _message_text(item)
+        text = message_text(item)
         if item.get("role") != "user":
             self._log.note(self.id, "history.other_role", role=item.get("role"), text=text)
             return
@@ -554,15 +567,13 @@ class SimulatedSession:
             self._start_response(lambda: self._reply("I can see the picture you sent."), "image")
 
     async def _on_signaling_offer(self, frame: dict[str, Any], data: dict[str, Any]) -> None:
-        await self._send(
-            {
-                "type": "webrtc.signaling.answer",
-                "data": {"sdp": answer_sdp(self.id, self._opts.host)},
-            }
-        )
+        await self.media.on_offer(data)
 
-    async def _on_signaling_note(self, frame: dict[str, Any], data: dict[str, Any]) -> None:
-        pass  # recorded by _on_message; the simulator has no media to negotiate
+    async def _on_signaling_answer(self, frame: dict[str, Any], data: dict[str, Any]) -> None:
+        await self.media.on_answer(data)
+
+    async def _on_signaling_candidate(self, frame: dict[str, Any], data: dict[str, Any]) -> None:
+        await self.media.on_candidate(data)
 
     _handlers: ClassVar[dict[str, _Handler]] = {
         "realtime.input_config": _on_input_config,
@@ -580,8 +591,8 @@ class SimulatedSession:
         "realtime.input_text": _on_input_text,
         "realtime.input_image": _on_input_image,
         "webrtc.signaling.offer": _on_signaling_offer,
-        "webrtc.signaling.answer": _on_signaling_note,
-        "webrtc.signaling.iceCandidate": _on_signaling_note,
+        "webrtc.signaling.answer": _on_signaling_answer,
+        "webrtc.signaling.iceCandidate": _on_signaling_candidate,
     }
 
     # ------------------------------------------------------------------ turns
@@ -602,6 +613,7 @@ class SimulatedSession:
                 self._response_task = None
 
     def _interrupt(self) -> None:
+        self.media.hush()  # the voice may still be playing after the deltas were all sent
         if self._response_task is not None and not self._response_task.done():
             self._barge_in = True
             self._response_task.cancel()
@@ -746,6 +758,7 @@ class SimulatedSession:
                             "data": {"delta": base64.b64encode(part).decode("ascii")},
                         }
                     )
+                    self.media.say(part)  # the WebRTC voice, with the deltas' timing
                 if not last:
                     await self._sleep(timings.delta_interval)
             await self._finish_response(response_id, text)
@@ -814,59 +827,6 @@ class SimulatedSession:
                 results=self._load_results,
                 seconds=round(elapsed, 3),
             )
-
-
-def parse_tools(value: object) -> tuple[list[ToolDefinition], list[str]]:
-    """Tools from an OpenAI tools array (flat or Chat-Completions ``function`` nesting).
-
-    Returns:
-        The valid tools and a description of every entry that was skipped.
-    """
-    if not isinstance(value, list):
-        return [], [f"tools must be a list, not {type(value).__name__}"]
-    tools: list[ToolDefinition] = []
-    problems: list[str] = []
-    for index, entry in enumerate(value):
-        if isinstance(entry, dict) and isinstance(entry.get("function"), dict):
-            entry = entry["function"]
-        name = entry.get("name") if isinstance(entry, dict) else None
-        if not isinstance(entry, dict) or not isinstance(name, str) or not name:
-            problems.append(f"tools[{index}] has no name")
-            continue
-        parameters = entry.get("parameters")
-        description = entry.get("description")
-        tools.append(
-            ToolDefinition(
-                name=name,
-                description=description if isinstance(description, str) else "",
-                parameters=parameters if isinstance(parameters, dict) else {"type": "object"},
-            )
-        )
-    return tools, problems
-
-
-def _decode_content(content: object) -> object:
-    """``data.content`` is a JSON string per the docs; tolerate an already-decoded value."""
-    if isinstance(content, str):
-        try:
-            return json.loads(content)
-        except (ValueError, RecursionError):
-            return None
-    return content
-
-
-def _message_text(item: dict[str, Any]) -> str:
-    parts = item.get("content")
-    if isinstance(parts, str):
-        return parts
-    texts: list[str] = []
-    if isinstance(parts, list):
-        for part in parts:
-            if isinstance(part, dict):
-                text = part.get("text", part.get("transcript"))
-                if isinstance(text, str):
-                    texts.append(text)
-    return " ".join(texts)
 
 
 def _describe(plan: ToolCallPlan | ReplyPlan) -> dict[str, Any]:
