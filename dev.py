@@ -72,6 +72,8 @@ TEST_PACKAGES = [
     # The avatar-voice tests play into a private PulseAudio null sink and record its monitor.
     "pulseaudio",
     "pulseaudio-utils",
+    # Headless Chromium: a plain browser client must see and hear the simulated avatar.
+    "chromium",
 ]
 # Null sink of the per-run PulseAudio daemon; tests find it through NAVTALK_TEST_PULSE_SINK.
 TEST_SINK = "navtalk_test_spk"

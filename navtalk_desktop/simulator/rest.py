@@ -6,6 +6,8 @@ Served from the WebSocket port through websockets' ``process_request`` hook:
 * ``GET /api/open/v1/avatar/getByName?license=…&name=…``
 * ``GET /static/avatars/<id>.svg`` (the ``thumbnailUrl``)
 * ``OPTIONS`` on any of them: the browser's CORS preflight.
+* ``GET /client``: a plain web client that follows the protocol like NavTalk's web SDK and
+  shows the avatar's WebRTC video and voice (``?license=…&name=…``).
 
 The license may also come in a ``license`` request header, as the REST docs allow.
 """
@@ -13,8 +15,10 @@ The license may also come in a ``license`` request header, as the REST docs allo
 from __future__ import annotations
 
 import email.utils
+import functools
 import http
 import json
+from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -27,6 +31,7 @@ from navtalk_desktop.simulator.roster import find_avatar, thumbnail_svg
 WS_PATH = "/wss/v2/realtime-chat"
 REST_PREFIX = "/api/open/v1"
 STATIC_PREFIX = "/static/avatars/"
+CLIENT_PATH = "/client"
 _ALLOWED_HEADERS = "license, content-type, authorization"
 
 
@@ -45,6 +50,8 @@ def handle_http(request: Request, config: SimulatorConfig, base_url: str) -> Res
         return _response(request, http.HTTPStatus.NO_CONTENT, b"", None)
     if request.method not in ("GET", "HEAD"):
         return _json(request, http.HTTPStatus.METHOD_NOT_ALLOWED, 405, "Method not allowed")
+    if path in (CLIENT_PATH, CLIENT_PATH + "/"):
+        return _response(request, http.HTTPStatus.OK, client_page(), "text/html; charset=utf-8")
     if path.startswith(STATIC_PREFIX):
         avatar_id = path[len(STATIC_PREFIX) :].removesuffix(".svg")
         match = find_avatar(config.roster, avatar_id=avatar_id, name=None)
@@ -55,6 +62,13 @@ def handle_http(request: Request, config: SimulatorConfig, base_url: str) -> Res
     if path in (f"{REST_PREFIX}/avatar/detail", f"{REST_PREFIX}/avatar/getByName"):
         return _avatar(request, config, base_url, by_name=path.endswith("getByName"))
     return _json(request, http.HTTPStatus.NOT_FOUND, 404, f"No such endpoint: {path}")
+
+
+@functools.cache
+def client_page() -> bytes:
+    """The web client page (package data ``resources/simulator/client.html``)."""
+    page = resources.files("navtalk_desktop").joinpath("resources", "simulator", "client.html")
+    return page.read_bytes()
 
 
 def _avatar(request: Request, config: SimulatorConfig, base_url: str, *, by_name: bool) -> Response:
