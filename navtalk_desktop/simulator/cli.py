@@ -172,6 +172,9 @@ def run(args: argparse.Namespace) -> int:
     )
     # One INFO line per connection from websockets is noise next to our session log.
     logging.getLogger("websockets").setLevel(logging.WARNING)
+    # aioice logs every ICE candidate pair check at INFO.
+    for name in ("aioice", "aiortc"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     try:
         config = build_config(args)
     except (ScenarioError, ValueError) as exc:

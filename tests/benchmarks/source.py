@@ -194,4 +194,6 @@ def source_config(*, rate: float | None = None, call_every: int = 200) -> Simula
         load=LoadSpec(rate=rate, frames=None, call_every=call_every),
         # Thousands of calls must not fill the log ring with ids we never read.
         log_capacity=10_000,
+        # The load benchmarks measure frames, not the avatar's WebRTC media.
+        media=False,
     )

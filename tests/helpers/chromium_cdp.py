@@ -42,7 +42,7 @@ FLAGS = (
     "--no-first-run",
     "--no-default-browser-check",
     "--disable-features=Translate,OptimizationHints,MediaRouter,AutofillServerCommunication",
-    "--window-size=900,640",
+    "--window-size=900,720",
     "--remote-debugging-port=0",
 )
 
