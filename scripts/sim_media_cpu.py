@@ -54,6 +54,7 @@ async def session(url: str, pid: int, seconds: float, media: bool) -> dict[str, 
     result: dict[str, Any] = {}
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     video_frames: list[float] = []
+    first_frame = asyncio.Event()
     pullers: list[asyncio.Task[None]] = []
 
     async def pull(track: MediaStreamTrack) -> None:
@@ -64,6 +65,7 @@ async def session(url: str, pid: int, seconds: float, media: bool) -> dict[str, 
                 return
             if track.kind == "video":
                 video_frames.append(time.monotonic())
+                first_frame.set()
 
     pc.on("track", lambda track: pullers.append(asyncio.create_task(pull(track))))
     async with connect(url + ("&media=1" if media else "&media=0")) as ws:
@@ -77,13 +79,14 @@ async def session(url: str, pid: int, seconds: float, media: bool) -> dict[str, 
             answered = time.monotonic()
             answer = {"type": "answer", "sdp": pc.localDescription.sdp}
             await ws.send(json.dumps({"type": "webrtc.signaling.answer", "data": {"sdp": answer}}))
-            while not video_frames:
-                await asyncio.sleep(0.005)
+            await first_frame.wait()
             result["first_frame_ms_after_answer"] = round((video_frames[0] - answered) * 1000)
             await asyncio.sleep(1.0)  # settle
         for phase in ("idle", "speaking"):
             if phase == "speaking":
-                await ws.send(json.dumps({"type": "realtime.input_text", "data": {"content": LONG_TEXT}}))
+                await ws.send(
+                    json.dumps({"type": "realtime.input_text", "data": {"content": LONG_TEXT}})
+                )
             before, started, count = cpu_seconds(pid), time.monotonic(), len(video_frames)
             await asyncio.sleep(seconds)
             elapsed = time.monotonic() - started

@@ -181,7 +181,6 @@ class SimulatedSession:
             enabled=options.media,
             send=self._send,
             note=lambda kind, **fields: self._log.note(self.id, kind, **fields),
-            spawn=self._spawn,
         )
 
     @property

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import gc
 import json
 import re
 from collections import Counter
@@ -177,7 +178,10 @@ async def connected_client(ws: ClientConnection) -> MediaClient:
     client = MediaClient(ws)
     offer = await client.until("webrtc.signaling.offer")
     await client.answer(offer)
-    await client.wait(lambda: client.pc.iceConnectionState == "completed", "ICE")
+    # DTLS done and media flowing (closing mid-handshake leaves aiortc's RTCP task behind).
+    await client.wait(
+        lambda: client.pc.connectionState == "connected" and bool(client.got.video), "media"
+    )
     return client
 
 
@@ -235,7 +239,12 @@ async def test_voice_carries_the_audio_deltas_and_the_mouth_follows_it(
     sent_env = envelope(sent, SAMPLE_RATE)
     got_env = envelope(received, 48_000)
     score, lag = best_alignment(sent_env, got_env)
-    assert score > 0.8, f"received audio does not follow the speech sent (r={score:.2f})"
+    # Opus and network jitter blur word edges by a few ms; unrelated audio or silence
+    # scores near 0, the speech itself 0.8-0.95 here.
+    assert score > 0.6, f"received audio does not follow the speech sent (r={score:.2f})"
+    voiced_sent = int((sent_env > sent_env.max() * 0.2).sum())
+    voiced_got = int((got_env[lag : lag + len(sent_env)] > got_env.max() * 0.2).sum())
+    assert abs(voiced_got - voiced_sent) <= max(3, voiced_sent // 5)
     loud = sent_env.max()
     # Silence when idle: before the reply and after it the voice is quiet.
     assert got_env[: max(lag - 2, 1)].max() < loud * 0.05
@@ -316,6 +325,14 @@ async def test_session_end_closes_the_peer(sim: SimulatorServer) -> None:
     assert peer.speech.readyState == "ended"
     assert peer.ice_state == "closed"
     assert session.media.peer is None
+    # No media task outlives the session (the client's peer is closed too).
+    leftovers = [
+        task
+        for task in asyncio.all_tasks()
+        if task is not asyncio.current_task()
+        and any(name in repr(task.get_coro()) for name in ("aiortc", "aioice", "RTC", "Track"))
+    ]
+    assert not leftovers, leftovers
 
 
 @pytest.mark.asyncio
@@ -355,3 +372,46 @@ async def test_the_loopback_candidate_alone_answers(sim: SimulatorServer) -> Non
             await client.wait(lambda: len(client.got.video) >= 5, "video over loopback")
         finally:
             await client.close()
+
+
+def _open_ice_sockets(username: str) -> list[object]:
+    """Addresses of open UDP sockets of the aioice connection with this ICE username."""
+    found: list[object] = []
+    for thing in gc.get_objects():
+        try:
+            if not isinstance(thing, asyncio.DatagramTransport) or thing.is_closing():
+                continue
+            connection = getattr(thing.get_protocol(), "receiver", None)
+            if getattr(connection, "local_username", None) == username:
+                found.append(thing.get_extra_info("sockname"))
+        except ReferenceError:  # a weak proxy whose object is gone
+            continue
+    return found
+
+
+@pytest.mark.asyncio
+async def test_a_client_leaving_mid_handshake_leaves_no_sender_behind(
+    sim: SimulatorServer,
+) -> None:
+    async with connect(url(sim)) as ws:
+        client = MediaClient(ws)
+        offer = await client.until("webrtc.signaling.offer")
+        session_id = client.frames[0]["data"]["sessionId"]
+        await client.answer(offer)  # ICE and DTLS start on the simulator's side …
+    await client.close()  # … and the client is gone before they finish
+    for _ in range(600):
+        if sim.session(session_id) is None:
+            break
+        await asyncio.sleep(0.05)
+    assert sim.session(session_id) is None
+    senders = [
+        task
+        for task in asyncio.all_tasks()
+        if any(name in repr(task.get_coro()) for name in ("RTCRtpSender", "Track.recv"))
+    ]
+    assert not senders, senders
+    # Every ICE socket of the simulator's peer (its ufrag) is closed.
+    ufrag = re.search(r"a=ice-ufrag:(\S+)", offer["data"]["sdp"]["sdp"])
+    assert ufrag is not None
+    gc.collect()  # a socket dropped unclosed warns now (an error in this suite), not later
+    assert not _open_ice_sockets(ufrag.group(1))

@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 Note = Callable[..., None]
-Spawn = Callable[[Coroutine[Any, Any, None], str], object]
+# How long a session's end waits for a signalling step in flight before cancelling it.
+_STEP_GRACE_S = 5.0
 
 
 class SessionMedia:
@@ -40,7 +41,10 @@ class SessionMedia:
         enabled: real media (else canned SDPs).
         send: sends one frame to the client.
         note: records ``kind, **fields`` in the session log.
-        spawn: runs a coroutine as a session-owned task (cancelled when the session ends).
+
+    Signalling steps run in tasks of this object, not the session's: cancelling aiortc in
+    the middle of applying a description leaves its discarded ICE sockets open, so
+    :meth:`close` lets a step in flight finish before it closes the peer.
     """
 
     def __init__(
@@ -52,7 +56,6 @@ class SessionMedia:
         enabled: bool,
         send: Send,
         note: Note,
-        spawn: Spawn,
     ) -> None:
         self._id = session_id
         self._host = host
@@ -60,7 +63,7 @@ class SessionMedia:
         self.enabled = enabled and avatar is not None
         self._send = send
         self._note = note
-        self._spawn = spawn
+        self._steps: set[asyncio.Task[None]] = set()
         self._peer: MediaPeer | None = None
         # Signalling steps run in arrival order, off the session's reader loop.
         self._lock = asyncio.Lock()
@@ -77,13 +80,29 @@ class SessionMedia:
         """Send ``webrtc.signaling.offer``: a real peer's offer, or the canned one."""
         if not self.enabled:
             sdp = offer_sdp(self._id, self._host)
-        else:
-            async with self._lock:
-                sdp_or_none = await self._guarded("offer", self._new_offer)
-            if sdp_or_none is None:
-                return
-            sdp = sdp_or_none
-        await self._send({"type": "webrtc.signaling.offer", "data": {"sdp": sdp}})
+            await self._send({"type": "webrtc.signaling.offer", "data": {"sdp": sdp}})
+            return
+        # Shielded: if the session ends meanwhile, close() waits for the step to finish.
+        await asyncio.shield(self._step(self._offer(), "offer"))
+
+    async def _offer(self) -> None:
+        async with self._lock:
+            sdp = await self._guarded("offer", self._new_offer)
+        if sdp is not None:
+            await self._send({"type": "webrtc.signaling.offer", "data": {"sdp": sdp}})
+
+    def _step(self, coro: Coroutine[Any, Any, None], what: str) -> asyncio.Task[None]:
+        task = asyncio.create_task(self._quiet(coro, what), name=f"sim-{self._id[:8]}-{what}")
+        self._steps.add(task)
+        task.add_done_callback(self._steps.discard)
+        return task
+
+    async def _quiet(self, coro: Coroutine[Any, Any, None], what: str) -> None:
+        try:
+            await coro
+        except Exception as exc:  # noqa: BLE001  (e.g. the socket closed: logged, never raised)
+            if not self._closed:  # after the session's end a failed send is expected
+                self._note("webrtc.error", step=what, error=repr(exc)[:500])
 
     async def _new_offer(self) -> dict[str, str]:
         peer = await self._new_peer()
@@ -114,7 +133,7 @@ class SessionMedia:
                 }
             )
             return
-        self._spawn(self._answer(data.get("sdp")), "webrtc-answer")
+        self._step(self._answer(data.get("sdp")), "webrtc-client-offer")
 
     async def _answer(self, value: object) -> None:
         async with self._lock:
@@ -135,12 +154,12 @@ class SessionMedia:
     async def on_answer(self, data: dict[str, Any]) -> None:
         """The client's answer to our offer."""
         if self.enabled:
-            self._spawn(self._locked("answer", "accept_answer", data.get("sdp")), "webrtc-answer")
+            self._step(self._locked("answer", "accept_answer", data.get("sdp")), "webrtc-answer")
 
     async def on_candidate(self, data: dict[str, Any]) -> None:
         """A trickled client candidate."""
         if self.enabled:
-            self._spawn(
+            self._step(
                 self._locked("candidate", "add_candidate", data.get("candidate")),
                 "webrtc-candidate",
             )
@@ -180,8 +199,13 @@ class SessionMedia:
             self._peer.hush()
 
     async def close(self) -> None:
-        """Close the peer (session end); idempotent."""
+        """Let signalling steps in flight finish, then close the peer (session end); idempotent."""
         self._closed = True
+        if self._steps:
+            _, pending = await asyncio.wait(set(self._steps), timeout=_STEP_GRACE_S)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
         peer, self._peer = self._peer, None
         if peer is not None:
             await peer.close()
