@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from navtalk_desktop.core.tools import ToolDefinition
+from navtalk_desktop.core.tools.definition import ToolDefinition
 
 
 def parse_tools(value: object) -> tuple[list[ToolDefinition], list[str]]:
