@@ -77,11 +77,13 @@ class Browser:
                 env=self._env or dict(os.environ),
             )
         port_file = Path(self._profile.name) / "DevToolsActivePort"
-        for _ in range(600):  # Chromium writes the port once DevTools listens
-            if port_file.exists() and port_file.read_text().strip():
-                break
+        deadline = asyncio.get_running_loop().time() + 30
+        # Chromium writes the port once DevTools listens.
+        while not (port_file.exists() and port_file.read_text().strip()):
             if self._process.returncode is not None:
                 raise RuntimeError(f"Chromium exited: {self.log_path.read_text()[-2000:]}")
+            if asyncio.get_running_loop().time() > deadline:
+                raise RuntimeError("Chromium did not open its DevTools port within 30 s")
             await asyncio.sleep(0.05)
         port = int(port_file.read_text().split()[0])
         targets = await asyncio.to_thread(_get_json, f"http://127.0.0.1:{port}/json/list")

@@ -170,6 +170,14 @@ def url(sim: SimulatorServer, extra: str = "&media=1") -> str:
     return f"{sim.ws_url}?license={LICENSE}&name=navtalk.Emily{extra}"
 
 
+async def session_gone(sim: SimulatorServer, session_id: str) -> None:
+    """Wait until the simulator has finished the session (its peer closed)."""
+    deadline = asyncio.get_running_loop().time() + TIMEOUT
+    while sim.session(session_id) is not None:
+        assert asyncio.get_running_loop().time() < deadline, "the session did not end"
+        await asyncio.sleep(0.05)
+
+
 def notes(sim: SimulatorServer, kind: str) -> list[dict[str, Any]]:
     return [e.frame for e in sim.session_log.entries if e.type == kind]
 
@@ -316,11 +324,7 @@ async def test_session_end_closes_the_peer(sim: SimulatorServer) -> None:
         assert peer is not None
         await client.close()
     # The session ends with the socket: tracks stop and the connection closes.
-    for _ in range(600):
-        if sim.session(session_id) is None:
-            break
-        await asyncio.sleep(0.05)
-    assert sim.session(session_id) is None
+    await session_gone(sim, session_id)
     assert peer.face.readyState == "ended"
     assert peer.speech.readyState == "ended"
     assert peer.ice_state == "closed"
@@ -399,11 +403,7 @@ async def test_a_client_leaving_mid_handshake_leaves_no_sender_behind(
         session_id = client.frames[0]["data"]["sessionId"]
         await client.answer(offer)  # ICE and DTLS start on the simulator's side …
     await client.close()  # … and the client is gone before they finish
-    for _ in range(600):
-        if sim.session(session_id) is None:
-            break
-        await asyncio.sleep(0.05)
-    assert sim.session(session_id) is None
+    await session_gone(sim, session_id)
     senders = [
         task
         for task in asyncio.all_tasks()
