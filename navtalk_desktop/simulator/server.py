@@ -17,6 +17,7 @@ from navtalk_desktop.simulator.audio import Speaker
 from navtalk_desktop.simulator.config import SimulatorConfig
 from navtalk_desktop.simulator.faults import FaultSpec, FaultSpecError
 from navtalk_desktop.simulator.load import LoadSpec
+from navtalk_desktop.simulator.media.link import load_media_stack
 from navtalk_desktop.simulator.rest import REST_PREFIX, WS_PATH, handle_http
 from navtalk_desktop.simulator.roster import find_avatar
 from navtalk_desktop.simulator.session import SessionOptions, SimulatedSession, masked_path
@@ -75,6 +76,8 @@ class SimulatorServer:
         """
         if self._server is not None:
             raise RuntimeError("simulator already started")
+        if self.config.media:
+            await load_media_stack()  # off the event loop; the first offer is not late
         self._server = await serve(
             self._handle,
             host,

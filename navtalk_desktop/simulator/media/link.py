@@ -13,6 +13,7 @@ they become ``webrtc.error`` lines in the session log and a warning on the logge
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,17 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 Note = Callable[..., None]
 # How long a session's end waits for a signalling step in flight before cancelling it.
 _STEP_GRACE_S = 5.0
+_PEER_MODULE = "navtalk_desktop.simulator.media.peer"
+
+
+async def load_media_stack() -> None:
+    """Import aiortc, PyAV and numpy in a worker thread (about a second on a busy machine).
+
+    The app runs its built-in simulator on the GUI thread's event loop: importing there
+    would freeze the window. The server calls this once at start when media is on, so the
+    first session's offer is not late either.
+    """
+    await asyncio.to_thread(importlib.import_module, _PEER_MODULE)
 
 
 class SessionMedia:
@@ -111,6 +123,7 @@ class SessionMedia:
         return sdp
 
     async def _new_peer(self) -> MediaPeer:
+        await load_media_stack()  # a no-op once imported
         from navtalk_desktop.simulator.media.peer import MediaPeer
 
         if self._peer is not None:
