@@ -51,6 +51,9 @@ class Simulator:
                 "--fast",
                 "--speech",
                 "tone",
+                # Protocol tests: canned SDPs (a real media peer's offer may arrive after a
+                # fast turn's call, and the replay tests assert the order of frames).
+                "--no-media",
                 *options,
             ],
             stdout=subprocess.PIPE,

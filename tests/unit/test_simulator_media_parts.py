@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
+
 import aioice.ice
 import numpy as np
 import pytest
 
 from navtalk_desktop.simulator.audio import tone_speech
+from navtalk_desktop.simulator.cli import build_config, configure_parser
+from navtalk_desktop.simulator.config import SimulatorConfig
 from navtalk_desktop.simulator.media.face import HEIGHT, WIDTH, FacePainter
 from navtalk_desktop.simulator.media.hosts import LOOPBACK, loopback_candidates
 from navtalk_desktop.simulator.media.peer import SignalingError, description, ice_candidate
@@ -106,3 +110,13 @@ def test_client_page_follows_the_web_sdk_protocol() -> None:
         "window.navtalkClient",
     ):
         assert needed in page
+
+
+def test_simulate_has_media_unless_told_otherwise() -> None:
+    parser = argparse.ArgumentParser()
+    configure_parser(parser)
+    assert build_config(parser.parse_args([])).media is True
+    assert build_config(parser.parse_args(["--fast"])).media is True
+    assert build_config(parser.parse_args(["--no-media"])).media is False
+    assert SimulatorConfig().media is True  # the app's built-in simulator
+    assert SimulatorConfig.fast().media is False  # quick protocol tests
