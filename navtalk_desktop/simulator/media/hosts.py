@@ -11,7 +11,10 @@ so concurrent peers of other code in the same process, e.g. the app's own WebRTC
 get aioice's plain answer): there it returns ``127.0.0.1`` first, then the interface
 addresses aioice would have offered (a browser on another interface can still connect).
 aiortc gathers inside ``setLocalDescription`` in the calling task, so wrapping that call
-is enough.
+is enough. The app's own peer wraps the same function the same way
+(``infra/webrtc/ice_addresses.py``; the layers forbid sharing it): each wrapper calls the
+one it found, and each acts only inside its own context variable, so they compose in
+either import order.
 """
 
 from __future__ import annotations
