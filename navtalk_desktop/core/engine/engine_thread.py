@@ -6,7 +6,7 @@ worker thread. The GUI thread's painting, model updates and the like then never 
 function call's answer: the call frame is read, answered and sent on the engine thread
 while the GUI catches up with what happened.
 
-:class:`InlineEngine` offers the same interface on the caller's own loop (no thread), for
+:class:`InlineEngine` offers the same interface (:class:`EngineRunner`) on the caller's own loop (no thread), for
 code and tests that build a session bridge without the app.
 
 Both own every task they start for callers, and stopping cancels what is left. Nothing
@@ -36,7 +36,7 @@ class EngineStoppedError(RuntimeError):
     """Work was handed to an engine that has stopped."""
 
 
-class Engine(Protocol):
+class EngineRunner(Protocol):
     """Runs coroutines and callbacks on the engine's loop, from any thread."""
 
     def run(
@@ -262,7 +262,7 @@ class EngineThread:
 
 
 class InlineEngine:
-    """The :class:`Engine` interface on the loop of the thread that uses it (no thread).
+    """The :class:`EngineRunner` interface on the loop of the thread that uses it (no thread).
 
     Work runs on the loop running when it is handed over. For tests and tools that need
     no separate engine thread; the app uses :class:`EngineThread`.

@@ -116,9 +116,15 @@ class TimelineReset(EngineEvent):
 # ---------------------------------------------------------------------------- session
 @dataclass(frozen=True, slots=True)
 class StateChanged(EngineEvent):
-    """The connection state changed (the session's :class:`StateChange`, unchanged)."""
+    """The connection state changed (the session's :class:`StateChange`, unchanged).
+
+    Attributes:
+        change: the transition and why it happened.
+        session_id: the server's session id of the current connection, once known.
+    """
 
     change: StateChange
+    session_id: str | None = None
 
     @property
     def state(self) -> SessionState:

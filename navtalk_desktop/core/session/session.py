@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
@@ -409,7 +409,8 @@ class Session:
             await self._send(protocol.user_message([text]))
             await self._send(protocol.response_create())
         self._user_turns.append(text)
-        self._emit("transcript_received", Transcript("user", text, True, typed=True))
+        typed = Transcript("user", text, True, typed=True)
+        self._notify(lambda listener: listener.transcript_received(typed))
 
     async def mark_answering(self, call_id: str, responder: str) -> FunctionCall:
         """Mark a call as being answered by ``responder`` (a slow responder is running).
@@ -422,7 +423,7 @@ class Session:
             call.state = CallState.ANSWERING
         call.responder = responder
         self._step(call, "answering", responder)
-        self._emit("call_updated", call)
+        self._updated(call)
         return call
 
     async def answer_call(
@@ -462,7 +463,7 @@ class Session:
             self._step(call, "answering", responder)
         call.output = text
         call.is_error = is_error
-        self._emit("call_updated", call)
+        self._updated(call)
         self._sending.add(call.key)
         try:
             async with self._send_lock:
@@ -474,7 +475,7 @@ class Session:
             call.state = CallState.ABANDONED
             self._step(call, "abandoned", f"sending the answer failed: {error.message}")
             self._cancel_deadline(call)
-            self._emit("call_updated", call)
+            self._updated(call)
             raise CallError(f"call {call.key}: {error.message}") from None
         finally:
             self._sending.discard(call.key)
@@ -489,7 +490,7 @@ class Session:
             summary=f"{call.name or '?'} {call.state.value} by {responder}",
             call_id=call.call_id or None,
         )
-        self._emit("call_updated", call)
+        self._updated(call)
         return call
 
     # ------------------------------------------------------------------ connection
@@ -753,10 +754,8 @@ class Session:
             if event.role == "user" and event.text:
                 self._user_turns.append(event.text)
             if self._listeners:
-                self._emit(
-                    "transcript_received",
-                    Transcript(event.role, event.text, event.final, event.response_id),
-                )
+                piece = Transcript(event.role, event.text, event.final, event.response_id)
+                self._notify(lambda listener: listener.transcript_received(piece))
         elif isinstance(event, protocol.CallArgumentsDelta):
             if event.call_id:
                 if event.name:
@@ -903,7 +902,7 @@ class Session:
         if deadline is not None:
             loop = asyncio.get_running_loop()
             self._deadlines[call.key] = loop.call_later(deadline, self._deadline_passed, call)
-        self._emit("call_received", call)
+        self._notify(lambda listener: listener.call_received(call))
 
     def _delta_summary(self, event: protocol.CallArgumentsDelta) -> str:
         """The fragment; past the call's cap a short note, so no second copy is kept."""
@@ -931,7 +930,7 @@ class Session:
         )
         logger.warning("%s", message)
         self._local(LOCAL_WARNING, message, call_id=call_id, error=message)
-        self._emit("session_warning", message)
+        self._notify(lambda listener: listener.session_warning(message))
 
     def _deadline_passed(self, call: FunctionCall) -> None:
         self._deadlines.pop(call.key, None)
@@ -941,8 +940,8 @@ class Session:
         call.overdue = True
         self._step(call, "expired", f"no answer within {self.profile.answer_deadline_s:g} s")
         self._local(LOCAL_CALL, f"{call.name or '?'} is overdue", call_id=call.call_id or None)
-        self._emit("call_updated", call)
-        self._emit("call_overdue", call)
+        self._updated(call)
+        self._notify(lambda listener: listener.call_overdue(call))
 
     def _model_resumed(self, mono: float, wall: float, kind: str) -> None:
         for call in self._awaiting_resume:
@@ -953,7 +952,7 @@ class Session:
                     break
             call.model_resume_latency_s = max(0.0, mono - sent)
             call.add_step("response_started", mono, wall, kind)
-            self._emit("call_updated", call)
+            self._updated(call)
         self._awaiting_resume.clear()
 
     def _abandon_open_calls(self, reason: str) -> None:
@@ -965,7 +964,7 @@ class Session:
             self._local(
                 LOCAL_CALL, f"{call.name or '?'} abandoned: {reason}", call_id=call.call_id or None
             )
-            self._emit("call_updated", call)
+            self._updated(call)
 
     # ------------------------------------------------------------------ helpers
     def _answerable(self, call_id: str) -> FunctionCall:
@@ -1025,7 +1024,7 @@ class Session:
         self._state_event.set()
         logger.info("session %s: %s", state.value, message)
         self._local(LOCAL_STATE, f"{state.value}: {message}" if message else state.value)
-        self._emit("session_state_changed", change)
+        self._notify(lambda listener: listener.session_state_changed(change))
 
     def _local(
         self, type_: str, summary: str, *, call_id: str | None = None, error: str | None = None
@@ -1038,12 +1037,12 @@ class Session:
         message = self._redact(message)
         logger.warning("%s", message)
         self._local(LOCAL_WARNING, message)
-        self._emit("session_warning", message)
+        self._notify(lambda listener: listener.session_warning(message))
 
     def _error(self, message: str) -> None:
         message = self._redact(message)
         self._local(LOCAL_ERROR, message, error=message)
-        self._emit("session_error", message)
+        self._notify(lambda listener: listener.session_error(message))
 
     def _report_task_error(self, task: asyncio.Task[None]) -> None:
         if task.cancelled():
@@ -1052,12 +1051,16 @@ class Session:
         if error is not None:
             self._error(f"{type(error).__name__}: {error}")
 
-    def _emit(self, method: str, *args: Any) -> None:
+    def _updated(self, call: FunctionCall) -> None:
+        self._notify(lambda listener: listener.call_updated(call))
+
+    def _notify(self, tell: Callable[[SessionListener], None]) -> None:
+        """Call ``tell(listener)`` for every listener; one listener's bug spares the rest."""
         for listener in list(self._listeners):
             try:
-                getattr(listener, method)(*args)
+                tell(listener)
             except Exception:  # a listener bug must not break the session
-                logger.exception("session listener %r failed in %s", listener, method)
+                logger.exception("session listener %r failed", listener)
 
 
 def _parse_arguments(text: str, warnings: list[str]) -> dict[str, Any] | None:

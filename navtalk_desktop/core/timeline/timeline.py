@@ -256,7 +256,19 @@ class Timeline:
     def __iter__(self) -> Iterator[TimelineEntry]:
         return iter(self._entries)
 
+    def rows(self, start: int, stop: int) -> tuple[TimelineEntry, ...]:
+        """Entries ``start`` .. ``stop - 1`` (immutable; any thread, like indexing)."""
+        return tuple(self._entries[start:stop])
+
+    def fold_keys(self, start: int, stop: int) -> tuple[str | None, ...]:
+        """Fold keys of rows ``start`` .. ``stop - 1`` (see :meth:`append`)."""
+        return tuple(self._fold_keys[start:stop])
+
     # ------------------------------------------------------------------ listeners
+    def set_schedule(self, schedule: Callable[[Callable[[], None]], object]) -> None:
+        """Defer notification flushes with ``schedule`` from now on (writer thread)."""
+        self._schedule = schedule
+
     def add_listener(self, listener: TimelineListener) -> None:
         """Start notifying ``listener``."""
         self._listeners.append(listener)
