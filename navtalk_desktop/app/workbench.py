@@ -52,9 +52,9 @@ from navtalk_desktop.infra.toolset_file import ToolSetFileStore
 from navtalk_desktop.ui.calls.call_desk import CallDesk
 from navtalk_desktop.ui.connection.connection_panel import ConnectionPanel
 from navtalk_desktop.ui.conversation.conversation_panel import ConversationPanel
+from navtalk_desktop.ui.shell.engine_adapter import EngineAdapter
 from navtalk_desktop.ui.shell.gc_collector import GuiThreadCollector
 from navtalk_desktop.ui.shell.main_window import MainWindow
-from navtalk_desktop.ui.shell.session_bridge import SessionBridge
 from navtalk_desktop.ui.shell.tasks import TaskRunner
 from navtalk_desktop.ui.shell.theme import ThemeManager
 from navtalk_desktop.ui.timeline.timeline_panel import TimelinePanel
@@ -105,7 +105,7 @@ class Workbench:
 
     def __init__(self) -> None:
         self.window: MainWindow
-        self.bridge: SessionBridge
+        self.bridge: EngineAdapter
         self.simulator: SimulatorServer | None = None
         self._simulator_config: SimulatorConfig | None = None
         self._simulator_task: asyncio.Task[str | None] | None = None
@@ -230,7 +230,7 @@ class Workbench:
                 mode=DispatchMode.MANUAL,
             )
 
-        self.bridge = SessionBridge(
+        self.bridge = EngineAdapter(
             profile=profile,
             transport_factory=websocket_transport,
             secrets=self._secrets,
@@ -384,7 +384,8 @@ class Workbench:
         bridge = getattr(self, "bridge", None)
         if bridge is None:
             return []
-        return [*bridge.session.secrets_in_use(), *bridge.secrets.memory_values()]
+        found: list[str] = bridge.secrets_in_use()
+        return found
 
     async def _start_simulator(self) -> str | None:
         """Start the built-in simulator; its WebSocket URL, or None when it cannot start."""

@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 from navtalk_desktop.core.calls.book import CallState, FunctionCall
 from navtalk_desktop.core.calls.dispatcher import Dispatcher
 from navtalk_desktop.core.calls.quick_replies import quick_replies, with_quick_reply
+from navtalk_desktop.core.engine.events import CallSnapshot
 from navtalk_desktop.core.profile import default_profiles
 from navtalk_desktop.core.responders.chain import ChainRunner
 from navtalk_desktop.core.responders.config import ResponderChain
@@ -26,7 +27,7 @@ from navtalk_desktop.infra.toolset_file import ToolSetFileStore
 from navtalk_desktop.simulator import SimulatorConfig, SimulatorServer
 from navtalk_desktop.ui.calls.call_card import CallCard, urgency
 from navtalk_desktop.ui.calls.call_desk import CallDesk
-from navtalk_desktop.ui.shell.session_bridge import SessionBridge
+from navtalk_desktop.ui.shell.engine_adapter import EngineAdapter
 from navtalk_desktop.ui.shell.tasks import TaskRunner
 from navtalk_desktop.ui.tools.tools_panel import TAB_RESPONDERS, ToolsPanel
 from tests.gui.ui_support import make_bridge
@@ -37,15 +38,36 @@ WEATHER_TEXT = "What's the weather in Beijing?"
 LIGHTS_TEXT = "Turn on the lights"
 
 
+class LatestCall:
+    """A call of the desk's session, read afresh on every access.
+
+    The desk receives immutable snapshots; tests that follow one call through its life
+    read the latest snapshot the adapter received for its key.
+    """
+
+    def __init__(self, bridge: EngineAdapter, key: str) -> None:
+        self._bridge = bridge
+        self.key = key
+
+    @property
+    def snapshot(self) -> CallSnapshot:
+        call = self._bridge.calls.get(self.key)
+        assert call is not None
+        return call
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.snapshot, name)
+
+
 @dataclass
 class Live:
     sim: SimulatorServer
-    bridge: SessionBridge
+    bridge: EngineAdapter
     desk: CallDesk
     editor: ToolSetEditor
     notes: list[tuple[str, str]]
 
-    def call(self, qtbot: Any, text: str = WEATHER_TEXT) -> FunctionCall:
+    def call(self, qtbot: Any, text: str = WEATHER_TEXT) -> LatestCall:
         """Type ``text`` as the user and wait for the call to reach the desk."""
         # A new card, not "one more card": a card still on its way out must not count.
         known = {card.key for card in self.desk.cards}
@@ -53,7 +75,8 @@ class Live:
         qtbot.waitUntil(
             lambda: any(card.key not in known for card in self.desk.cards), timeout=WAIT_MS
         )
-        return next(card.call for card in self.desk.cards if card.key not in known)
+        key = next(card.key for card in self.desk.cards if card.key not in known)
+        return LatestCall(self.bridge, key)
 
     def sent_outputs(self) -> list[dict[str, Any]]:
         """``function_call_output`` frames the simulator received."""
@@ -63,7 +86,7 @@ class Live:
             if entry.direction == "in" and "function_call_output" in json.dumps(entry.frame)
         ]
 
-    def received_output(self, qtbot: Any, call: FunctionCall) -> dict[str, Any]:
+    def received_output(self, qtbot: Any, call: LatestCall) -> dict[str, Any]:
         """Wait for the simulator to receive the answer to ``call``; the last one it got.
 
         The call is answered once the frame is sent; the simulator reads it a moment later.
@@ -128,7 +151,7 @@ def live(qloop: Any, qtbot: Any, await_in_qt: Any) -> Iterator[Live]:
 
 
 def wait_answered(
-    qtbot: Any, live: Live, call: FunctionCall, state: CallState = CallState.ANSWERED
+    qtbot: Any, live: Live, call: LatestCall, state: CallState = CallState.ANSWERED
 ) -> None:
     qtbot.waitUntil(lambda: call.state is state, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: live.desk.card(call.key) is None, timeout=WAIT_MS)
@@ -374,7 +397,7 @@ def test_countdown_turns_amber_red_then_overdue(qtbot: Any, hurried: Live) -> No
     # overdue: on a loaded machine the real 0.8 s deadline may pass before these ticks,
     # and an overdue call shows "overdue" whatever time it is asked about.
     early = CallCard(
-        dataclasses.replace(call, overdue=False, steps=list(call.steps)),
+        dataclasses.replace(call.snapshot, overdue=False),
         deadline_s=card.deadline_s,
     )
     qtbot.addWidget(early)

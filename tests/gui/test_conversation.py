@@ -9,18 +9,12 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
+from navtalk_desktop.core.engine.events import TranscriptDelta, TranscriptKind
 from navtalk_desktop.core.tools.templates import new_entry
 from navtalk_desktop.core.tools.toolset import ToolSet
 from navtalk_desktop.simulator import SimulatorConfig, SimulatorServer
 from navtalk_desktop.ui.conversation.conversation_panel import ConversationPanel, TranscriptView
-from navtalk_desktop.ui.shell.session_bridge import (
-    RESPONSE_FINISHED,
-    RESPONSE_STARTED,
-    TRANSCRIPT_DELTA,
-    TRANSCRIPT_DONE,
-    SessionBridge,
-    TranscriptEvent,
-)
+from navtalk_desktop.ui.shell.engine_adapter import EngineAdapter
 from navtalk_desktop.ui.shell.tasks import TaskRunner
 from navtalk_desktop.ui.shell.theme import DARK, LIGHT, build_palette
 from tests.gui.ui_support import make_bridge
@@ -29,7 +23,7 @@ from tests.gui.ui_support import make_bridge
 WAIT_MS = 20_000
 
 
-def weather_bridge(tasks: TaskRunner, simulator_url: str) -> SessionBridge:
+def weather_bridge(tasks: TaskRunner, simulator_url: str) -> EngineAdapter:
     return make_bridge(
         tasks, toolset=ToolSet(tools=(new_entry("weather"),)), simulator_url=simulator_url
     )
@@ -91,14 +85,15 @@ def test_avatar_reply_streams_into_one_bubble(qtbot: Any, connected: Any) -> Non
     finals: list[tuple[str, str]] = []
     activity: list[str] = []
 
-    def seen(events: list[TranscriptEvent]) -> None:
+    def seen(events: list[TranscriptDelta]) -> None:
         # Connected after the panel: what its activity line shows once it took the batch.
-        for kind, role, rid, text in events:
-            if kind == TRANSCRIPT_DELTA:
+        for item in events:
+            kind, role, rid, text = item.kind, item.role, item.response_id, item.text
+            if kind == TranscriptKind.DELTA:
                 deltas.append((rid, text))
-            elif kind == TRANSCRIPT_DONE and role == "avatar":
+            elif kind == TranscriptKind.DONE and role == "avatar":
                 finals.append((rid, text))
-            if kind in (RESPONSE_STARTED, TRANSCRIPT_DELTA):
+            if kind in (TranscriptKind.RESPONSE_STARTED, TranscriptKind.DELTA):
                 activity.append(panel.activity.text())
 
     bridge.transcripts.connect(seen)
@@ -204,15 +199,15 @@ def test_one_batch_of_transcript_events_can_hold_whole_responses(qtbot: Any) -> 
     # Under load one delivery from the engine carries several responses at once.
     bridge.transcripts.emit(
         [
-            TranscriptEvent(TRANSCRIPT_DONE, "user", "item_1", "Weather today?"),
-            TranscriptEvent(RESPONSE_STARTED, "avatar", "resp_1", ""),
-            TranscriptEvent(TRANSCRIPT_DELTA, "avatar", "resp_1", "Sunny "),
-            TranscriptEvent(TRANSCRIPT_DELTA, "avatar", "resp_1", "toda"),
-            TranscriptEvent(TRANSCRIPT_DONE, "avatar", "resp_1", "Sunny today."),
-            TranscriptEvent(RESPONSE_FINISHED, "avatar", "resp_1", ""),
-            TranscriptEvent(RESPONSE_STARTED, "avatar", "resp_2", ""),
-            TranscriptEvent(TRANSCRIPT_DELTA, "avatar", "resp_2", "Rain "),
-            TranscriptEvent(TRANSCRIPT_DELTA, "avatar", "resp_2", "tomorrow"),
+            TranscriptDelta(TranscriptKind.DONE, "user", "item_1", "Weather today?"),
+            TranscriptDelta(TranscriptKind.RESPONSE_STARTED, "avatar", "resp_1", ""),
+            TranscriptDelta(TranscriptKind.DELTA, "avatar", "resp_1", "Sunny "),
+            TranscriptDelta(TranscriptKind.DELTA, "avatar", "resp_1", "toda"),
+            TranscriptDelta(TranscriptKind.DONE, "avatar", "resp_1", "Sunny today."),
+            TranscriptDelta(TranscriptKind.RESPONSE_FINISHED, "avatar", "resp_1", ""),
+            TranscriptDelta(TranscriptKind.RESPONSE_STARTED, "avatar", "resp_2", ""),
+            TranscriptDelta(TranscriptKind.DELTA, "avatar", "resp_2", "Rain "),
+            TranscriptDelta(TranscriptKind.DELTA, "avatar", "resp_2", "tomorrow"),
         ]
     )
     # Idle → speaking shows at once; the text waits for the next ui_tick.
@@ -226,6 +221,8 @@ def test_one_batch_of_transcript_events_can_hold_whole_responses(qtbot: Any) -> 
     assert panel.transcript.bubble_text("avatar", "resp_2") == "Rain tomorrow"
     qtbot.waitUntil(lambda: "1 active response (resp_2)" in panel.activity.text(), timeout=WAIT_MS)
 
-    bridge.transcripts.emit([TranscriptEvent(RESPONSE_FINISHED, "avatar", "resp_2", "")])
+    bridge.transcripts.emit(
+        [TranscriptDelta(TranscriptKind.RESPONSE_FINISHED, "avatar", "resp_2", "")]
+    )
     qtbot.waitUntil(lambda: panel.activity.text() == "No active response", timeout=WAIT_MS)
     assert panel.active_responses == []

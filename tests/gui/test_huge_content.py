@@ -14,14 +14,9 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QTextCursor
 
+from navtalk_desktop.core.engine.events import TranscriptDelta, TranscriptKind
 from navtalk_desktop.core.timeline.timeline import TEXT_FOLD_PREFIX, Direction
 from navtalk_desktop.ui.conversation.conversation_panel import ConversationPanel, TranscriptView
-from navtalk_desktop.ui.shell.session_bridge import (
-    RESPONSE_STARTED,
-    TRANSCRIPT_DELTA,
-    TRANSCRIPT_DONE,
-    TranscriptEvent,
-)
 from navtalk_desktop.ui.timeline.timeline_model import SUMMARY
 from tests.gui.ui_support import make_bridge
 
@@ -71,8 +66,8 @@ def test_a_2mb_delta_shows_a_bounded_message_and_the_exact_text_one_click_away(
     view = panel.transcript
     panel._bridge.transcripts.emit(
         [
-            TranscriptEvent(RESPONSE_STARTED, "avatar", "resp_1", ""),
-            TranscriptEvent(TRANSCRIPT_DELTA, "avatar", "resp_1", BIG),
+            TranscriptDelta(TranscriptKind.RESPONSE_STARTED, "avatar", "resp_1", ""),
+            TranscriptDelta(TranscriptKind.DELTA, "avatar", "resp_1", BIG),
         ]
     )
     qtbot.waitUntil(lambda: view.message_count == 1, timeout=WAIT_MS)
@@ -110,7 +105,9 @@ def test_a_2mb_delta_shows_a_bounded_message_and_the_exact_text_one_click_away(
 
     # The final text wins and stays bounded too.
     final = BIG + " and the end."
-    panel._bridge.transcripts.emit([TranscriptEvent(TRANSCRIPT_DONE, "avatar", "resp_1", final)])
+    panel._bridge.transcripts.emit(
+        [TranscriptDelta(TranscriptKind.DONE, "avatar", "resp_1", final)]
+    )
     qtbot.waitUntil(lambda: view.bubble_text("avatar", "resp_1") is None, timeout=WAIT_MS)
     assert view.document().characterCount() < SHOWN_LIMIT
     assert view.full_text(number) == final
@@ -121,11 +118,13 @@ def test_ten_thousand_small_deltas_end_bounded_with_every_word_kept(qtbot: Any) 
     view = panel.transcript
     bridge = panel._bridge
     words = [f"word{i} " for i in range(10_000)]
-    bridge.transcripts.emit([TranscriptEvent(RESPONSE_STARTED, "avatar", "resp_1", "")])
+    bridge.transcripts.emit(
+        [TranscriptDelta(TranscriptKind.RESPONSE_STARTED, "avatar", "resp_1", "")]
+    )
     for start in range(0, len(words), 100):
         bridge.transcripts.emit(
             [
-                TranscriptEvent(TRANSCRIPT_DELTA, "avatar", "resp_1", word)
+                TranscriptDelta(TranscriptKind.DELTA, "avatar", "resp_1", word)
                 for word in words[start : start + 100]
             ]
         )
@@ -133,7 +132,7 @@ def test_ten_thousand_small_deltas_end_bounded_with_every_word_kept(qtbot: Any) 
         assert view.document().characterCount() < SHOWN_LIMIT
     sent = "".join(words)
     assert view.bubble_text("avatar", "resp_1") == sent
-    bridge.transcripts.emit([TranscriptEvent(TRANSCRIPT_DONE, "avatar", "resp_1", sent)])
+    bridge.transcripts.emit([TranscriptDelta(TranscriptKind.DONE, "avatar", "resp_1", sent)])
     qtbot.waitUntil(lambda: view.bubble_text("avatar", "resp_1") is None, timeout=WAIT_MS)
 
     assert view.document().characterCount() < SHOWN_LIMIT

@@ -129,11 +129,13 @@ def test_streaming_responses_do_not_widen_the_conversation(qtbot: Any) -> None:
     qtbot.addWidget(panel)
     panel.resize(400, 500)
     panel.show()
-    from navtalk_desktop.ui.shell.session_bridge import RESPONSE_STARTED, TranscriptEvent
+    from navtalk_desktop.core.engine.events import TranscriptDelta, TranscriptKind
 
     rid = "resp_{}_C8xkq2Zl7bYvNwJ3tR9pQ4sVmH6aG1eF"
     for n in range(3):
-        bridge.transcripts.emit([TranscriptEvent(RESPONSE_STARTED, "avatar", rid.format(n), "")])
+        bridge.transcripts.emit(
+            [TranscriptDelta(TranscriptKind.RESPONSE_STARTED, "avatar", rid.format(n), "")]
+        )
     # Further responses reach the activity line on the bridge's next ui_tick.
     qtbot.waitUntil(lambda: "3 active responses" in panel.activity.text(), timeout=20_000)
     assert panel.minimumSizeHint().width() <= 300

@@ -22,7 +22,7 @@ from navtalk_desktop.core.tools.templates import new_entry
 from navtalk_desktop.core.tools.toolset import ToolSet, toolset_to_json
 from navtalk_desktop.infra.settings_file import SettingsFile
 from navtalk_desktop.simulator.config import SimulatorConfig
-from navtalk_desktop.ui.shell.session_bridge import SessionBridge
+from navtalk_desktop.ui.shell.engine_adapter import EngineAdapter
 from navtalk_desktop.ui.shell.tasks import TaskRunner
 
 QUESTION = "What's the weather in Beijing?"
@@ -86,20 +86,20 @@ def static_toolset_file(path: Path, output: str) -> Path:
     return path
 
 
-def make_bridge(tasks: TaskRunner | None = None, **options: Any) -> SessionBridge:
+def make_bridge(tasks: TaskRunner | None = None, **options: Any) -> EngineAdapter:
     """A bridge with the real WebSocket transport and no keychain.
 
     Args:
         tasks: owns the bridge's coroutines (a new runner when None: a bridge that is
             never connected, as panel tests use).
-        options: further :class:`SessionBridge` arguments (``simulator_url``, ``engine``,
+        options: further :class:`EngineAdapter` arguments (``simulator_url``, ``engine``,
             ``toolset`` …); ``profile`` defaults to the Local simulator profile.
     """
     from navtalk_desktop.core.profile import default_profiles
     from navtalk_desktop.infra.ws_transport import WebSocketTransport
 
     options.setdefault("profile", default_profiles()[0])
-    return SessionBridge(
+    return EngineAdapter(
         transport_factory=WebSocketTransport,
         secrets=None,
         tasks=tasks if tasks is not None else TaskRunner(),
@@ -117,10 +117,16 @@ TRANSCRIPT_KINDS = {
 }
 
 
+def engine_of(bridge: EngineAdapter) -> Any:
+    """The engine behind an in-process adapter (its session, calls: engine thread's)."""
+    return bridge.host.engine
+
+
 def transcript_items(batch: list[Any]) -> list[tuple[str, tuple[Any, ...]]]:
     """The items of one ``transcripts`` batch as ``(name, args)``, in order."""
     items: list[tuple[str, tuple[Any, ...]]] = []
-    for kind, role, response_id, text in batch:
+    for item in batch:
+        kind, role, response_id, text = item.kind, item.role, item.response_id, item.text
         name = TRANSCRIPT_KINDS[kind]
         if name.startswith("response_"):
             items.append((name, (response_id,)))

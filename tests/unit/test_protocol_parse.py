@@ -55,15 +55,15 @@ def test_transcripts_v2_and_v1_names() -> None:
     user = protocol.parse_frame(
         '{"type":"realtime.conversation.item.input_audio_transcription.completed","data":{"content":"hello"}}'
     )
-    assert isinstance(v2, protocol.TranscriptEvent)
+    assert isinstance(v2, protocol.TranscriptFrame)
     assert (v2.text, v2.response_id, v2.final) == ("Hi", "r1", False)
-    assert isinstance(v1, protocol.TranscriptEvent)
+    assert isinstance(v1, protocol.TranscriptFrame)
     assert (v1.text, v1.response_id) == ("Yo", "r2")
     assert v1.kind == protocol.TRANSCRIPT_DELTA
-    assert isinstance(done, protocol.TranscriptEvent)
+    assert isinstance(done, protocol.TranscriptFrame)
     assert done.final
     assert done.text == "Hi all"
-    assert isinstance(user, protocol.TranscriptEvent)
+    assert isinstance(user, protocol.TranscriptFrame)
     assert user.role == "user"
     assert user.text == "hello"
 
@@ -439,7 +439,7 @@ def test_transcript_delta_shortcut_matches_the_general_rules(
     if message is not None:
         frame["message"] = message
     event = protocol.parse_frame(json.dumps(frame))
-    assert isinstance(event, protocol.TranscriptEvent)
+    assert isinstance(event, protocol.TranscriptFrame)
     text = next((t for k in ("content", "delta") if isinstance(t := data.get(k), str)), "")
     rid = data.get("id") if isinstance(data.get("id"), str) and data.get("id") else None
     if rid is None:

@@ -27,6 +27,7 @@ __all__ = [
     "EngineCommand",
     "OpenRecording",
     "RejectDraft",
+    "ReplaceTimeline",
     "RunResponders",
     "SendText",
     "SetAnswerMode",
@@ -235,6 +236,25 @@ class OpenRecording(EngineCommand):
     """
 
     records: tuple[dict[str, Any], ...] = field(repr=False)
+    source: str = ""
+
+    @property
+    def what(self) -> str:
+        return "Opening the recording"
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaceTimeline(EngineCommand):
+    """Show an already opened recording's timeline (in-process hosts only: a timeline is
+    not picklable; a process host sends :class:`OpenRecording` instead).
+
+    Attributes:
+        timeline: a :class:`~navtalk_desktop.core.timeline.timeline.Timeline` nobody
+            writes to any more (typed loosely to keep commands free of the store).
+        source: the file name.
+    """
+
+    timeline: Any = field(repr=False)
     source: str = ""
 
     @property

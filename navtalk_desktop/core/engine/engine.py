@@ -395,7 +395,12 @@ class Engine:
             case cmd.ClearTimeline():
                 self._timeline.clear()
             case cmd.OpenRecording(records=records, source=source):
-                self._open_recording(records, source)
+                fresh = self._new_timeline()
+                fresh.add_records(records)
+                self._review(fresh, source)
+            case cmd.ReplaceTimeline(timeline=timeline, source=source):
+                timeline.set_schedule(self._schedule_flush)
+                self._review(timeline, source)
             case cmd.Shutdown():
                 return self.close()
             case _:
@@ -439,13 +444,12 @@ class Engine:
         self._session.set_tools(list(tools))
         self._emit(ToolsChanged(tuple(tools)))
 
-    def _open_recording(self, records: tuple[dict[str, Any], ...], source: str) -> None:
+    def _review(self, timeline: Timeline, source: str) -> None:
         if self.is_active:
+            timeline.close()
             raise _RefusedError("disconnect before opening a saved session")
-        fresh = self._new_timeline()
-        fresh.add_records(records)
         self._reviewing = True
-        self._swap_timeline(fresh, TimelineReset(reviewing=True, source=source))
+        self._swap_timeline(timeline, TimelineReset(reviewing=True, source=source))
 
     async def close(self) -> None:
         """Stop the dispatcher and disconnect (shutdown); state changes are reported."""

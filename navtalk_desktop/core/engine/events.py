@@ -47,6 +47,7 @@ __all__ = [
     "CallReceived",
     "CallSnapshot",
     "CallUpdated",
+    "CallView",
     "CommandFailed",
     "DispatchChanged",
     "DispatchMode",
@@ -414,6 +415,11 @@ class CallOverdue(CallEvent):
 @dataclass(frozen=True, slots=True)
 class DispatchChanged(CallEvent):
     """The dispatcher's record of a call changed (draft ready, waiting for a person…)."""
+
+
+CallView = FunctionCall | CallSnapshot
+"""What a screen reads about a call: a snapshot from the stream, or a call rebuilt from
+recorded frames (both have the same read-only attributes)."""
 
 
 # ---------------------------------------------------------------------------- media

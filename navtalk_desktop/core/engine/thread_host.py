@@ -117,7 +117,7 @@ class ThreadHost:
             await asyncio.wrap_future(work)
         finally:
             self._stopped = True
-            self._deliver()  # what the close reported, before the caller goes on
+            self.deliver()  # what the close reported, before the caller goes on
 
     # ------------------------------------------------------------------ engine side
     def _collect(self, event: EngineEvent) -> None:
@@ -148,12 +148,12 @@ class ThreadHost:
         if post is None:
             return
         try:
-            post(self._deliver)
+            post(self.deliver)
         except RuntimeError:  # the receiving loop is closed: the app is gone
             log.debug("receiver loop closed; %d events dropped", len(self._outbox))
 
     # ------------------------------------------------------------------ receiving side
-    def _deliver(self) -> None:
+    def deliver(self) -> None:
         """Receiving thread: hand everything collected so far to the receiver, in order."""
         with self._lock:
             self._wake_pending = False

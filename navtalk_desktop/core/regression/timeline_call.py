@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from navtalk_desktop.core.calls.book import FunctionCall
+from navtalk_desktop.core.engine.events import CallView
 from navtalk_desktop.core.regression.suite import TestSource
 from navtalk_desktop.core.session.protocol import CALL_ARGS_DONE
 from navtalk_desktop.core.timeline.timeline import Direction, Timeline
@@ -61,7 +62,7 @@ def call_from_timeline(timeline: Timeline, call_id: str) -> FunctionCall | None:
 
 
 def source_of(
-    call: FunctionCall,
+    call: CallView,
     timeline: Timeline,
     session_id: str | None = None,
     recording: str | None = None,

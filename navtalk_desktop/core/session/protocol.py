@@ -103,7 +103,7 @@ class ConnectionEvent(ServerEvent):
 
 
 @dataclass(slots=True)
-class TranscriptEvent(ServerEvent):
+class TranscriptFrame(ServerEvent):
     """User transcript, avatar transcript delta or avatar transcript done.
 
     Attributes:
@@ -395,7 +395,7 @@ def _parse_object(frame: dict[str, Any]) -> ParsedFrame:
         rid = data.get("id")
         if not (rid and isinstance(rid, str)):
             rid = _str(data.get("response_id"))
-        return TranscriptEvent(type_, data, message, "avatar", text, False, rid)
+        return TranscriptFrame(type_, data, message, "avatar", text, False, rid)
 
     if kind.startswith(CONNECTED_PREFIX):
         ice = data.get("iceServers")
@@ -411,12 +411,12 @@ def _parse_object(frame: dict[str, Any]) -> ParsedFrame:
         )
     if kind == USER_TRANSCRIPT:
         text = _str(data.get("content")) or _str(data.get("transcript")) or ""
-        return TranscriptEvent(type_, data, message, role="user", text=text, final=True)
+        return TranscriptFrame(type_, data, message, role="user", text=text, final=True)
     if kind == TRANSCRIPT_DONE:  # deltas returned above
         keys = ("content", "transcript")
         text = next((t for k in keys if (t := _str(data.get(k))) is not None), "")
         rid = _str(data.get("id")) or _str(data.get("response_id"))
-        return TranscriptEvent(
+        return TranscriptFrame(
             type_, data, message, role="avatar", text=text, final=True, response_id=rid
         )
     if kind == AUDIO_DELTA:

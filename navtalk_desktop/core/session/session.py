@@ -697,7 +697,7 @@ class Session:
             if event.payload:
                 fold_key = f"audio:{event.type}|{event.response_id}"
                 audio = event.payload
-        elif isinstance(event, protocol.TranscriptEvent):
+        elif isinstance(event, protocol.TranscriptFrame):
             if not event.final and event.role == "avatar":
                 fold_key = f"{TEXT_FOLD_PREFIX}{event.type}|{event.response_id}"
         elif isinstance(event, protocol.InvalidFrame):
@@ -750,7 +750,7 @@ class Session:
             self._model_resumed(mono, wall, kind)
         if isinstance(event, protocol.ConnectionEvent):
             self._on_connection_event(event)
-        elif isinstance(event, protocol.TranscriptEvent):
+        elif isinstance(event, protocol.TranscriptFrame):
             if event.role == "user" and event.text:
                 self._user_turns.append(event.text)
             if self._listeners:

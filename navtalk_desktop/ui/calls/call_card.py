@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from navtalk_desktop.core.calls.book import FunctionCall
+from navtalk_desktop.core.engine.events import CallView
 from navtalk_desktop.ui.calls.answer_form import AnswerEditor
 from navtalk_desktop.ui.shell.theme import ThemeColors, colors
 from navtalk_desktop.ui.timeline.detail_pane import MAX_PRETTY_CHARS
@@ -57,7 +57,7 @@ def urgency(remaining_s: float | None, deadline_s: float | None) -> str:
     return "calm"
 
 
-def pretty_arguments(call: FunctionCall) -> str:
+def pretty_arguments(call: CallView) -> str:
     """The call's arguments, indented (or as received when they did not parse or are huge)."""
     if call.arguments is not None and len(call.raw_arguments) <= MAX_PRETTY_CHARS:
         return json.dumps(call.arguments, indent=2, ensure_ascii=False)
@@ -132,7 +132,7 @@ class CallCard(QFrame):
 
     def __init__(
         self,
-        call: FunctionCall,
+        call: CallView,
         *,
         deadline_s: float | None,
         template: dict | None = None,
@@ -587,7 +587,7 @@ class CallCard(QFrame):
         )
 
 
-def _state_text(call: FunctionCall) -> str:
+def _state_text(call: CallView) -> str:
     if call.overdue and call.state.is_open:
         return "overdue"
     # "received" is what every card is; only later states are worth a word.

@@ -26,21 +26,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from navtalk_desktop.core.calls.book import CallState, FunctionCall
-from navtalk_desktop.core.calls.dispatcher import DispatchRecord
+from navtalk_desktop.core.calls.book import CallState
 from navtalk_desktop.core.calls.quick_replies import (
     quick_replies,
     result_template,
     with_quick_reply,
     without_quick_reply,
 )
+from navtalk_desktop.core.engine.events import CallSnapshot, CallView, DispatchSnapshot
 from navtalk_desktop.core.regression.ports import SuiteFiles
 from navtalk_desktop.core.regression.timeline_call import call_from_timeline, source_of
 from navtalk_desktop.core.responders.chain import error_output
 from navtalk_desktop.core.tools.editor import EditorEvent, EditorEventKind, ToolSetEditor
 from navtalk_desktop.ui.calls.call_card import CallCard, elide
 from navtalk_desktop.ui.regression.save_test_dialog import SaveTestDialog, default_suite_path
-from navtalk_desktop.ui.shell.session_bridge import SessionBridge
+from navtalk_desktop.ui.shell.engine_adapter import EngineAdapter
 from navtalk_desktop.ui.shell.theme import ThemeColors, colors, use_plain_fusion
 from navtalk_desktop.ui.widgets.throttle import Throttle
 
@@ -72,7 +72,7 @@ class CallDesk(QWidget):
     Pending calls are cards (oldest first) with a countdown to the profile's answer
     deadline. Answers go through the session's dispatcher when app.py provides one (so a
     chain's waiting manual step receives them and drafts can be approved), otherwise
-    straight through :meth:`SessionBridge.answer_call`; either way the profile's result
+    straight through :meth:`EngineAdapter.answer_call`; either way the profile's result
     style is used. Answered, failed, expired and abandoned calls move to the history with
     their timings (received → answered → model resumed).
 
@@ -93,7 +93,7 @@ class CallDesk(QWidget):
     test_saved = Signal(str)
 
     def __init__(
-        self, bridge: SessionBridge, editor: ToolSetEditor, parent: QWidget | None = None
+        self, bridge: EngineAdapter, editor: ToolSetEditor, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self.setObjectName("CallDesk")
@@ -107,9 +107,9 @@ class CallDesk(QWidget):
         # Calls whose history row is still to be written: under load calls end hundreds
         # of times a second, and each row change relayouts and repaints the tree, so
         # rows are written in batches, a few times a second (see Throttle).
-        self._history_due: dict[str, FunctionCall] = {}
+        self._history_due: dict[str, CallView] = {}
         self._history_throttle = Throttle(self.flush_history, parent=self)
-        self._calls: dict[str, FunctionCall] = {}
+        self._calls: dict[str, CallView] = {}
         # In auto mode most calls are answered within milliseconds, and building a card
         # (tens of widgets) for each one is what stalls the UI under load: a call gets
         # its card only once it has been open CARD_DELAY_S, or at once when it needs a
@@ -319,7 +319,7 @@ class CallDesk(QWidget):
         call = self._bridge.calls.get(key)
         if call is None:
             return None
-        return self.open_save_test_for(call, session_id=self._bridge.session.session_id)
+        return self.open_save_test_for(call, session_id=call.session_id)
 
     def open_save_test_for_call_id(
         self, call_id: str, recording: str | None = None
@@ -331,12 +331,13 @@ class CallDesk(QWidget):
             recording: the session file the timeline was opened from (``None``: live).
         """
         timeline = self._bridge.timeline
-        call = None if recording is not None else self._bridge.calls.get(call_id)
-        if call is not None and call.timeline_row is not None:
-            row = call.timeline_row
+        live = None if recording is not None else self._bridge.calls.get(call_id)
+        if live is not None and live.timeline_row is not None:
+            row = live.timeline_row
             if not (0 <= row < len(timeline) and timeline[row].call_id == call_id):
-                call = None  # a call of another timeline with the same id
-        session_id = self._bridge.session.session_id if call is not None else None
+                live = None  # a call of another timeline with the same id
+        session_id = live.session_id if live is not None else None
+        call: CallView | None = live
         if call is None:
             call = call_from_timeline(timeline, call_id)
         if call is None:
@@ -347,7 +348,7 @@ class CallDesk(QWidget):
         return self.open_save_test_for(call, session_id=session_id, recording=recording)
 
     def open_save_test_for(
-        self, call: FunctionCall, *, session_id: str | None = None, recording: str | None = None
+        self, call: CallView, *, session_id: str | None = None, recording: str | None = None
     ) -> SaveTestDialog | None:
         """Open the one "Save as test" form for ``call`` (history, card and timeline use it)."""
         if self._suite_files is None:
@@ -431,11 +432,8 @@ class CallDesk(QWidget):
             card.tick(now)
 
     # ------------------------------------------------------------------ bridge → desk
-    @Slot(str)
-    def _on_bridge_call_received(self, key: str) -> None:
-        call = self._bridge.calls.get(key)
-        if call is None:
-            return
+    @Slot(object)
+    def _on_bridge_call_received(self, call: CallSnapshot) -> None:
         self._calls[call.key] = call
         if call.state.is_open and self._bridge.answer_mode == "auto":
             self._deferred[call.key] = time.monotonic() + CARD_DELAY_S
@@ -471,19 +469,19 @@ class CallDesk(QWidget):
             self._promote(key)
         self._schedule_deferred()
 
-    @Slot(str)
-    def _on_bridge_call_overdue(self, key: str) -> None:
+    @Slot(object)
+    def _on_bridge_call_overdue(self, call: CallSnapshot) -> None:
         # Past its deadline a call needs a person whatever the mode.
-        self._promote(key)
-        self._on_bridge_call_updated(key)
+        self._calls[call.key] = call
+        self._promote(call.key)
+        self._on_bridge_call_updated(call)
 
-    @Slot(str)
-    def _on_bridge_call_updated(self, key: str) -> None:
-        call = self._bridge.calls.get(key) or self._calls.get(key)
-        if call is None:
-            return
+    @Slot(object)
+    def _on_bridge_call_updated(self, call: CallSnapshot) -> None:
         self._calls[call.key] = call
         card = self._cards.get(call.key)
+        if card is not None:
+            card.call = call  # the card shows the latest snapshot
         if call.state.is_final:
             self._deferred.pop(call.key, None)
             if card is not None:
@@ -498,7 +496,7 @@ class CallDesk(QWidget):
             card.set_busy(call.state is CallState.ANSWERING)
             card.tick()
 
-    @Slot(str)
+    @Slot(object)
     def _on_bridge_mode_changed(self, mode: str) -> None:
         button = self.mode_buttons.get(mode)
         if button is not None:
@@ -523,9 +521,14 @@ class CallDesk(QWidget):
             f"{RESULT_STYLE_TEXT.get(style, style)}</span>"
         )
 
-    @Slot(str)
-    def _on_bridge_dispatch_changed(self, key: str) -> None:
-        record = self._bridge.dispatch_record(key)
+    @Slot(object)
+    def _on_bridge_dispatch_changed(self, call: CallSnapshot) -> None:
+        key = call.key
+        self._calls[key] = call
+        record = call.dispatch
+        card = self._cards.get(key)
+        if card is not None:
+            card.call = call
         if record is not None and record.status.value in ("waiting", "draft"):
             self._promote(key)  # a person has to act: no waiting for the deferral
         card = self._cards.get(key)
@@ -541,7 +544,7 @@ class CallDesk(QWidget):
             if card.call.state.is_open:
                 card.set_busy(False)
 
-    def _show_record(self, card: CallCard, record: DispatchRecord) -> None:
+    def _show_record(self, card: CallCard, record: DispatchSnapshot) -> None:
         status = record.status.value
         card.set_dispatch(status, record.draft, record.responder, list(record.messages))
         card.set_run_available(status == "waiting")
@@ -549,14 +552,14 @@ class CallDesk(QWidget):
             card.set_busy(False)
 
     # ------------------------------------------------------------------ cards
-    def _add_card(self, call: FunctionCall) -> CallCard:
+    def _add_card(self, call: CallView) -> CallCard:
         existing = self._cards.get(call.key)
         if existing is not None:
             return existing
         entry = self._editor.toolset.find(call.name) if call.name else None
         card = CallCard(
             call,
-            deadline_s=self._bridge.session.profile.answer_deadline_s,
+            deadline_s=call.answer_deadline_s if isinstance(call, CallSnapshot) else None,
             template=result_template(entry),
             quick_replies=quick_replies(self._editor.toolset, call.name) if call.name else [],
             parent=self.cards_widget,
@@ -572,10 +575,10 @@ class CallDesk(QWidget):
         # Insert before the stretch at the end; cards stay in arrival order.
         self.cards_layout.insertWidget(self.cards_layout.count() - 1, card)
         self._cards[call.key] = card
-        record = self._bridge.dispatch_record(call.key)
+        record = call.dispatch if isinstance(call, CallSnapshot) else None
         if record is not None:
             self._show_record(card, record)
-        elif self._bridge.dispatcher is None:
+        elif not self._bridge.has_dispatcher:
             card.set_dispatch("waiting", None, "", [])
         self._update_pending()
         return card
@@ -652,7 +655,7 @@ class CallDesk(QWidget):
                     card.set_quick_replies(replies)
 
     # ------------------------------------------------------------------ history
-    def _queue_history(self, call: FunctionCall) -> None:
+    def _queue_history(self, call: CallView) -> None:
         self._history_due[call.key] = call
         self._history_throttle.request()
 
@@ -679,9 +682,7 @@ class CallDesk(QWidget):
             new_items.reverse()  # newest on top
             self.history.insertTopLevelItems(0, new_items)
 
-    def _fill_history_item(
-        self, item: QTreeWidgetItem, call: FunctionCall, theme: ThemeColors
-    ) -> None:
+    def _fill_history_item(self, item: QTreeWidgetItem, call: CallView, theme: ThemeColors) -> None:
         received = next((s for s in call.steps if s.name == "received"), None)
         stamp = time.strftime("%H:%M:%S", time.localtime(received.wall_time)) if received else ""
         output = call.output or ""

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from navtalk_desktop.core.ports import SecretStoreUnavailable
 from navtalk_desktop.core.profile import ConnectionProfile
 from navtalk_desktop.ui.shell.notifications import Banner
-from navtalk_desktop.ui.shell.session_bridge import SessionBridge
+from navtalk_desktop.ui.shell.engine_adapter import EngineAdapter
 
 
 class LicenseBox(QGroupBox):
@@ -40,7 +40,7 @@ class LicenseBox(QGroupBox):
     notification_requested = Signal(str, str)
 
     def __init__(
-        self, bridge: SessionBridge, banner: Banner, parent: QWidget | None = None
+        self, bridge: EngineAdapter, banner: Banner, parent: QWidget | None = None
     ) -> None:
         super().__init__("License", parent)
         self.bridge = bridge

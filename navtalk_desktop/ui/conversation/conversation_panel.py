@@ -26,14 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from navtalk_desktop.ui.shell.session_bridge import (
-    RESPONSE_FINISHED,
-    RESPONSE_STARTED,
-    TRANSCRIPT_DELTA,
-    TRANSCRIPT_DONE,
-    SessionBridge,
-    TranscriptEvent,
-)
+from navtalk_desktop.core.engine.events import TranscriptDelta, TranscriptKind
+from navtalk_desktop.ui.shell.engine_adapter import EngineAdapter
 from navtalk_desktop.ui.shell.theme import colors, use_plain_fusion
 from navtalk_desktop.ui.widgets.long_text import (
     size_label,
@@ -421,7 +415,7 @@ class ConversationPanel(QWidget):
 
     Args:
         bridge: the session bridge; its transcript and response signals feed the view and
-            :meth:`SessionBridge.send_text` receives typed turns.
+            :meth:`EngineAdapter.send_text` receives typed turns.
         parent: optional parent widget.
 
     Signals:
@@ -430,7 +424,7 @@ class ConversationPanel(QWidget):
 
     text_sent = Signal(str)
 
-    def __init__(self, bridge: SessionBridge, parent: QWidget | None = None) -> None:
+    def __init__(self, bridge: EngineAdapter, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("ConversationPanel")
         self._bridge = bridge
@@ -439,7 +433,7 @@ class ConversationPanel(QWidget):
         # and the activity line are applied on the bridge's shared ui_tick, in batches.
         # Queued transcript events, as the bridge sent them (flush_pending applies the
         # deltas and finished turns; starts and ends were handled on arrival).
-        self._queue: list[TranscriptEvent] = []
+        self._queue: list[TranscriptDelta] = []
         # What the activity line shows now, so unchanged updates cost nothing.
         self._activity_shown: tuple[str, ...] | None = None
         # While the avatar keeps speaking the line's ids change with every response, up
@@ -561,18 +555,19 @@ class ConversationPanel(QWidget):
         )
 
     @Slot(object)
-    def _on_bridge_transcripts(self, events: list[TranscriptEvent]) -> None:
+    def _on_bridge_transcripts(self, events: list[TranscriptDelta]) -> None:
         # One batch per delivery from the engine: the text waits for the next tick, only
         # the activity line's idle → speaking shows at once.
         self._queue.extend(events)
         active = self._active
-        for kind, _role, response_id, _text in events:
-            if kind == RESPONSE_STARTED:
+        for event in events:
+            kind, response_id = event.kind, event.response_id
+            if kind == TranscriptKind.RESPONSE_STARTED:
                 if response_id not in active:
                     active.append(response_id)
                 if not self._activity_shown:
                     self._update_activity()  # idle → speaking shows at once
-            elif kind == RESPONSE_FINISHED and response_id in active:
+            elif kind == TranscriptKind.RESPONSE_FINISHED and response_id in active:
                 active.remove(response_id)
         self._bridge.request_ui_tick()
 
@@ -589,12 +584,18 @@ class ConversationPanel(QWidget):
         queue, self._queue = self._queue, []
         pending: dict[tuple[str, str], list[str]] = {}
         with self.transcript.batch():
-            for kind, role, response_id, text in queue:
+            for event in queue:
+                kind, role, response_id, text = (
+                    event.kind,
+                    event.role,
+                    event.response_id,
+                    event.text,
+                )
                 key = (role, response_id)
-                if kind == TRANSCRIPT_DELTA:
+                if kind == TranscriptKind.DELTA:
                     pending.setdefault(key, []).append(text)
                     continue
-                if kind != TRANSCRIPT_DONE:
+                if kind != TranscriptKind.DONE:
                     continue  # a start or an end: the activity line's
                 parts = pending.pop(key, None)
                 if parts and self.transcript.bubble_text(role, response_id) is None:

@@ -15,7 +15,7 @@ from navtalk_desktop.core.session.protocol import (
     CallArgumentsDone,
     ConnectionEvent,
     ErrorEvent,
-    TranscriptEvent,
+    TranscriptFrame,
     parse_frame,
 )
 from navtalk_desktop.core.session.redact import redact
@@ -89,7 +89,7 @@ def transcript_lines(entries: Iterable[TimelineEntry]) -> list[str]:
             continue
         if entry.direction is Direction.IN:
             event = parse_frame(raw)
-            if isinstance(event, TranscriptEvent) and (event.final or event.role == "user"):
+            if isinstance(event, TranscriptFrame) and (event.final or event.role == "user"):
                 who = "User (voice)" if event.role == "user" else "Avatar"
                 lines += [f"**{who}** · {_time(entry)}", "", _quote(event.text), ""]
             elif isinstance(event, CallArgumentsDone):

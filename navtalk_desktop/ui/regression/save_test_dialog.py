@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from navtalk_desktop.core.calls.book import FunctionCall
+from navtalk_desktop.core.engine.events import CallView
 from navtalk_desktop.core.json_reader import ConfigError
 from navtalk_desktop.core.regression.capture import call_test_from, describe_call, with_case
 from navtalk_desktop.core.regression.ports import SuiteFiles
@@ -75,7 +75,7 @@ class SaveTestDialog(QDialog):
 
     def __init__(
         self,
-        call: FunctionCall,
+        call: CallView,
         files: SuiteFiles,
         suite_path: Path | None,
         toolset_path: Path | None,

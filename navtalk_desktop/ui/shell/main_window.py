@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from navtalk_desktop.core.calls.book import CallState
+from navtalk_desktop.core.engine.events import CallSnapshot
 from navtalk_desktop.core.licenses import NoticeLoader
 from navtalk_desktop.ui.shell.help_windows import HelpWindows
 from navtalk_desktop.ui.shell.notifications import LEVELS, NotificationCenter
@@ -26,7 +27,7 @@ from navtalk_desktop.ui.shell.window_menus import MODE_ACTIONS, WindowMenus
 
 # Annotations only: the window itself needs neither asyncio (tasks) nor the session stack.
 if TYPE_CHECKING:
-    from navtalk_desktop.ui.shell.session_bridge import SessionBridge
+    from navtalk_desktop.ui.shell.engine_adapter import EngineAdapter
     from navtalk_desktop.ui.shell.tasks import TaskRunner
     from navtalk_desktop.ui.shell.theme import ThemeManager
 
@@ -76,7 +77,7 @@ class MainWindow(QMainWindow):
         self.panels: dict[str, QWidget] = {}
         # key -> builder of a panel whose dock holds a placeholder until it is needed.
         self._deferred: dict[str, Callable[[], QWidget]] = {}
-        self.bridge: SessionBridge | None = None
+        self.bridge: EngineAdapter | None = None
         self.theme_manager: ThemeManager | None = None
         self.notifications = NotificationCenter(self)
         self.status: SessionStatusBar | None = None
@@ -236,7 +237,7 @@ class MainWindow(QMainWindow):
 
     def attach(
         self,
-        bridge: SessionBridge,
+        bridge: EngineAdapter,
         *,
         connection: Any = None,
         timeline: Any = None,
@@ -349,7 +350,7 @@ class MainWindow(QMainWindow):
 
     def _wire_actions(
         self,
-        bridge: SessionBridge,
+        bridge: EngineAdapter,
         connection: Any,
         timeline: Any,
         call_desk: Any,
@@ -428,22 +429,20 @@ class MainWindow(QMainWindow):
         label, _ = describe_state(self.bridge.state)
         self.setWindowTitle(f"NavTalk Desktop — {self.bridge.profile.name} ({label})")
 
-    @Slot(str)
-    def _on_bridge_call_updated(self, key: str) -> None:
+    @Slot(object)
+    def _on_bridge_call_updated(self, call: CallSnapshot) -> None:
         if self.bridge is None or self.status is None:
             return
-        call = self.bridge.calls.get(key)
-        if call is None or call.state not in (CallState.ANSWERED, CallState.FAILED):
+        if call.state not in (CallState.ANSWERED, CallState.FAILED):
             return
         self.status.set_last_answer(call.answer_latency_s, call.model_resume_latency_s)
 
-    @Slot(str)
-    def _on_bridge_call_overdue(self, key: str) -> None:
-        call = self.bridge.calls.get(key) if self.bridge is not None else None
-        name = call.name if call is not None and call.name else key
+    @Slot(object)
+    def _on_bridge_call_overdue(self, call: CallSnapshot) -> None:
+        name = call.name or call.key
         self.notifications.notify(f"Call {name} is overdue: the answer deadline passed.", "warning")
 
-    @Slot(str)
+    @Slot(object)
     def _on_bridge_answer_mode_changed(self, mode: str) -> None:
         for key, value in MODE_ACTIONS.items():
             if value == mode:

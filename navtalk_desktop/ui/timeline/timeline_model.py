@@ -176,7 +176,18 @@ class TimelineTableModel(QAbstractTableModel):
     batch_inserted = Signal(int)
     filter_failed = Signal(str)
 
-    def __init__(self, timeline: Timeline, parent: QObject | None = None) -> None:
+    def __init__(
+        self, timeline: Timeline, parent: QObject | None = None, *, follow: bool = True
+    ) -> None:
+        """Show ``timeline``.
+
+        Args:
+            timeline: the store to show.
+            parent: the Qt parent.
+            follow: listen to the store itself (a store appended to on this thread). The
+                timeline panel passes False and feeds the model from the engine's event
+                stream instead (:meth:`frames_appended`, :meth:`timeline_cleared`).
+        """
         super().__init__(parent)
         self._timeline = timeline
         self._rows = array("q")
@@ -200,8 +211,10 @@ class TimelineTableModel(QAbstractTableModel):
         # With a shared tick (use_shared_tick) batches follow it instead of _timer.
         self._request_tick: Callable[[], None] | None = None
         self._pending = False
-        self._listener = _Listener(self, timeline)
-        timeline.add_listener(self._listener)
+        self._listener: _Listener | None = None
+        if follow:
+            self._listener = _Listener(self, timeline)
+            timeline.add_listener(self._listener)
         self._rebuild()
 
     # ------------------------------------------------------------------ public API
@@ -222,7 +235,8 @@ class TimelineTableModel(QAbstractTableModel):
 
     def set_timeline(self, timeline: Timeline) -> None:
         """Show another store (an opened session file)."""
-        self._listener.move_to(timeline)
+        if self._listener is not None:
+            self._listener.move_to(timeline)
         self._timeline = timeline
         self._expanded.clear()
         self._rebuild()
@@ -508,6 +522,18 @@ class TimelineTableModel(QAbstractTableModel):
         """
         self._request_tick = request
         self._timer.stop()
+
+    @Slot(object)
+    def frames_appended(self, event: object = None) -> None:
+        """Rows were appended to the store (the engine's ``FramesAppended``): show them
+        with the next batch."""
+        del event  # the rows are read from the store, which already holds them
+        self._on_appended()
+
+    @Slot()
+    def timeline_cleared(self) -> None:
+        """The store was emptied (the engine's ``TimelineReset``)."""
+        self._on_cleared()
 
     @Slot()
     def process_if_pending(self) -> None:

@@ -38,11 +38,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from navtalk_desktop.core.engine.events import CallSnapshot
 from navtalk_desktop.core.regression.timeline_call import call_row
 from navtalk_desktop.core.timeline.recording import RecordingFiles
 from navtalk_desktop.core.timeline.timeline import Direction, Timeline
 from navtalk_desktop.ui.conversation.transcript_markdown import timeline_markdown
-from navtalk_desktop.ui.shell.session_bridge import SessionBridge
+from navtalk_desktop.ui.shell.engine_adapter import EngineAdapter
 from navtalk_desktop.ui.shell.shortcuts import with_shortcut
 from navtalk_desktop.ui.shell.theme import colors, use_plain_fusion
 from navtalk_desktop.ui.timeline.detail_pane import DetailPane
@@ -217,7 +218,7 @@ class TimelinePanel(QWidget):
 
     def __init__(
         self,
-        bridge: SessionBridge,
+        bridge: EngineAdapter,
         executor: Executor | None = None,
         parent: QWidget | None = None,
         *,
@@ -237,7 +238,9 @@ class TimelinePanel(QWidget):
         self.recording: str | None = None
         # Set by the app when a suite store exists (it connects save_test_requested).
         self.offer_save_test = False
-        self.model = TimelineTableModel(bridge.timeline, self)
+        # Fed by the engine's event stream (frames_appended), not by the store itself.
+        follow = not hasattr(bridge, "frames_appended")
+        self.model = TimelineTableModel(bridge.timeline, self, follow=follow)
         self._build_ui()
         self.model.batch_inserted.connect(self._on_model_batch_inserted)
         self.model.filter_failed.connect(self._on_filter_failed)
@@ -246,6 +249,9 @@ class TimelinePanel(QWidget):
         bridge.profile_changed.connect(self._refresh_calls)
         if hasattr(bridge, "timeline_replaced"):
             bridge.timeline_replaced.connect(self._on_bridge_timeline_replaced)
+        if not follow:
+            bridge.frames_appended.connect(self.model.frames_appended)
+            bridge.timeline_cleared.connect(self._on_bridge_timeline_cleared)
         if hasattr(bridge, "ui_tick"):
             # The same tick as the conversation: one relayout and repaint per tick.
             self.model.use_shared_tick(bridge.request_ui_tick)
@@ -512,14 +518,13 @@ class TimelinePanel(QWidget):
         self.call_combo.setCurrentIndex(max(0, index))
         self.apply_filter()
 
-    @Slot(str)
-    def _on_bridge_call_received(self, key: str) -> None:
-        call = self.bridge.calls.get(key)
-        call_id = call.call_id if call is not None else key
+    @Slot(object)
+    def _on_bridge_call_received(self, call: CallSnapshot) -> None:
+        call_id = call.call_id or call.key
         # A set, not findData(): the combo holds every call of the session (hundreds).
         if call_id and call_id not in self._listed_calls:
             self._listed_calls.add(call_id)
-            label = f"{call.name or '?'} · {call_id}" if call is not None else call_id
+            label = f"{call.name or '?'} · {call_id}"
             self.call_combo.addItem(label, call_id)
 
     @Slot()
@@ -735,11 +740,15 @@ class TimelinePanel(QWidget):
                 "warning", "Wait for the file operation to finish first."
             )
             return
-        self.bridge.timeline.clear()
-        self._known_types.clear()
-        self._types_scanned = 0
+        self.bridge.clear_timeline()  # the engine clears it; the model follows its reset
         self.detail.clear_frame()
         self.set_follow(True)
+
+    @Slot()
+    def _on_bridge_timeline_cleared(self) -> None:
+        self.model.timeline_cleared()
+        self._known_types.clear()
+        self._types_scanned = 0
 
     # ------------------------------------------------------------------ files
     def _ask_path(
@@ -824,7 +833,7 @@ class TimelinePanel(QWidget):
             files = self._need_files()
             opened = await self._run_blocking(lambda: files.open(path))
             fresh = opened.timeline
-            self.bridge.replace_timeline(fresh)
+            self.bridge.replace_timeline(fresh, path.name)
             self.recording = str(path)
             if opened.note is None:
                 self.notification_requested.emit(

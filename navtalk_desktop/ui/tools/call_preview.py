@@ -7,10 +7,11 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Slot
 
+from navtalk_desktop.core.engine.events import CallSnapshot
 from navtalk_desktop.core.responders.chain import ChainRunner, fire_test_call
 from navtalk_desktop.core.tools.schema_sample import sample_arguments
 from navtalk_desktop.core.tools.toolset import ToolEntry
-from navtalk_desktop.ui.shell.session_bridge import SessionBridge
+from navtalk_desktop.ui.shell.engine_adapter import EngineAdapter
 from navtalk_desktop.ui.shell.tasks import TaskRunner
 from navtalk_desktop.ui.tools.responders_tab import RespondersTab
 from navtalk_desktop.ui.widgets.throttle import Throttle
@@ -37,7 +38,7 @@ class CallPreview(QObject):
         responders: RespondersTab,
         tasks: TaskRunner,
         runner: ChainRunner | None,
-        bridge: SessionBridge | None,
+        bridge: EngineAdapter | None,
         current: Callable[[], ToolEntry | None],
         variables: Callable[[], dict[str, Any]],
         parent: QObject | None = None,
@@ -86,13 +87,12 @@ class CallPreview(QObject):
         self._responders.test_box.set_running(True)
         self._tasks.start(self._run_test_call(entry, text), name=f"test-call-{entry.name}")
 
-    @Slot(str)
-    def _on_bridge_call_received(self, call_id: str) -> None:
+    @Slot(object)
+    def _on_bridge_call_received(self, call: CallSnapshot) -> None:
         entry = self._current()
         if entry is None or self._bridge is None:
             return
-        call = self._bridge.calls.get(call_id)
-        if call is not None and call.name == entry.name:
+        if call.name == entry.name:
             # Under load calls arrive hundreds of times a second, and each new preview
             # context scans the call book: the preview follows a few times a second.
             self._throttle.request()

@@ -23,7 +23,7 @@ from navtalk_desktop.core.tools.locations import editor_target, location_tokens
 from navtalk_desktop.core.tools.ports import ScriptTrustStore, ToolFileStore
 from navtalk_desktop.core.tools.templates import empty_entry, new_entry
 from navtalk_desktop.core.tools.toolset import ToolEntry, entry_from_json, entry_to_json
-from navtalk_desktop.ui.shell.session_bridge import SessionBridge
+from navtalk_desktop.ui.shell.engine_adapter import EngineAdapter
 from navtalk_desktop.ui.shell.tasks import TaskRunner
 from navtalk_desktop.ui.shell.theme import colors
 from navtalk_desktop.ui.tools.call_preview import CallPreview
@@ -92,7 +92,7 @@ class ToolsPanel(ToolFileDialogs, QWidget):
         *,
         files: ToolFileStore,
         runner: ChainRunner | None = None,
-        bridge: SessionBridge | None = None,
+        bridge: EngineAdapter | None = None,
         script_trust: ScriptTrustStore | None = None,
         parent: QWidget | None = None,
     ) -> None:

@@ -178,7 +178,8 @@ async def test_calls_arrive_as_immutable_snapshots_with_their_dispatch_record(
     arguments = first.arguments
     assert arguments is not None
     arguments["changed"] = True
-    assert first.arguments is not None and "changed" not in first.arguments
+    assert first.arguments is not None
+    assert "changed" not in first.arguments
     last = [e for e in stream.events if isinstance(e, CallUpdated | DispatchChanged)][-1]
     assert isinstance(last, CallUpdated | DispatchChanged)
     assert last.call.output == STATIC_OUTPUT or (
@@ -220,7 +221,8 @@ async def test_settings_change_once_and_say_so(sim: SimulatorServer) -> None:
     engine.submit(cmd.SetAnswerMode(DispatchMode.APPROVE))  # no change: no event
     engine.submit(cmd.SetTools(()))
     assert stream.events[before:] == [AnswerModeChanged(DispatchMode.APPROVE), ToolsChanged(())]
-    assert engine.dispatcher is not None and engine.dispatcher.mode is DispatchMode.APPROVE
+    assert engine.dispatcher is not None
+    assert engine.dispatcher.mode is DispatchMode.APPROVE
     assert engine.session.tools == []
 
 
@@ -239,7 +241,8 @@ async def test_clearing_the_timeline_is_a_command_and_rows_start_again_at_zero(
     await engine.handle(cmd.Disconnect())
     await stream.until(lambda: bool(stream.of(FramesAppended)[-1:]) and mark < len(stream.events))
     after = [e for e in stream.events[mark:] if isinstance(e, FramesAppended)]
-    assert after and after[0].first_row == 0
+    assert after
+    assert after[0].first_row == 0
 
 
 def test_profile_from_url_keeps_the_license_out_of_the_profile() -> None:
@@ -260,10 +263,13 @@ def test_a_thread_host_delivers_batches_in_order_on_the_receiving_thread(
     host = ThreadHost(engine, runner)
     receiving = asyncio.new_event_loop()
     batches: list[tuple[str, Sequence[EngineEvent]]] = []
+    ready = asyncio.Event()
     done = asyncio.Event()
 
     def receive(batch: Sequence[EngineEvent]) -> None:
         batches.append((threading.current_thread().name, list(batch)))
+        if any(isinstance(e, StateChanged) and e.state is SessionState.READY for e in batch):
+            ready.set()
         if any(isinstance(e, CallUpdated) and e.call.state is CallState.ANSWERED for e in batch):
             done.set()
 
@@ -271,12 +277,7 @@ def test_a_thread_host_delivers_batches_in_order_on_the_receiving_thread(
         host.start(receive, receiving.call_soon_threadsafe)
         host.send(cmd.Connect())
         async with asyncio.timeout(WAIT_S):
-            while not any(
-                isinstance(e, StateChanged) and e.state is SessionState.READY
-                for _, batch in batches
-                for e in batch
-            ):
-                await asyncio.sleep(0.01)
+            await ready.wait()
         host.send(cmd.SendText(QUESTION))
         async with asyncio.timeout(WAIT_S):
             await done.wait()
@@ -291,12 +292,13 @@ def test_a_thread_host_delivers_batches_in_order_on_the_receiving_thread(
     events = [e for _, batch in batches for e in batch]
     # Fewer wake-ups than events: frames and transcript deltas come in batches.
     assert len(batches) < len(events)
-    assert isinstance(events[-1], StateChanged) and events[-1].state is SessionState.CLOSED
+    assert isinstance(events[-1], StateChanged)
+    assert events[-1].state is SessionState.CLOSED
     names = [type(e).__name__ for e in events]
     assert names.index("CallReceived") < names.index("CallUpdated")
     # After stop, commands are refused on the stream instead of vanishing.
     late: list[EngineEvent] = []
-    host._receiver = late.extend  # noqa: SLF001  (the receiver is gone with its loop)
+    host._receiver = late.extend
     command = cmd.SendText("too late")
     host.send(command)
     assert late == [

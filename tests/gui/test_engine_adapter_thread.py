@@ -1,4 +1,4 @@
-"""SessionBridge on an engine thread: the session answers on its own thread, the GUI hears in order.
+"""EngineAdapter on an engine thread: the session answers on its own thread, the GUI hears in order.
 
 The app runs the session, its transport and the dispatcher on an EngineThread; these tests
 use that same wiring (real simulator, real sockets on 127.0.0.1) and check what the
@@ -28,9 +28,9 @@ from navtalk_desktop.core.tools.templates import new_entry
 from navtalk_desktop.core.tools.toolset import ToolSet
 from navtalk_desktop.simulator.config import SimulatorConfig
 from navtalk_desktop.simulator.server import SimulatorServer
-from navtalk_desktop.ui.shell.session_bridge import SessionBridge
+from navtalk_desktop.ui.shell.engine_adapter import EngineAdapter
 from navtalk_desktop.ui.shell.tasks import TaskRunner
-from tests.gui.ui_support import make_bridge, transcript_items, workbench_factory
+from tests.gui.ui_support import engine_of, make_bridge, transcript_items, workbench_factory
 
 __all__ = ["workbench_factory"]  # the fixture, imported for pytest
 
@@ -52,7 +52,7 @@ SIGNALS = (
 class ThreadRecorder:
     """Every signal of a bridge as (name, args, thread the slot ran on)."""
 
-    def __init__(self, bridge: SessionBridge) -> None:
+    def __init__(self, bridge: EngineAdapter) -> None:
         self.events: list[tuple[str, tuple[Any, ...], str]] = []
         self.batches: list[list[Any]] = []
         for name in SIGNALS:
@@ -73,7 +73,7 @@ class ThreadRecorder:
 
 @dataclass
 class Rig:
-    bridge: SessionBridge
+    bridge: EngineAdapter
     engine: EngineThread
     sim: SimulatorServer
     seen: ThreadRecorder
@@ -143,7 +143,7 @@ def test_session_callbacks_run_on_the_engine_and_signals_on_the_gui_thread(
         def call_received(self, call: Any) -> None:
             where.append(threading.current_thread().name)
 
-    rig.engine.call(lambda: rig.bridge.session.add_listener(Probe()))
+    rig.engine.call(lambda: engine_of(rig.bridge).session.add_listener(Probe()))
     rig.bridge.set_answer_mode("auto")
     _connect(rig, qtbot)
     rig.bridge.send_text(QUESTION)
@@ -152,7 +152,8 @@ def test_session_callbacks_run_on_the_engine_and_signals_on_the_gui_thread(
 
     assert where == [rig.engine.thread.name]
     assert {thread for *_, thread in rig.seen.events} == {threading.main_thread().name}
-    (key,) = rig.seen.of("call_received")[0]
+    (received,) = rig.seen.of("call_received")[0]
+    key = received.key
     call = rig.bridge.calls.get(key)
     assert call is not None
     assert call.state is CallState.ANSWERED
@@ -179,7 +180,8 @@ def test_an_automatic_answer_does_not_wait_for_a_busy_gui_thread(qtbot: Any, rig
     qtbot.waitUntil(lambda: bool(rig.seen.of("response_finished")), timeout=WAIT_MS)
     names = [n for n, *_ in rig.seen.events[seen_before:]]
     assert names.index("call_received") < names.index("call_updated")
-    (key,) = rig.seen.of("call_received")[0]
+    (received,) = rig.seen.of("call_received")[0]
+    key = received.key
     call = rig.bridge.calls.get(key)
     assert call is not None
     assert call.state is CallState.ANSWERED
@@ -206,7 +208,7 @@ def test_callbacks_queued_while_the_gui_is_busy_arrive_in_order_in_one_wake_up(
             if transcript.role == "avatar" and transcript.final:
                 reply_queued.set()
 
-    rig.engine.call(lambda: rig.bridge.session.add_listener(Probe()))
+    rig.engine.call(lambda: engine_of(rig.bridge).session.add_listener(Probe()))
     rig.bridge.set_answer_mode("auto")
     rig.bridge.send_text(QUESTION)
     # Let the call be answered and the whole spoken reply stream in while the GUI thread
@@ -234,19 +236,26 @@ def test_callbacks_queued_while_the_gui_is_busy_arrive_in_order_in_one_wake_up(
     assert kinds == ["started", *["delta"] * len(deltas), "done", "finished"]
 
 
-def test_callbacks_of_a_replaced_session_are_dropped(qtbot: Any, rig: Rig) -> None:
-    old = rig.bridge.session
-    # Queued on the engine while the GUI thread is inside this test function…
+def test_reports_of_a_replaced_session_never_reach_the_panels_after_the_new_one(
+    qtbot: Any, rig: Rig
+) -> None:
+    old = engine_of(rig.bridge).session
+    order: list[str] = []
+    rig.bridge.warning_reported.connect(lambda _text: order.append("warning"))
+    rig.bridge.profile_changed.connect(lambda: order.append("profile_changed"))
+    # Reported on the engine while the GUI thread is inside this test function…
     rig.engine.call(lambda: old._warn("late news from the old session"))
     # …and the session is replaced before the GUI thread gets to deliver it.
     with qtbot.waitSignal(rig.bridge.profile_changed, timeout=20_000):
         rig.bridge.set_profile(rig.bridge.profile.with_changes(voice="cedar"))
-    assert rig.bridge.session is not old
-    # The new session is heard as usual. Its callbacks come through the same queue, after
-    # the old one's: once it is heard, the old warning had its chance to be delivered.
+    assert engine_of(rig.bridge).session is not old
+    # One ordered stream: what the old session said comes before the panels switch to
+    # the new one, never after (the panels then start fresh).
+    assert order == ["warning", "profile_changed"]
+    # The new session is heard as usual, and nothing of the old one follows.
     _connect(rig, qtbot)
     assert rig.seen.of("state_changed")[-1][0] == "ready"
-    assert rig.seen.of("warning_reported") == []
+    assert order == ["warning", "profile_changed"]
 
 
 def test_state_is_the_gui_view_and_a_pending_connect_counts_as_active(qtbot: Any, rig: Rig) -> None:

@@ -1,4 +1,4 @@
-"""SessionBridge: core session events become Qt signals; actions run through the TaskRunner."""
+"""EngineAdapter: core session events become Qt signals; actions run through the TaskRunner."""
 
 from __future__ import annotations
 
@@ -10,15 +10,15 @@ from typing import Any
 import pytest
 
 from navtalk_desktop.core.calls.book import CallState
-from navtalk_desktop.core.engine.engine_thread import Engine, EngineThread, InlineEngine
+from navtalk_desktop.core.engine.engine_thread import EngineRunner, EngineThread, InlineEngine
 from navtalk_desktop.core.profile import default_profiles
 from navtalk_desktop.core.timeline.timeline import Direction, Timeline
 from navtalk_desktop.simulator.config import SimulatorConfig
 from navtalk_desktop.simulator.server import SimulatorServer
 from navtalk_desktop.simulator.timings import Timings
-from navtalk_desktop.ui.shell.session_bridge import SessionBridge
+from navtalk_desktop.ui.shell.engine_adapter import EngineAdapter
 from navtalk_desktop.ui.shell.tasks import TaskRunner
-from tests.gui.ui_support import make_bridge, transcript_items
+from tests.gui.ui_support import engine_of, make_bridge, transcript_items
 
 QUESTION = "What's the weather in Beijing?"
 
@@ -32,7 +32,7 @@ def simulator(qloop: Any, await_in_qt: Callable[..., Any]) -> Iterator[Simulator
 
 
 @pytest.fixture(params=["thread", "inline"])
-def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+def engine(request: pytest.FixtureRequest) -> Iterator[EngineRunner]:
     """The app's engine thread, and the inline engine the bridge uses by default."""
     if request.param == "inline":
         yield InlineEngine()
@@ -49,8 +49,8 @@ def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
 
 @pytest.fixture
 def bridge(
-    engine: Engine, simulator: SimulatorServer, await_in_qt: Callable[..., Any]
-) -> Iterator[SessionBridge]:
+    engine: EngineRunner, simulator: SimulatorServer, await_in_qt: Callable[..., Any]
+) -> Iterator[EngineAdapter]:
     from navtalk_desktop.core.tools.templates import FUNCTION_CALL_JUDGE
 
     tasks = TaskRunner()
@@ -73,7 +73,7 @@ class Recorder:
         "answer_mode_changed",
     )
 
-    def __init__(self, bridge: SessionBridge) -> None:
+    def __init__(self, bridge: EngineAdapter) -> None:
         self.events: list[tuple[str, tuple[Any, ...]]] = []
         self.batches: list[list[Any]] = []
         for name in self.NAMES:
@@ -88,7 +88,7 @@ class Recorder:
         return [args for n, args in self.events if n == name]
 
 
-def test_a_whole_turn_arrives_as_signals(qtbot: Any, bridge: SessionBridge) -> None:
+def test_a_whole_turn_arrives_as_signals(qtbot: Any, bridge: EngineAdapter) -> None:
     seen = Recorder(bridge)
     bridge.connect_session()
     qtbot.waitUntil(lambda: bridge.state == "ready", timeout=20_000)
@@ -99,16 +99,19 @@ def test_a_whole_turn_arrives_as_signals(qtbot: Any, bridge: SessionBridge) -> N
 
     bridge.send_text(QUESTION)
     qtbot.waitUntil(lambda: bool(seen.of("call_received")), timeout=20_000)
-    (key,) = seen.of("call_received")[0]
+    (received,) = seen.of("call_received")[0]
+    key = received.key
     call = bridge.calls.get(key)
     assert call is not None
     assert call.name == "function_call_judge"
 
     bridge.answer_call(key, {"forecast": "sunny"})
     qtbot.waitUntil(lambda: bool(seen.of("response_finished")), timeout=20_000)
+    call = bridge.calls.get(key)  # snapshots: the latest one says how it ended
+    assert call is not None
     assert call.state is CallState.ANSWERED
     assert call.output == '{"forecast": "sunny"}'
-    assert (key,) in seen.of("call_updated")
+    assert key in [updated.key for (updated,) in seen.of("call_updated")]
     started = seen.of("response_started")
     deltas = seen.of("transcript_delta")
     done = seen.of("transcript_done")
@@ -128,19 +131,19 @@ def test_a_whole_turn_arrives_as_signals(qtbot: Any, bridge: SessionBridge) -> N
 def _kinds_of(seen: Recorder, response_id: str) -> list[str]:
     """The transcript items of one response, in the order they were delivered."""
     return [
-        kind for batch in seen.batches for kind, _role, rid, _text in batch if rid == response_id
+        item.kind for batch in seen.batches for item in batch if item.response_id == response_id
     ]
 
 
 def test_transcript_batches_deliver_start_deltas_done_and_finish_in_order(
-    qtbot: Any, bridge: SessionBridge
+    qtbot: Any, bridge: EngineAdapter
 ) -> None:
     seen = Recorder(bridge)
     bridge.connect_session()
     qtbot.waitUntil(lambda: bridge.state == "ready", timeout=20_000)
     bridge.send_text(QUESTION)
     qtbot.waitUntil(lambda: bool(seen.of("call_received")), timeout=20_000)
-    bridge.answer_call(seen.of("call_received")[0][0], {"forecast": "sunny"})
+    bridge.answer_call(seen.of("call_received")[0][0].key, {"forecast": "sunny"})
     qtbot.waitUntil(lambda: bool(seen.of("response_finished")), timeout=20_000)
     ((response_id,),) = seen.of("response_started")
     kinds = _kinds_of(seen, response_id)
@@ -159,7 +162,7 @@ def test_transcript_batches_deliver_start_deltas_done_and_finish_in_order(
 
 
 def test_a_response_cut_by_a_disconnect_finishes_before_the_state_changes(
-    qtbot: Any, engine: Engine, await_in_qt: Callable[..., Any]
+    qtbot: Any, engine: EngineRunner, await_in_qt: Callable[..., Any]
 ) -> None:
     # Slow streaming: the disconnect surely comes in the middle of the reply.
     config = SimulatorConfig(timings=replace(Timings.fast(), delta_interval=1.0), speech="tone")
@@ -199,7 +202,7 @@ def test_a_response_cut_by_a_disconnect_finishes_before_the_state_changes(
         gc.collect()
 
 
-def test_failures_become_readable_errors_not_exceptions(qtbot: Any, bridge: SessionBridge) -> None:
+def test_failures_become_readable_errors_not_exceptions(qtbot: Any, bridge: EngineAdapter) -> None:
     seen = Recorder(bridge)
     bridge.send_text("hello")  # not connected
     qtbot.waitUntil(lambda: bool(seen.of("error_reported")), timeout=20_000)
@@ -212,7 +215,7 @@ def test_failures_become_readable_errors_not_exceptions(qtbot: Any, bridge: Sess
     assert bridge.tasks.pending == 0
 
 
-def test_answer_mode_is_validated_and_announced(qtbot: Any, bridge: SessionBridge) -> None:
+def test_answer_mode_is_validated_and_announced(qtbot: Any, bridge: EngineAdapter) -> None:
     seen = Recorder(bridge)
     bridge.set_answer_mode("auto")
     bridge.set_answer_mode("auto")  # no change, no signal
@@ -223,22 +226,24 @@ def test_answer_mode_is_validated_and_announced(qtbot: Any, bridge: SessionBridg
 
 
 def test_profile_change_replaces_an_idle_session_and_keeps_the_timeline(
-    qtbot: Any, bridge: SessionBridge
+    qtbot: Any, bridge: EngineAdapter
 ) -> None:
-    old_session = bridge.session
+    old_session = engine_of(bridge).session
     timeline = bridge.timeline
     with qtbot.waitSignal(bridge.profile_changed, timeout=20_000):
         bridge.set_profile(bridge.profile.with_changes(voice="cedar"))
-    assert bridge.session is not old_session
+    session = engine_of(bridge).session
+    assert session is not old_session
     assert bridge.timeline is timeline
-    assert bridge.session.profile.voice == "cedar"
+    assert session.timeline is timeline
+    assert session.profile.voice == "cedar"
     # The simulator's real URL is what connects; the profile keeps its placeholder.
-    assert bridge.session.profile.url == bridge.simulator_url
+    assert session.profile.url == bridge.simulator_url
     assert bridge.profile.url != bridge.simulator_url
 
 
 def test_an_opened_timeline_replaces_the_frames_only_while_disconnected(
-    qtbot: Any, bridge: SessionBridge
+    qtbot: Any, bridge: EngineAdapter
 ) -> None:
     opened = Timeline()
     opened.append(Direction.IN, "realtime.session.created", '{"type":"realtime.session.created"}')
@@ -246,7 +251,7 @@ def test_an_opened_timeline_replaces_the_frames_only_while_disconnected(
         bridge.replace_timeline(opened)
     assert blocker.args == [opened]
     assert bridge.timeline is opened
-    assert bridge.session.timeline is opened
+    qtbot.waitUntil(lambda: engine_of(bridge).session.timeline is opened, timeout=20_000)
     bridge.connect_session()
     qtbot.waitUntil(lambda: bridge.state == "ready", timeout=20_000)
     with pytest.raises(RuntimeError, match="disconnect"):
@@ -254,7 +259,7 @@ def test_an_opened_timeline_replaces_the_frames_only_while_disconnected(
 
 
 def test_session_only_license_stays_in_memory_and_is_redacted(
-    qtbot: Any, bridge: SessionBridge, await_in_qt: Callable[..., Any]
+    qtbot: Any, bridge: EngineAdapter, await_in_qt: Callable[..., Any]
 ) -> None:
     v2 = default_profiles()[1]
     bridge.set_profile(v2)
@@ -286,7 +291,7 @@ def test_connect_waits_for_a_simulator_that_is_still_starting(
         ready.set_result(server.ws_url)
         qtbot.waitUntil(lambda: bridge.state == "ready", timeout=20_000)
         assert bridge.simulator_url == server.ws_url
-        assert bridge.session.profile.url == server.ws_url
+        assert engine_of(bridge).session.profile.url == server.ws_url
         assert [args[0] for args in recorder.of("state_changed")].count("connecting") == 1
         assert recorder.of("error_reported") == []
     finally:
@@ -296,7 +301,7 @@ def test_connect_waits_for_a_simulator_that_is_still_starting(
 
 
 def test_a_threaded_engine_moves_garbage_collection_to_the_gui_thread(
-    bridge: SessionBridge, engine: Engine, await_in_qt: Callable[..., Any]
+    bridge: EngineAdapter, engine: EngineRunner, await_in_qt: Callable[..., Any]
 ) -> None:
     import gc
 
