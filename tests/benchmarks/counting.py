@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 
-from navtalk_desktop.core.timeline.timeline import Direction, Timeline
+from navtalk_desktop.core.engine.events import EngineEvent, FramesAppended
+from navtalk_desktop.core.timeline.timeline import Direction, Timeline, TimelineEntry
 from tests.benchmarks.measure import AUDIO_TYPE, LOAD_TYPE_PREFIX
 
 
 class LoadFrameCounter:
-    """A timeline listener that counts received load frames and times the first and last.
+    """Counts received load frames and times the first and last.
+
+    Either a timeline listener (``timeline`` given) or an engine event sink (call it with
+    each event: the rows of ``FramesAppended`` are counted).
 
     Times are the entries' own ``mono_time`` (``time.monotonic`` when the session read the
     frame), so listener batching does not blur them.
 
     Args:
-        timeline: the store to watch.
+        timeline: the store to watch (None: used as an engine event sink).
         target: how many load frames make the run complete.
 
     Attributes:
@@ -26,7 +31,7 @@ class LoadFrameCounter:
         done: set once ``target`` frames arrived.
     """
 
-    def __init__(self, timeline: Timeline, target: int) -> None:
+    def __init__(self, timeline: Timeline | None, target: int) -> None:
         self._timeline = timeline
         self.target = target
         self.count = 0
@@ -34,17 +39,27 @@ class LoadFrameCounter:
         self.first = 0.0
         self.last = 0.0
         self.done = asyncio.Event()
-        timeline.add_listener(self)
+        if timeline is not None:
+            timeline.add_listener(self)
 
     def detach(self) -> None:
         """Stop listening."""
-        self._timeline.remove_listener(self)
+        if self._timeline is not None:
+            self._timeline.remove_listener(self)
+
+    def __call__(self, event: EngineEvent) -> None:
+        """Engine event sink: count the load frames among appended rows."""
+        if isinstance(event, FramesAppended):
+            self._count(event.rows)
 
     def timeline_appended(self, start: int, count: int) -> None:
         """Count the load frames among the new rows."""
         timeline = self._timeline
-        for row in range(start, start + count):
-            entry = timeline[row]
+        assert timeline is not None
+        self._count(timeline[row] for row in range(start, start + count))
+
+    def _count(self, entries: Iterable[TimelineEntry]) -> None:
+        for entry in entries:
             if entry.direction is not Direction.IN or not entry.type.startswith(LOAD_TYPE_PREFIX):
                 continue
             self.count += 1

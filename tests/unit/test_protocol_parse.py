@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from navtalk_desktop.core.ports import TransportClosed
 from navtalk_desktop.core.profile import ConnectionProfile, ResultStyle
-from navtalk_desktop.core.session import protocol
+from navtalk_desktop.core.session import outgoing, protocol
 from navtalk_desktop.core.session.reconnect import ReconnectPolicy
 from navtalk_desktop.core.session.session import Session, SessionState
 from navtalk_desktop.core.timeline.timeline import Direction, Timeline
@@ -164,22 +164,22 @@ def test_client_messages_are_exact() -> None:
     tools = [
         {"type": "function", "name": "f", "description": "d", "parameters": {"type": "object"}}
     ]
-    assert protocol.input_function_call(tools).text == (
+    assert outgoing.input_function_call(tools).text == (
         '{"type":"realtime.input_function_call","data":{"content":'
         '"[{\\"type\\":\\"function\\",\\"name\\":\\"f\\",\\"description\\":\\"d\\",'
         '\\"parameters\\":{\\"type\\":\\"object\\"}}]"}}'
     )
-    config = json.loads(protocol.input_config("marin", "Be nice", tools).text)
+    config = json.loads(outgoing.input_config("marin", "Be nice", tools).text)
     assert json.loads(config["data"]["content"]) == {
         "voice": "marin",
         "prompt": "Be nice",
         "tools": tools,
     }
-    assert protocol.user_message(["hi", "there"]).text == (
+    assert outgoing.user_message(["hi", "there"]).text == (
         '{"type":"conversation.item.create","item":{"type":"message","role":"user","content":'
         '[{"type":"input_text","text":"hi"},{"type":"input_text","text":"there"}]}}'
     )
-    assert protocol.response_create().text == '{"type":"response.create"}'
+    assert outgoing.response_create().text == '{"type":"response.create"}'
 
 
 @pytest.mark.parametrize(
@@ -208,12 +208,12 @@ def test_client_messages_are_exact() -> None:
     ],
 )
 def test_function_result_styles(style: ResultStyle, texts: list[str]) -> None:
-    assert [f.text for f in protocol.function_result(style, "c1", "ok")] == texts
+    assert [f.text for f in outgoing.function_result(style, "c1", "ok")] == texts
 
 
 def test_output_objects_are_serialised() -> None:
-    assert protocol.output_text({"a": "é"}) == '{"a": "é"}'
-    assert protocol.output_text("plain") == "plain"
+    assert outgoing.output_text({"a": "é"}) == '{"a": "é"}'
+    assert outgoing.output_text("plain") == "plain"
 
 
 # ---------------------------------------------------------------- property tests

@@ -10,7 +10,7 @@ import pytest
 from navtalk_desktop.core.calls.book import FunctionCall
 from navtalk_desktop.core.ports import TransportClosed
 from navtalk_desktop.core.profile import ConnectionProfile
-from navtalk_desktop.core.session import protocol
+from navtalk_desktop.core.session import incoming, protocol
 from navtalk_desktop.core.session.reconnect import ReconnectPolicy
 from navtalk_desktop.core.session.session import (
     LOCAL_ERROR,
@@ -124,14 +124,14 @@ async def test_one_bad_frame_or_handler_bug_spares_the_rest_of_the_batch(
     transport.batches.put_nowait([SUCCESS, UPDATED])
     await session.wait_for_state(SessionState.READY, timeout=30)
 
-    real_on_call = session._on_call
+    real_on_call = incoming.on_call
 
-    def on_call(event: protocol.CallArgumentsDone, *args: object) -> None:
+    def on_call(owner: Session, event: protocol.CallArgumentsDone, *args: object) -> None:
         if event.call_id == "call_2":
             raise RuntimeError("handler bug")
-        real_on_call(event, *args)  # type: ignore[arg-type]
+        real_on_call(owner, event, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(session, "_on_call", on_call)
+    monkeypatch.setattr(incoming, "on_call", on_call)
     real_append = timeline.append
 
     def append(*args: object, **kwargs: object) -> int:

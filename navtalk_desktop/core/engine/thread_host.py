@@ -149,8 +149,10 @@ class ThreadHost:
             return
         try:
             post(self.deliver)
-        except RuntimeError:  # the receiving loop is closed: the app is gone
-            log.debug("receiver loop closed; %d events dropped", len(self._outbox))
+        except RuntimeError:  # no receiving loop (yet, or any more): the next event retries
+            with self._lock:
+                self._wake_pending = False
+            log.debug("receiver loop not running; %d events wait", len(self._outbox))
 
     # ------------------------------------------------------------------ receiving side
     def deliver(self) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -185,6 +186,7 @@ class EngineAdapter(QObject):
         self._simulator_ready: asyncio.Future[str | None] | None = None
         self._connect_deferred = False
         self._gui_loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
+        self._gui_thread = threading.current_thread()
         # One timer for every view that streams: under load frames arrive thousands of
         # times a second, and each view repainting per frame is what starves the loop.
         self._ui_timer = QTimer(self)
@@ -511,13 +513,18 @@ class EngineAdapter(QObject):
     def _post(self, deliver: Callable[[], None]) -> None:
         """The host's ``post``: run ``deliver`` on the GUI thread (any thread may call)."""
         loop = self._gui_loop() if self._gui_loop is not None else None
+        if loop is None and threading.current_thread() is self._gui_thread:
+            self._remember_gui_loop()
+            loop = self._gui_loop() if self._gui_loop is not None else None
+            if loop is None:
+                deliver()  # no loop at all (set-up): nothing runs elsewhere either
+                return
         if loop is None:
-            with contextlib.suppress(RuntimeError):
-                loop = asyncio.get_running_loop()
-        if loop is None:
-            deliver()  # no loop at all (set-up): nothing runs elsewhere either
-            return
-        loop.call_soon_threadsafe(deliver)
+            raise RuntimeError("no GUI loop known yet")  # the host retries with the next event
+        if threading.current_thread() is self._gui_thread and loop.is_running():
+            loop.call_soon(deliver)
+        else:
+            loop.call_soon_threadsafe(deliver)
 
     def _show_timeline(self, timeline: Timeline) -> None:
         if timeline is self._timeline:
@@ -533,14 +540,18 @@ class EngineAdapter(QObject):
     def apply(self, batch: Sequence[EngineEvent]) -> None:
         """GUI thread: apply one batch of events, in order, and emit what changed."""
         transcripts = self._transcript_batch
+        frames: FramesAppended | None = None
         for event in batch:
             if isinstance(event, TranscriptDelta):
                 # Collected, not emitted: one emit per batch instead of one per delta.
+                # Under load an emit costs the GUI thread ~13 µs (PySide hands the GIL
+                # over while the engine thread wants it), and there are thousands a second.
                 transcripts.append(event)
                 continue
             if isinstance(event, FramesAppended):
-                # Views and transcripts do not depend on each other's order.
-                self.frames_appended.emit(event)
+                # Merged into one emit per batch, for the same reason; views of the frames
+                # do not depend on their order with the other signals.
+                frames = event if frames is None else _merge(frames, event)
                 continue
             self._flush_transcripts()
             try:
@@ -548,6 +559,8 @@ class EngineAdapter(QObject):
             except Exception:  # a slot's bug must not stop the rest of the batch
                 log.exception("applying %s failed", type(event).__name__)
         self._flush_transcripts()
+        if frames is not None:
+            self.frames_appended.emit(frames)
 
     def _apply(self, event: EngineEvent) -> None:
         if isinstance(event, StateChanged):
@@ -602,6 +615,13 @@ class EngineAdapter(QObject):
                 self._show_timeline(current)
         elif isinstance(event, HostDied):
             self.error_reported.emit(f"The session engine stopped: {event.reason}")
+
+
+def _merge(first: FramesAppended, then: FramesAppended) -> FramesAppended:
+    """One event for two consecutive appends (a reset in between restarts at row 0)."""
+    if then.first_row != first.first_row + len(first.rows):
+        return then
+    return FramesAppended(first.first_row, first.rows + then.rows, first.fold_keys + then.fold_keys)
 
 
 def _receiver(adapter: weakref.ref[EngineAdapter]) -> Callable[[Sequence[EngineEvent]], None]:
