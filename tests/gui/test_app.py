@@ -13,7 +13,7 @@ from navtalk_desktop import app as app_module
 from navtalk_desktop.core.calls.book import CallState
 from navtalk_desktop.core.profile import LOCAL_SIMULATOR
 from navtalk_desktop.core.session.protocol import TRANSCRIPT_DONE
-from tests.gui.ui_support import QUESTION, static_toolset_file, workbench_factory
+from tests.gui.ui_support import QUESTION, LatestCall, static_toolset_file, workbench_factory
 
 __all__ = ["workbench_factory"]  # the fixture, imported for pytest
 
@@ -33,7 +33,7 @@ def _ask(qtbot: Any, workbench: app_module.Workbench, text: str = QUESTION) -> A
     qtbot.keyClicks(conversation.input, text)
     qtbot.mouseClick(conversation.send_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(workbench.bridge.calls) > before, timeout=20_000)
-    return list(workbench.bridge.calls)[-1]
+    return LatestCall(workbench.bridge, list(workbench.bridge.calls)[-1].key)
 
 
 def _avatar_reply_done(workbench: app_module.Workbench) -> bool:
@@ -175,8 +175,9 @@ def test_filter_export_and_reopen_a_session(
     assert panel.import_jsonl(jsonl) is None
     qtbot.mouseClick(workbench.panels["connection"].connect_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not workbench.bridge.is_active, timeout=20_000)
-    workbench.bridge.timeline.clear()
-    assert panel.model.rowCount() == 0
+    workbench.bridge.clear_timeline()  # the engine owns the store: clearing is a command
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 0, timeout=20_000)
+    assert len(workbench.bridge.timeline) == 0
     task = panel.import_jsonl(jsonl)
     assert task is not None
     qtbot.waitUntil(task.done, timeout=20_000)
@@ -223,7 +224,7 @@ def test_reconnects_after_the_simulator_drops(
     qtbot.waitUntil(lambda: "reconnecting" in states, timeout=20_000)
     await_in_qt(simulator.start("127.0.0.1", port))
     qtbot.waitUntil(lambda: workbench.bridge.state == "ready", timeout=30_000)
-    assert workbench.bridge.session.connection_count >= 2
+    assert workbench.bridge.connection_count >= 2
     messages = workbench.panels["connection"].messages
     texts = [messages.item(i).text() for i in range(messages.count())]
     assert any("reconnecting in" in text for text in texts)

@@ -24,7 +24,7 @@ from navtalk_desktop.infra.recording import export_timeline
 from navtalk_desktop.simulator.config import SimulatorConfig
 from navtalk_desktop.simulator.server import SimulatorServer
 from navtalk_desktop.ui.tools.tools_panel import TAB_RESPONDERS
-from tests.gui.ui_support import QUESTION, static_toolset_file, workbench_factory
+from tests.gui.ui_support import QUESTION, LatestCall, static_toolset_file, workbench_factory
 
 __all__ = ["workbench_factory"]  # the fixture, imported for pytest
 
@@ -43,7 +43,7 @@ def _ask(qtbot: Any, workbench: app_module.Workbench, text: str) -> Any:
     qtbot.keyClicks(conversation.input, text)
     qtbot.mouseClick(conversation.send_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(workbench.bridge.calls) > before, timeout=20_000)
-    return list(workbench.bridge.calls)[-1]
+    return LatestCall(workbench.bridge, list(workbench.bridge.calls)[-1].key)
 
 
 def _messages(workbench: app_module.Workbench, level: str | None = None) -> list[str]:

@@ -14,7 +14,6 @@ from PySide6.QtCore import Qt
 from navtalk_desktop.core.calls.book import CallState, FunctionCall
 from navtalk_desktop.core.calls.dispatcher import Dispatcher
 from navtalk_desktop.core.calls.quick_replies import quick_replies, with_quick_reply
-from navtalk_desktop.core.engine.events import CallSnapshot
 from navtalk_desktop.core.profile import default_profiles
 from navtalk_desktop.core.responders.chain import ChainRunner
 from navtalk_desktop.core.responders.config import ResponderChain
@@ -30,33 +29,12 @@ from navtalk_desktop.ui.calls.call_desk import CallDesk
 from navtalk_desktop.ui.shell.engine_adapter import EngineAdapter
 from navtalk_desktop.ui.shell.tasks import TaskRunner
 from navtalk_desktop.ui.tools.tools_panel import TAB_RESPONDERS, ToolsPanel
-from tests.gui.ui_support import make_bridge
+from tests.gui.ui_support import LatestCall, make_bridge
 
 # Generous: a wait only costs time when it fails, and the suite runs on loaded machines.
 WAIT_MS = 20_000
 WEATHER_TEXT = "What's the weather in Beijing?"
 LIGHTS_TEXT = "Turn on the lights"
-
-
-class LatestCall:
-    """A call of the desk's session, read afresh on every access.
-
-    The desk receives immutable snapshots; tests that follow one call through its life
-    read the latest snapshot the adapter received for its key.
-    """
-
-    def __init__(self, bridge: EngineAdapter, key: str) -> None:
-        self._bridge = bridge
-        self.key = key
-
-    @property
-    def snapshot(self) -> CallSnapshot:
-        call = self._bridge.calls.get(self.key)
-        assert call is not None
-        return call
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.snapshot, name)
 
 
 @dataclass

@@ -78,7 +78,8 @@ def test_a_recording_cut_off_by_a_crash_opens_with_a_warning(
     export_timeline(panel.bridge.timeline, path)
     data = path.read_bytes()
     path.write_bytes(data[: len(data) - 5])  # the last entry's line is torn
-    panel.bridge.timeline.clear()
+    panel.bridge.clear_timeline()  # the engine owns the store: clearing is a command
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 0, timeout=20_000)
     notes = _notes(panel)
     task = panel.import_jsonl(path)
     assert task is not None

@@ -117,6 +117,27 @@ TRANSCRIPT_KINDS = {
 }
 
 
+class LatestCall:
+    """A call of the desk's session, read afresh on every access.
+
+    The desk receives immutable snapshots; tests that follow one call through its life
+    read the latest snapshot the adapter received for its key.
+    """
+
+    def __init__(self, bridge: EngineAdapter, key: str) -> None:
+        self._bridge = bridge
+        self.key = key
+
+    @property
+    def snapshot(self) -> Any:
+        call = self._bridge.calls.get(self.key)
+        assert call is not None
+        return call
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.snapshot, name)
+
+
 def engine_of(bridge: EngineAdapter) -> Any:
     """The engine behind an in-process adapter (its session, calls: engine thread's)."""
     return bridge.host.engine

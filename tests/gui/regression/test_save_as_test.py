@@ -74,7 +74,7 @@ def test_save_as_test_writes_a_call_test_prefilled_from_the_answer(
         Expectation(not_error=True, json_subset={"temperature": 21}, latency_ms=2000),
         source=TestSource(
             call.call_id,
-            session_id=live.bridge.session.session_id,
+            session_id=live.bridge.session_id,
             time=case.source.time if case.source else None,
         ),
     )

@@ -61,7 +61,7 @@ def test_save_as_test_from_a_call_card_of_an_unanswered_call(
     )
     assert case.source is not None
     assert case.source.call_id == call.call_id
-    assert case.source.session_id == live.bridge.session.session_id
+    assert case.source.session_id == live.bridge.session_id
     assert case.source.time is not None
     assert case.source.time.endswith("Z")
     # The card is still there: saving a test does not answer the call.
@@ -125,7 +125,7 @@ def test_save_from_a_timeline_row_then_show_the_source_call_from_the_tests_panel
     assert case.expect == Expectation(not_error=True, text=ANSWER)
     assert case.source is not None
     assert case.source.call_id == call.call_id
-    assert case.source.session_id == workbench.bridge.session.session_id
+    assert case.source.session_id == workbench.bridge.session_id
 
     # The Tests panel shows the new test (it reloads the suite it shows).
     tests = workbench.panels["tests"]

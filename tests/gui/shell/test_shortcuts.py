@@ -12,7 +12,7 @@ from navtalk_desktop import app as app_module
 from navtalk_desktop.core.calls.book import CallState
 from navtalk_desktop.core.calls.quick_replies import with_quick_reply
 from navtalk_desktop.ui.shell.shortcuts import SHORTCUTS, overview_html, shortcut
-from tests.gui.ui_support import QUESTION, workbench_factory
+from tests.gui.ui_support import QUESTION, LatestCall, workbench_factory
 
 __all__ = ["workbench_factory"]
 
@@ -68,7 +68,7 @@ def test_type_send_and_answer_next_call_with_quick_reply(
     qtbot.keyClicks(conversation.input, QUESTION)
     qtbot.keyClick(conversation.input, Qt.Key.Key_Return, CTRL)  # send
     qtbot.waitUntil(lambda: len(workbench.bridge.calls) == 1, timeout=20_000)
-    call = next(iter(workbench.bridge.calls))
+    call = LatestCall(workbench.bridge, next(iter(workbench.bridge.calls)).key)
     desk = workbench.panels["call_desk"]
     qtbot.waitUntil(lambda: desk.card(call.key) is not None, timeout=20_000)
 
