@@ -311,3 +311,53 @@ def test_a_threaded_engine_moves_garbage_collection_to_the_gui_thread(
     assert gc.isenabled() is not threaded
     await_in_qt(bridge.close())
     assert gc.isenabled()
+
+
+def test_frames_reach_the_timeline_view_through_the_event_stream_only(
+    qtbot: Any, bridge: EngineAdapter
+) -> None:
+    from navtalk_desktop.ui.timeline.timeline_panel import TimelinePanel
+
+    panel = TimelinePanel(bridge)
+    qtbot.addWidget(panel)
+    # The engine is the store's only listener: the view follows FramesAppended events.
+    assert bridge.timeline._listeners == [engine_of(bridge)]
+    appended: list[Any] = []
+    bridge.frames_appended.connect(appended.append)
+    bridge.connect_session()
+    qtbot.waitUntil(lambda: bridge.state == "ready", timeout=20_000)
+    qtbot.waitUntil(
+        lambda: panel.model.rowCount() == bridge.timeline.logical_count() > 0, timeout=20_000
+    )
+    rows = [row for event in appended for row in event.rows]
+    assert rows == list(bridge.timeline)[: len(rows)]
+    # Clearing is a command; the view empties when the engine's reset arrives.
+    bridge.clear_timeline()
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 0, timeout=20_000)
+
+
+def test_a_batch_is_applied_in_order_with_one_emit_for_its_frames(
+    qtbot: Any, bridge: EngineAdapter
+) -> None:
+    from navtalk_desktop.core.engine.events import FramesAppended, Notice, NoticeLevel
+
+    first = Timeline()
+    for n in range(5):
+        first.append(Direction.IN, "x", f'{{"n": {n}}}')
+    rows = list(first)
+    order: list[str] = []
+    emitted: list[FramesAppended] = []
+    bridge.frames_appended.connect(lambda event: (order.append("frames"), emitted.append(event)))
+    bridge.warning_reported.connect(lambda text: order.append(text))
+    bridge.apply(
+        [
+            FramesAppended(0, tuple(rows[:2]), (None, None)),
+            Notice(NoticeLevel.WARNING, "first"),
+            FramesAppended(2, tuple(rows[2:]), (None, None, None)),
+            Notice(NoticeLevel.WARNING, "second"),
+        ]
+    )
+    assert order == ["first", "second", "frames"]
+    (merged,) = emitted
+    assert merged.first_row == 0
+    assert list(merged.rows) == rows
