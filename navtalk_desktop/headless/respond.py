@@ -23,13 +23,26 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from navtalk_desktop.core.calls.book import FunctionCall
 from navtalk_desktop.core.calls.dispatcher import (
-    Dispatcher,
-    DispatchRecord,
+    DispatchMode,
     DispatchStatus,
     describe_arguments,
 )
+from navtalk_desktop.core.engine.commands import Connect, EngineCommand, SendText
+from navtalk_desktop.core.engine.engine import Engine
+from navtalk_desktop.core.engine.events import (
+    CallSnapshot,
+    CommandFailed,
+    DispatchChanged,
+    DispatchSnapshot,
+    EngineEvent,
+    Notice,
+    NoticeLevel,
+    StateChanged,
+    TranscriptDelta,
+    TranscriptKind,
+)
+from navtalk_desktop.core.engine.factory import EngineOptions, EnginePorts, build_engine
 from navtalk_desktop.core.json_reader import ConfigError
 from navtalk_desktop.core.profile import (
     ConnectionProfile,
@@ -42,12 +55,8 @@ from navtalk_desktop.core.responders.factory import ResponderFactory
 from navtalk_desktop.core.session.reconnect import ReconnectPolicy
 from navtalk_desktop.core.session.redact import redact
 from navtalk_desktop.core.session.session import (
-    Session,
-    SessionError,
-    SessionListenerBase,
     SessionState,
     StateChange,
-    Transcript,
 )
 from navtalk_desktop.core.timeline.timeline import Direction, Timeline
 from navtalk_desktop.core.tools.lint import lint_toolset
@@ -136,28 +145,6 @@ def parse_variables(items: Sequence[str]) -> dict[str, str]:
     return variables
 
 
-class _Listener(SessionListenerBase):
-    """Collects what ``respond`` reports and waits for."""
-
-    def __init__(self, owner: _Responder) -> None:
-        self.owner = owner
-
-    def session_state_changed(self, change: StateChange) -> None:
-        self.owner.on_state(change)
-
-    def transcript_received(self, transcript: Transcript) -> None:
-        if transcript.role == "avatar" and transcript.final:
-            self.owner.avatar_turns += 1
-            self.owner.avatar_turn.set()
-
-    def session_warning(self, message: str) -> None:
-        _err(f"warning: {message}")
-
-    def session_error(self, message: str) -> None:
-        self.owner.protocol_errors.append(message)
-        _err(f"error: {message}")
-
-
 class _Responder:
     """One ``respond`` run."""
 
@@ -173,7 +160,8 @@ class _Responder:
         self.license = ""
         self.pasted_license = ""
         self._printed: set[str] = set()
-        self.session: Session | None = None
+        self.engine: Engine | None = None
+        self._failures: dict[int, str] = {}
         # Templates and rule regexes run in worker processes killed when over budget.
         self.sandbox = ProcessExpressionSandbox()
 
@@ -344,58 +332,51 @@ class _Responder:
         from navtalk_desktop.infra.ws_transport import WebSocketTransport
 
         args = self.args
-        timeline = Timeline()
-        session = Session(
-            profile,
-            WebSocketTransport,
-            None,
-            timeline,
-            tools=toolset.definitions(),
-            license=self.license,
-            connect_timeout_s=args.connect_timeout,
+        engine = build_engine(
+            EngineOptions(
+                profile=profile,
+                toolset=toolset,
+                answer_mode=DispatchMode.AUTO,
+                unanswered_error=True,
+                desk=False,
+                max_calls=args.max_calls,
+                license=self.license,
+                connect_timeout_s=args.connect_timeout,
+            ),
+            EnginePorts(transport_factory=WebSocketTransport, responders=lambda: factory),
         )
-        self.session = session
-        session.add_listener(_Listener(self))
-        dispatcher = Dispatcher(
-            session,
-            toolset,
-            factory=factory,
-            unanswered_error=True,
-            desk=False,
-            max_calls=args.max_calls,
-        )
-        dispatcher.add_listener(self)
-        dispatcher.start()
+        self.engine = engine
+        engine.attach(self.on_event)
         if not any(e.chain.has_automatic for e in toolset.tools if e.enabled):
             _err("warning: no tool has an automatic responder; every call gets an error output")
-        recorder = self._start_recording(timeline, session)
+        timeline = engine.timeline
+        recorder = self._start_recording(timeline, engine)
         if args.record is not None and recorder is None:
-            await dispatcher.stop()
+            await engine.close()
             return EXIT_ERROR
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, AttributeError, ValueError):
                 loop.add_signal_handler(sig, self.done.set)
         try:
-            try:
-                await session.connect()
-            except SessionError as exc:
-                self.failure = exc.message
+            failure = await self._command(Connect())
+            if failure is not None:
+                self.failure = failure
                 return EXIT_ERROR
             await self._drive()
+            dispatcher = engine.dispatcher
             try:
                 # Let calls already being answered finish; responders have their own timeouts.
                 async with asyncio.timeout(args.turn_timeout):
-                    await dispatcher.wait_idle()
+                    if dispatcher is not None:
+                        await dispatcher.wait_idle()
             except TimeoutError:
                 _err(
                     f"warning: calls still being answered after {args.turn_timeout:g} s were cancelled"
                 )
         finally:
-            await dispatcher.stop()
+            await engine.close()
             await self.sandbox.close()
-            with contextlib.suppress(SessionError):
-                await session.disconnect()
             if recorder is not None:
                 await self._finish_recording(recorder)
             for sig in (signal.SIGINT, signal.SIGTERM):
@@ -406,8 +387,6 @@ class _Responder:
 
     async def _drive(self) -> None:
         args = self.args
-        session = self.session
-        assert session is not None
         try:
             async with asyncio.timeout(args.connect_timeout):
                 await self._wait(self.ready)
@@ -422,10 +401,9 @@ class _Responder:
                 return
             self.avatar_turn.clear()
             before = self.avatar_turns
-            try:
-                await session.send_text(text)
-            except SessionError as exc:
-                self.failure = exc.message
+            failure = await self._command(SendText(text))
+            if failure is not None:
+                self.failure = failure
                 return
             _err(f"said: {text}")
             try:
@@ -458,6 +436,31 @@ class _Responder:
             for waiter in waiters:
                 waiter.cancel()
 
+    async def _command(self, command: EngineCommand) -> str | None:
+        """Carry out ``command`` on the engine; why it failed, or None."""
+        assert self.engine is not None
+        await self.engine.handle(command)
+        return self._failures.pop(command.command_id, None)
+
+    def on_event(self, event: EngineEvent) -> None:
+        """The engine's stream: states, the avatar's turns, notices, handled calls."""
+        if isinstance(event, StateChanged):
+            self.on_state(event.change)
+        elif isinstance(event, TranscriptDelta):
+            if event.kind is TranscriptKind.DONE and event.role == "avatar":
+                self.avatar_turns += 1
+                self.avatar_turn.set()
+        elif isinstance(event, Notice):
+            if event.level is NoticeLevel.ERROR:
+                self.protocol_errors.append(event.text)
+                _err(f"error: {event.text}")
+            else:
+                _err(f"warning: {event.text}")
+        elif isinstance(event, CommandFailed):
+            self._failures[event.command_id] = event.message
+        elif isinstance(event, DispatchChanged):
+            self.dispatch_changed(event.call)
+
     def on_state(self, change: StateChange) -> None:
         if change.message:
             _err(f"{change.state.value}: {change.message}")
@@ -470,29 +473,26 @@ class _Responder:
 
     # ------------------------------------------------------------------ DispatcherListener
 
-    def dispatch_changed(self, record: DispatchRecord) -> None:
+    def dispatch_changed(self, call: CallSnapshot) -> None:
         """Print one line per handled call; stop after --max-calls."""
-        if record.status not in (
+        record = call.dispatch
+        if record is None or record.status not in (
             DispatchStatus.ANSWERED,
             DispatchStatus.SILENT,
             DispatchStatus.CLOSED,
         ):
             return
-        if record.key in self._printed:
+        if call.key in self._printed:
             return
-        self._printed.add(record.key)
-        session = self.session
-        call = session.calls.get(record.key) if session is not None else None
+        self._printed.add(call.key)
         _out(self._line(record, call))
         self.handled += 1
         if self.args.max_calls and self.handled >= self.args.max_calls:
             self.done.set()
 
-    def _line(self, record: DispatchRecord, call: FunctionCall | None) -> str:
-        arguments = (
-            describe_arguments(call.arguments, call.raw_arguments) if call is not None else ""
-        )
-        latency = call.answer_latency_s if call is not None else None
+    def _line(self, record: DispatchSnapshot, call: CallSnapshot) -> str:
+        arguments = describe_arguments(call.arguments, call.raw_arguments)
+        latency = call.answer_latency_s
         shown_latency = f"{latency * 1000:.0f} ms" if latency is not None else "-"
         if record.status is DispatchStatus.ANSWERED:
             output = json.dumps(record.output, ensure_ascii=False)
@@ -500,12 +500,12 @@ class _Responder:
         else:
             output = "(no output sent: " + ("; ".join(record.messages) or record.status.value) + ")"
             outcome = record.status.value
-        line = f"call {record.name or '?'} {arguments} -> {output} [{outcome}, {record.responder or '-'}, {shown_latency}]"
+        line = f"call {call.name or '?'} {arguments} -> {output} [{outcome}, {record.responder or '-'}, {shown_latency}]"
         return redact(line, [self.license])
 
     # ------------------------------------------------------------------ end
 
-    def _start_recording(self, timeline: Timeline, session: Session) -> RecordingWriter | None:
+    def _start_recording(self, timeline: Timeline, engine: Engine) -> RecordingWriter | None:
         """Start streaming the session to ``--record`` (None without it, or when it failed)."""
         path = self.args.record
         if path is None:
@@ -514,7 +514,7 @@ class _Responder:
             path,
             timeline,
             # Asked per batch: every license known to the run is redacted as entries are written.
-            secrets=lambda: [self.license, self.pasted_license, *session.secrets_in_use()],
+            secrets=lambda: [self.license, self.pasted_license, *engine.session.secrets_in_use()],
         )
         try:
             recorder.start()

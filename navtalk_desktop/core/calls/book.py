@@ -194,6 +194,10 @@ class CallBook:
                 return candidate
         return calls[-1]
 
+    def by_key(self, key: str) -> FunctionCall | None:
+        """The call stored under exactly ``key`` (no call-id fallback)."""
+        return self._by_key.get(key)
+
     def with_call_id(self, call_id: str) -> list[FunctionCall]:
         """Every call received with ``call_id`` (more than one means the server repeated it)."""
         return list(self._by_call_id.get(call_id, ()))

@@ -292,7 +292,7 @@ class Engine:
     # Dispatcher listener (engine thread).
     def dispatch_changed(self, record: DispatchRecord) -> None:
         """The dispatcher's record of a call changed."""
-        call = self._session.calls.get(record.key)
+        call = self._session.calls.by_key(record.key)  # exactly this one: call ids repeat
         if call is not None:
             self._emit(DispatchChanged(self.snapshot(call)))
 
