@@ -19,9 +19,6 @@ its expanded group.
 from __future__ import annotations
 
 import bisect
-import dataclasses
-import math
-import time
 import weakref
 from array import array
 from collections.abc import Callable
@@ -41,21 +38,49 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from navtalk_desktop.core.timeline.search_pattern import compile_search_pattern
 from navtalk_desktop.core.timeline.timeline import (
     Direction,
     FoldedEntry,
     Timeline,
     TimelineEntry,
-    TimelineFilter,
 )
 from navtalk_desktop.ui.shell.theme import ThemeColors, colors
+from navtalk_desktop.ui.timeline.table_text import (
+    CALL,
+    COLUMNS,
+    DIRECTION,
+    HEADER_TIPS,
+    SIZE,
+    SUMMARY,
+    SUMMARY_DISPLAY_CHARS,
+    TIME,
+    TYPE,
+    ViewFilter,
+    format_size,
+    format_time,
+    one_line,
+)
 
-COLUMNS = ("Time", "Dir", "Type", "Summary", "Size", "Call")
-TIME, DIRECTION, TYPE, SUMMARY, SIZE, CALL = range(len(COLUMNS))
+__all__ = [
+    "BATCH_INTERVAL_MS",
+    "CALL",
+    "COLUMNS",
+    "DIRECTION",
+    "HEADER_TIPS",
+    "SIZE",
+    "SUMMARY",
+    "SUMMARY_DISPLAY_CHARS",
+    "TIME",
+    "TYPE",
+    "EntryRole",
+    "TimelineTableModel",
+    "ViewFilter",
+    "format_size",
+    "format_time",
+    "one_line",
+]
+
 BATCH_INTERVAL_MS = 40
-# Longer summaries are cut for the table; the detail pane shows everything.
-SUMMARY_DISPLAY_CHARS = 300
 _DIRECTION_TEXT = {Direction.IN: "← in", Direction.OUT: "→ out", Direction.LOCAL: "• local"}
 _MODEL_INDEX = QModelIndex | QPersistentModelIndex
 
@@ -91,77 +116,6 @@ PhysicalRowsRole = Qt.ItemDataRole.UserRole + 2
 """Tuple of timeline rows behind a display row."""
 MatchRole = Qt.ItemDataRole.UserRole + 3
 """True when the row matches the search in highlight mode."""
-
-
-def format_size(size: int) -> str:
-    """``532`` -> ``"532 B"``, ``20480`` -> ``"20.0 KB"``."""
-    if size < 1024:
-        return f"{size} B"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.1f} KB"
-    return f"{size / (1024 * 1024):.1f} MB"
-
-
-def format_time(wall_time: float) -> str:
-    """Local ``HH:MM:SS.mmm`` (milliseconds truncated, as ``datetime.fromtimestamp``)."""
-    # Every new row shows its time and thousands arrive per second: the local time of
-    # the second is formatted once (as fromtimestamp splits and rounds the fraction).
-    fraction, whole = math.modf(wall_time)
-    micros = round(fraction * 1_000_000)
-    if micros >= 1_000_000:
-        whole += 1
-        micros -= 1_000_000
-    second = int(whole)
-    global _time_prefix
-    if _time_prefix[0] != second:
-        _time_prefix = (second, time.strftime("%H:%M:%S.", time.localtime(second)))
-    return f"{_time_prefix[1]}{micros // 1000:03d}"
-
-
-_time_prefix: tuple[int, str] = (-1, "")
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class ViewFilter:
-    """The timeline panel's filter, turned into a core :class:`TimelineFilter` per use.
-
-    Attributes:
-        type_contains: substring of the event type.
-        directions: directions to keep (empty: all).
-        call_id: only frames of this call.
-        text: search text (plain, or a regular expression when ``regex``).
-        regex: treat ``text`` as a regular expression.
-        highlight: highlight matching rows instead of hiding the others.
-    """
-
-    type_contains: str = ""
-    directions: frozenset[Direction] = frozenset()
-    call_id: str | None = None
-    text: str = ""
-    regex: bool = False
-    highlight: bool = False
-
-    @property
-    def active(self) -> bool:
-        """Whether anything is filtered or searched."""
-        return bool(self.type_contains or self.directions or self.call_id or self.text)
-
-    def core(self, start: int = 0) -> TimelineFilter:
-        """The core filter for rows from ``start`` on.
-
-        Raises:
-            ValueError: when ``text`` is an invalid regular expression.
-        """
-        if self.regex and self.text:
-            compile_search_pattern(self.text)  # a clear ValueError before any row is searched
-        return TimelineFilter(
-            type_contains=self.type_contains,
-            directions=self.directions,
-            call_id=self.call_id,
-            text="" if self.regex else self.text,
-            regex=self.text if self.regex else "",
-            start=start,
-        )
 
 
 class TimelineTableModel(QAbstractTableModel):
@@ -339,7 +293,7 @@ class TimelineTableModel(QAbstractTableModel):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section] if 0 <= section < len(COLUMNS) else None
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
-            return _HEADER_TIPS.get(section)
+            return HEADER_TIPS.get(section)
         return None
 
     def flags(self, index: _MODEL_INDEX) -> Qt.ItemFlag:
@@ -450,7 +404,7 @@ class TimelineTableModel(QAbstractTableModel):
             text = fold.text
             if first.error and fold.count == 1:
                 text = f"⚠ {first.error}" + (f" — {text}" if text else "")
-            return _one_line(text)
+            return one_line(text)
         if column == SIZE:
             return format_size(fold.size)
         if column == CALL:
@@ -466,7 +420,7 @@ class TimelineTableModel(QAbstractTableModel):
         if column == TYPE:
             return f"    ↳ frame {entry.seq}"
         if column == SUMMARY:
-            return _one_line(f"⚠ {entry.error}" if entry.error else entry.summary)
+            return one_line(f"⚠ {entry.error}" if entry.error else entry.summary)
         if column == SIZE:
             return format_size(entry.size)
         if column == CALL:
@@ -749,19 +703,3 @@ class _Listener:
     def timeline_cleared(self) -> None:
         if (model := self._alive()) is not None:
             model._on_cleared()
-
-
-def _one_line(text: str) -> str:
-    if len(text) > SUMMARY_DISPLAY_CHARS:
-        text = text[:SUMMARY_DISPLAY_CHARS] + "…"
-    return text.replace("\n", " ⏎ ")
-
-
-_HEADER_TIPS = {
-    TIME: "Local time the frame was sent or received",
-    DIRECTION: "← received from the server, → sent by us, • local event",
-    TYPE: "Event type; ▸ marks a folded run of delta frames",
-    SUMMARY: "Parsed summary; transcript deltas are joined into one text",
-    SIZE: "Frame size on the wire",
-    CALL: "Function call this frame belongs to",
-}
