@@ -17,7 +17,7 @@ from navtalk_desktop.infra.toolset_file import ToolSetFileStore
 from navtalk_desktop.ui.calls.call_card import CallCard
 from navtalk_desktop.ui.shell.tasks import TaskRunner
 from navtalk_desktop.ui.timeline.timeline_model import CALL, SUMMARY, TYPE
-from navtalk_desktop.ui.timeline.timeline_panel import SUMMARY_MIN_WIDTH, TimelineView
+from navtalk_desktop.ui.timeline.timeline_view import SUMMARY_MIN_WIDTH, TimelineView
 from navtalk_desktop.ui.tools.tools_panel import TAB_RESPONDERS, ToolsPanel
 from navtalk_desktop.ui.widgets.text_fit import breakable
 

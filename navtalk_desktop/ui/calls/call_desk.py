@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
-import html
 import time
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QColor
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QButtonGroup,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QScrollArea,
     QSizePolicy,
     QSplitter,
     QToolButton,
-    QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -38,32 +32,23 @@ from navtalk_desktop.core.regression.ports import SuiteFiles
 from navtalk_desktop.core.regression.timeline_call import call_from_timeline, source_of
 from navtalk_desktop.core.responders.chain import error_output
 from navtalk_desktop.core.tools.editor import EditorEvent, EditorEventKind, ToolSetEditor
-from navtalk_desktop.ui.calls.call_card import CallCard, elide
+from navtalk_desktop.ui.calls.call_card import CallCard
+from navtalk_desktop.ui.calls.call_history import fill_history_item, history_tree, titled_history
+from navtalk_desktop.ui.calls.desk_widgets import (
+    RESULT_STYLE_TEXT,
+    cards_area,
+    detach_editor_listener,
+    mode_buttons,
+    style_mode_buttons,
+)
 from navtalk_desktop.ui.regression.save_test_dialog import SaveTestDialog, default_suite_path
 from navtalk_desktop.ui.shell.engine_adapter import EngineAdapter
-from navtalk_desktop.ui.shell.theme import ThemeColors, colors, use_plain_fusion
+from navtalk_desktop.ui.shell.theme import colors
 from navtalk_desktop.ui.widgets.throttle import Throttle
 
-MODES = (
-    ("manual", "Manual", "Calls wait for your answer (Ctrl+Shift+M)"),
-    ("auto", "Auto", "Each tool's responders answer at once (Ctrl+Shift+A)"),
-    ("approve", "Approve drafts", "Responders draft answers; you approve each one (Ctrl+Shift+D)"),
-)
-RESULT_STYLE_TEXT = {
-    "function_call_output": "realtime.function_call_output + response.create",
-    "function_call_output_reply": "realtime.function_call_output with reply: 1",
-    "conversation_item": "conversation.item.create + response.create",
-}
-HISTORY_COLUMNS = ("Time", "Tool", "Result", "By", "Answer", "Resumed", "Output")
 TICK_MS = 100
 CARD_DELAY_S = 0.25
 """In auto mode, how long a call may stay open before it gets a card."""
-
-
-def _seconds(value: float | None) -> str:
-    if value is None:
-        return "…"
-    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
 
 
 class CallDesk(QWidget):
@@ -126,17 +111,11 @@ class CallDesk(QWidget):
         self.mode_group.setExclusive(True)
         mode_row = QHBoxLayout()
         mode_row.setSpacing(0)
-        for mode, text, tip in MODES:
-            button = QToolButton(self)
-            button.setObjectName(f"mode_{mode}")
-            button.setText(text)
-            button.setToolTip(tip)
-            button.setCheckable(True)
-            button.clicked.connect(lambda _=False, m=mode: self._bridge.set_answer_mode(m))
+        for mode, button in mode_buttons(self, self._bridge.set_answer_mode).items():
             self.mode_group.addButton(button)
             self.mode_buttons[mode] = button
             mode_row.addWidget(button)
-        self._style_mode_buttons()
+        style_mode_buttons(self.mode_buttons, colors(self.palette()))
         self.pending_label = QLabel(self)
         self.pending_label.setObjectName("pending_count")
         self.style_label = QLabel(self)
@@ -146,44 +125,8 @@ class CallDesk(QWidget):
         self.style_label.setWordWrap(True)
         self.style_label.setToolTip("How answers are sent (the connection profile's result style)")
 
-        self.cards_widget = QWidget(self)
-        self.cards_layout = QVBoxLayout(self.cards_widget)
-        self.cards_layout.setContentsMargins(4, 4, 4, 4)
-        self.cards_layout.setSpacing(6)
-        self.empty_label = QLabel(
-            "No calls waiting.\nWhen the model calls a tool, the call appears here with a countdown.",
-            self.cards_widget,
-        )
-        self.empty_label.setObjectName("empty_desk")
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_label.setWordWrap(True)
-        self.cards_layout.addWidget(self.empty_label)
-        self.cards_layout.addStretch(1)
-        self.scroll_area = QScrollArea(self)
-        self.scroll_area.setObjectName("pending_calls")
-        self.scroll_area.setWidgetResizable(True)
-        # Cards wrap to the panel's width; a horizontal scroll bar would hide the buttons.
-        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroll_area.setWidget(self.cards_widget)
-
-        self.history = QTreeWidget(self)
-        self.history.setObjectName("call_history")
-        self.history.setColumnCount(len(HISTORY_COLUMNS))
-        self.history.setHeaderLabels(list(HISTORY_COLUMNS))
-        self.history.setUniformRowHeights(True)
-        self.history.setAlternatingRowColors(True)
-        self.history.setRootIsDecorated(True)
-        self.history.setToolTip(
-            "Answered calls. Answer = received → answered; Resumed = answered → the avatar "
-            "speaks again. Expand a row for every step."
-        )
-        # Under load rows arrive on every tick (see use_plain_fusion); no check boxes here.
-        use_plain_fusion(
-            self.history,
-            self.history.header(),
-            self.history.verticalScrollBar(),
-            self.history.horizontalScrollBar(),
-        )
+        self.cards_widget, self.cards_layout, self.empty_label, self.scroll_area = cards_area(self)
+        self.history = history_tree(self)
         # Save as Test… on a history row: what the user just saw becomes a repeatable check.
         self.save_test_action = QAction("Save as Test…", self.history)
         self.save_test_action.setVisible(False)
@@ -191,22 +134,7 @@ class CallDesk(QWidget):
         self.history.addAction(self.save_test_action)
         self.history.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.history.currentItemChanged.connect(self._update_save_test_action)
-        header = self.history.header()
-        header.setStretchLastSection(True)
-        for column, width in enumerate((92, 110, 76, 70, 62, 62)):
-            header.resizeSection(column, width)
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
-        history_box = QWidget(self)
-        history_layout = QVBoxLayout(history_box)
-        history_layout.setContentsMargins(0, 0, 0, 0)
-        history_layout.setSpacing(2)
-        history_title = QLabel("History", history_box)
-        font = history_title.font()
-        font.setBold(True)
-        history_title.setFont(font)
-        history_layout.addWidget(history_title)
-        history_layout.addWidget(self.history, 1)
-
+        history_box = titled_history(self.history, self)
         splitter = QSplitter(Qt.Orientation.Vertical, self)
         splitter.setChildrenCollapsible(False)
         splitter.addWidget(self.scroll_area)
@@ -239,24 +167,9 @@ class CallDesk(QWidget):
         bridge.error_reported.connect(self._on_bridge_error_reported)
         self._editor_listener = self._on_editor_event
         editor.add_listener(self._editor_listener)
-        self.destroyed.connect(partial(_detach, editor, self._editor_listener))
+        self.destroyed.connect(partial(detach_editor_listener, editor, self._editor_listener))
         self._on_bridge_mode_changed(bridge.answer_mode)
         self._on_bridge_profile_changed()
-
-    def _style_mode_buttons(self) -> None:
-        # A segmented control: the active mode must be obvious in light and dark themes.
-        theme = colors(self.palette())
-        for index, button in enumerate(self.mode_buttons.values()):
-            left = "4px" if index == 0 else "0px"
-            right = "4px" if index == len(self.mode_buttons) - 1 else "0px"
-            button.setStyleSheet(
-                f"QToolButton {{ padding: 3px 10px; border: 1px solid {theme.toast_border};"
-                f" border-top-left-radius: {left}; border-bottom-left-radius: {left};"
-                f" border-top-right-radius: {right}; border-bottom-right-radius: {right};"
-                f" background: {theme.button}; color: {theme.text}; }}"
-                f"QToolButton:checked {{ background: {theme.accent}; color: {theme.accent_text};"
-                f" border-color: {theme.accent}; font-weight: 600; }}"
-            )
 
     def changeEvent(self, event: QEvent) -> None:  # Qt override
         super().changeEvent(event)
@@ -264,7 +177,7 @@ class CallDesk(QWidget):
             dark = colors(self.palette()).dark
             if dark != self._dark:
                 self._dark = dark
-                self._style_mode_buttons()
+                style_mode_buttons(self.mode_buttons, colors(self.palette()))
                 self._update_pending()
 
     # ------------------------------------------------------------------ public API
@@ -272,10 +185,10 @@ class CallDesk(QWidget):
         """Use another tool set document for result templates and quick replies."""
         if editor is self._editor:
             return
-        _detach(self._editor, self._editor_listener)
+        detach_editor_listener(self._editor, self._editor_listener)
         self._editor = editor
         editor.add_listener(self._editor_listener)
-        self.destroyed.connect(partial(_detach, editor, self._editor_listener))
+        self.destroyed.connect(partial(detach_editor_listener, editor, self._editor_listener))
         self._on_editor_event(EditorEvent(EditorEventKind.CHANGED))
 
     @property
@@ -677,53 +590,7 @@ class CallDesk(QWidget):
                 item = QTreeWidgetItem()
                 self._history[key] = item
                 new_items.append(item)
-            self._fill_history_item(item, call, theme)
+            fill_history_item(item, call, theme)
         if new_items:
             new_items.reverse()  # newest on top
             self.history.insertTopLevelItems(0, new_items)
-
-    def _fill_history_item(self, item: QTreeWidgetItem, call: CallView, theme: ThemeColors) -> None:
-        received = next((s for s in call.steps if s.name == "received"), None)
-        stamp = time.strftime("%H:%M:%S", time.localtime(received.wall_time)) if received else ""
-        output = call.output or ""
-        values = (
-            stamp,
-            call.name or "(unknown)",
-            call.state.value + (" (late)" if call.overdue else ""),
-            call.responder or "",
-            _seconds(call.answer_latency_s) if call.state.value in ("answered", "failed") else "",
-            _seconds(call.model_resume_latency_s)
-            if call.state.value in ("answered", "failed")
-            else "",
-            elide(output, 120),
-        )
-        for column, value in enumerate(values):
-            item.setText(column, value)
-        colour = {
-            "answered": theme.success,
-            "failed": theme.error,
-            "abandoned": theme.muted_text,
-        }.get(call.state.value, theme.warning)
-        item.setForeground(2, QColor(colour))
-        arguments = html.escape(elide(call.raw_arguments, 400))
-        item.setToolTip(
-            6,
-            f"<b>{html.escape(call.name)}</b> {html.escape(call.call_id)}<br>"
-            f"<b>Arguments:</b> {arguments}<br><b>Output:</b> {html.escape(elide(output, 600))}",
-        )
-        item.takeChildren()
-        start = call.received_at
-        muted = QColor(theme.muted_text)
-        steps = []
-        for step in call.steps:
-            offset = "" if start is None else f"+{step.mono_time - start:.3f} s"
-            child = QTreeWidgetItem([offset, step.name, step.note])
-            child.setForeground(0, muted)
-            steps.append(child)
-        item.addChildren(steps)
-
-
-def _detach(editor: ToolSetEditor, listener: Any, *args: Any) -> None:
-    del args
-    with contextlib.suppress(ValueError):  # already removed
-        editor.remove_listener(listener)

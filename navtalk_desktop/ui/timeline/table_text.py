@@ -5,14 +5,23 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from array import array
+from datetime import datetime
 
 from navtalk_desktop.core.timeline.search_pattern import compile_search_pattern
-from navtalk_desktop.core.timeline.timeline import Direction, TimelineFilter
+from navtalk_desktop.core.timeline.timeline import (
+    Direction,
+    FoldedEntry,
+    TimelineEntry,
+    TimelineFilter,
+)
+from navtalk_desktop.ui.shell.theme import ThemeColors
 
 COLUMNS = ("Time", "Dir", "Type", "Summary", "Size", "Call")
 TIME, DIRECTION, TYPE, SUMMARY, SIZE, CALL = range(len(COLUMNS))
 # Longer summaries are cut for the table; the detail pane shows everything.
 SUMMARY_DISPLAY_CHARS = 300
+DIRECTION_TEXT = {Direction.IN: "← in", Direction.OUT: "→ out", Direction.LOCAL: "• local"}
 
 
 def format_size(size: int) -> str:
@@ -100,3 +109,94 @@ HEADER_TIPS = {
     SIZE: "Frame size on the wire",
     CALL: "Function call this frame belongs to",
 }
+
+
+def fold_text(
+    fold: FoldedEntry, first: TimelineEntry, column: int, *, expanded: bool
+) -> str | None:
+    """What ``column`` shows for a logical row (``first``: its first frame)."""
+    if column == TIME:
+        return format_time(first.wall_time)
+    if column == DIRECTION:
+        return DIRECTION_TEXT.get(fold.direction, str(fold.direction))
+    if column == TYPE:
+        if fold.count > 1:
+            arrow = "▾" if expanded else "▸"
+            # The count goes first so eliding a long type never hides it.
+            return f"{arrow} {fold.count}× {fold.type}"  # noqa: RUF001  (typographic times sign)
+        return fold.type
+    if column == SUMMARY:
+        text = fold.text
+        if first.error and fold.count == 1:
+            text = f"⚠ {first.error}" + (f" — {text}" if text else "")
+        return one_line(text)
+    if column == SIZE:
+        return format_size(fold.size)
+    if column == CALL:
+        return fold.call_id or ""
+    return None
+
+
+def frame_text(entry: TimelineEntry, column: int) -> str | None:
+    """What ``column`` shows for one frame of an expanded group."""
+    if column == TIME:
+        return format_time(entry.wall_time)
+    if column == DIRECTION:
+        return ""
+    if column == TYPE:
+        return f"    ↳ frame {entry.seq}"
+    if column == SUMMARY:
+        return one_line(f"⚠ {entry.error}" if entry.error else entry.summary)
+    if column == SIZE:
+        return format_size(entry.size)
+    if column == CALL:
+        return entry.call_id or ""
+    return None
+
+
+def foreground_color(
+    entry: TimelineEntry, column: int, is_frame: bool, theme: ThemeColors
+) -> str | None:
+    """The text colour of a cell (``entry``: the row's frame, or its group's first)."""
+    if entry.error and column in (TYPE, SUMMARY):
+        return theme.error
+    if column == DIRECTION:
+        return {
+            Direction.IN: theme.inbound,
+            Direction.OUT: theme.outbound,
+            Direction.LOCAL: theme.local,
+        }.get(entry.direction, theme.text)
+    if is_frame or column in (TIME, SIZE):
+        return theme.muted_text
+    if column == TYPE and entry.direction is Direction.LOCAL:
+        return theme.local
+    return None
+
+
+def full_time(wall_time: float) -> str:
+    """Local date and time with milliseconds (the time column's tooltip)."""
+    return datetime.fromtimestamp(wall_time).isoformat(sep=" ", timespec="milliseconds")
+
+
+def find_group(rows: array[int], group: int, *, simple: bool) -> int | None:
+    """Display row of logical ``group`` in ``rows`` (groups sorted, frames negative after
+    their group); ``simple``: nothing expanded or hidden, so row == group."""
+    if simple:
+        return group if group < len(rows) and rows[group] == group else None
+    # Rows are sorted by group; frame rows (negative) sit right after their group.
+    low, high = 0, len(rows)
+    while low < high:
+        mid = (low + high) // 2
+        probe = mid
+        while probe >= low and rows[probe] < 0:
+            probe -= 1
+        if probe < low:
+            low = mid + 1
+            continue
+        if rows[probe] < group:
+            low = mid + 1
+        elif rows[probe] > group:
+            high = probe
+        else:
+            return probe
+    return None

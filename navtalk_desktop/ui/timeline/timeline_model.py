@@ -19,13 +19,10 @@ its expanded group.
 from __future__ import annotations
 
 import bisect
-import weakref
 from array import array
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
-import shiboken6
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
@@ -39,12 +36,12 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from navtalk_desktop.core.timeline.timeline import (
-    Direction,
     FoldedEntry,
     Timeline,
     TimelineEntry,
 )
 from navtalk_desktop.ui.shell.theme import ThemeColors, colors
+from navtalk_desktop.ui.timeline.follower import TimelineFollower
 from navtalk_desktop.ui.timeline.table_text import (
     CALL,
     COLUMNS,
@@ -56,8 +53,13 @@ from navtalk_desktop.ui.timeline.table_text import (
     TIME,
     TYPE,
     ViewFilter,
+    find_group,
+    fold_text,
+    foreground_color,
     format_size,
     format_time,
+    frame_text,
+    full_time,
     one_line,
 )
 
@@ -81,7 +83,6 @@ __all__ = [
 ]
 
 BATCH_INTERVAL_MS = 40
-_DIRECTION_TEXT = {Direction.IN: "← in", Direction.OUT: "→ out", Direction.LOCAL: "• local"}
 _MODEL_INDEX = QModelIndex | QPersistentModelIndex
 
 # Rendered display rows kept at most (a screenful is ~50; scrolling back re-renders).
@@ -165,9 +166,9 @@ class TimelineTableModel(QAbstractTableModel):
         # With a shared tick (use_shared_tick) batches follow it instead of _timer.
         self._request_tick: Callable[[], None] | None = None
         self._pending = False
-        self._listener: _Listener | None = None
+        self._listener: TimelineFollower | None = None
         if follow:
-            self._listener = _Listener(self, timeline)
+            self._listener = TimelineFollower(self, timeline)
             timeline.add_listener(self._listener)
         self._rebuild()
 
@@ -387,63 +388,15 @@ class TimelineTableModel(QAbstractTableModel):
 
     def _display(self, value: int, column: int) -> str | None:
         if value < 0:
-            return self._display_frame(-value - 1, column)
+            return frame_text(self._timeline[-value - 1], column)
         fold = self._folded(value)
         first = self._timeline[fold.rows[0]]
-        if column == TIME:
-            return format_time(first.wall_time)
-        if column == DIRECTION:
-            return _DIRECTION_TEXT.get(fold.direction, str(fold.direction))
-        if column == TYPE:
-            if fold.count > 1:
-                arrow = "▾" if value in self._expanded else "▸"
-                # The count goes first so eliding a long type never hides it.
-                return f"{arrow} {fold.count}× {fold.type}"  # noqa: RUF001  (typographic times sign)
-            return fold.type
-        if column == SUMMARY:
-            text = fold.text
-            if first.error and fold.count == 1:
-                text = f"⚠ {first.error}" + (f" — {text}" if text else "")
-            return one_line(text)
-        if column == SIZE:
-            return format_size(fold.size)
-        if column == CALL:
-            return fold.call_id or ""
-        return None
-
-    def _display_frame(self, row: int, column: int) -> str | None:
-        entry = self._timeline[row]
-        if column == TIME:
-            return format_time(entry.wall_time)
-        if column == DIRECTION:
-            return ""
-        if column == TYPE:
-            return f"    ↳ frame {entry.seq}"
-        if column == SUMMARY:
-            return one_line(f"⚠ {entry.error}" if entry.error else entry.summary)
-        if column == SIZE:
-            return format_size(entry.size)
-        if column == CALL:
-            return entry.call_id or ""
-        return None
+        return fold_text(fold, first, column, expanded=value in self._expanded)
 
     def _foreground(self, value: int, column: int) -> QBrush | None:
-        theme = self._theme
         entry = self._timeline[-value - 1] if value < 0 else self._timeline[self._first_row(value)]
-        if entry.error and column in (TYPE, SUMMARY):
-            return self._brush(theme.error)
-        if column == DIRECTION:
-            color = {
-                Direction.IN: theme.inbound,
-                Direction.OUT: theme.outbound,
-                Direction.LOCAL: theme.local,
-            }.get(entry.direction, theme.text)
-            return self._brush(color)
-        if value < 0 or column in (TIME, SIZE):
-            return self._brush(theme.muted_text)
-        if column == TYPE and entry.direction is Direction.LOCAL:
-            return self._brush(theme.local)
-        return None
+        color = foreground_color(entry, column, value < 0, self._theme)
+        return self._brush(color) if color is not None else None
 
     def _first_row(self, group: int) -> int:
         cached = self._fold_cache.get(group)
@@ -453,12 +406,8 @@ class TimelineTableModel(QAbstractTableModel):
 
     def _tooltip(self, value: int, column: int) -> str | None:
         if column == TIME:
-            entry = (
-                self._timeline[-value - 1] if value < 0 else self._timeline[self._first_row(value)]
-            )
-            return datetime.fromtimestamp(entry.wall_time).isoformat(
-                sep=" ", timespec="milliseconds"
-            )
+            row = -value - 1 if value < 0 else self._first_row(value)
+            return full_time(self._timeline[row].wall_time)
         if column == TYPE and value >= 0 and self._folded(value).count > 1:
             return "Folded run of delta frames: double-click or press Space to expand"
         if column == SUMMARY:
@@ -574,26 +523,8 @@ class TimelineTableModel(QAbstractTableModel):
         self.dataChanged.emit(self.index(position, 0), self.index(position, len(COLUMNS) - 1))
 
     def _find_group(self, group: int) -> int | None:
-        rows = self._rows
-        if not self._expanded and not (self._filter.active and not self._filter.highlight):
-            return group if group < len(rows) and rows[group] == group else None
-        # Rows are sorted by group; frame rows (negative) sit right after their group.
-        low, high = 0, len(rows)
-        while low < high:
-            mid = (low + high) // 2
-            probe = mid
-            while probe >= low and rows[probe] < 0:
-                probe -= 1
-            if probe < low:
-                low = mid + 1
-                continue
-            if rows[probe] < group:
-                low = mid + 1
-            elif rows[probe] > group:
-                high = probe
-            else:
-                return probe
-        return None
+        simple = not self._expanded and not (self._filter.active and not self._filter.highlight)
+        return find_group(self._rows, group, simple=simple)
 
     def _insert_group_sorted(self, group: int) -> None:
         groups = [v for v in self._rows if v >= 0]
@@ -665,41 +596,3 @@ class TimelineTableModel(QAbstractTableModel):
     def _on_cleared(self) -> None:
         self._expanded.clear()
         self._rebuild()
-
-
-class _Listener:
-    """Core timeline listener that defers all work to the model's batch timer.
-
-    The core timeline may outlive the model (and its C++ timer): the listener only holds a
-    weak reference and unhooks itself once the model is gone.
-    """
-
-    __slots__ = ("_model", "_timeline")
-
-    def __init__(self, model: TimelineTableModel, timeline: Timeline) -> None:
-        self._model = weakref.ref(model)
-        self._timeline = timeline
-
-    def move_to(self, timeline: Timeline) -> None:
-        self._timeline.remove_listener(self)
-        self._timeline = timeline
-        timeline.add_listener(self)
-
-    def _alive(self) -> TimelineTableModel | None:
-        model = self._model()
-        if model is None or not shiboken6.isValid(model):
-            self._timeline.remove_listener(self)
-            return None
-        return model
-
-    def timeline_appended(self, start: int, count: int) -> None:
-        if (model := self._alive()) is not None:
-            model._on_appended()
-
-    def timeline_changed(self, row: int) -> None:
-        if (model := self._alive()) is not None:
-            model._on_changed(row)
-
-    def timeline_cleared(self) -> None:
-        if (model := self._alive()) is not None:
-            model._on_cleared()

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor
-from pathlib import Path
 from typing import Any, TypeVar
 
 from PySide6.QtCore import (
@@ -19,20 +17,16 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QAction, QKeyEvent, QResizeEvent
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
-    QComboBox,
-    QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMenu,
     QSizePolicy,
     QSplitter,
-    QTableView,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -42,24 +36,18 @@ from navtalk_desktop.core.engine.events import CallSnapshot
 from navtalk_desktop.core.regression.timeline_call import call_row
 from navtalk_desktop.core.timeline.recording import RecordingFiles
 from navtalk_desktop.core.timeline.timeline import Direction, Timeline
-from navtalk_desktop.ui.conversation.transcript_markdown import timeline_markdown
 from navtalk_desktop.ui.shell.engine_adapter import EngineAdapter
 from navtalk_desktop.ui.shell.shortcuts import with_shortcut
-from navtalk_desktop.ui.shell.theme import colors, use_plain_fusion
+from navtalk_desktop.ui.shell.theme import colors
 from navtalk_desktop.ui.timeline.detail_pane import DetailPane
+from navtalk_desktop.ui.timeline.file_actions import TimelineFiles
 from navtalk_desktop.ui.timeline.timeline_model import (
-    CALL,
-    COLUMNS,
-    DIRECTION,
-    SIZE,
-    SUMMARY,
-    TIME,
-    TYPE,
     TimelineTableModel,
     ViewFilter,
     format_size,
     format_time,
 )
+from navtalk_desktop.ui.timeline.timeline_view import TimelineView, filter_combos
 from navtalk_desktop.ui.widgets.text_fit import breakable
 from navtalk_desktop.ui.widgets.throttle import Throttle
 
@@ -74,129 +62,9 @@ _DIRECTION_CHOICES: tuple[tuple[str, frozenset[Direction]], ...] = (
     ("• Local", frozenset({Direction.LOCAL})),
     ("Wire only (in + out)", frozenset({Direction.IN, Direction.OUT})),
 )
-_COLUMN_WIDTHS = {TIME: 92, DIRECTION: 58, TYPE: 210, SIZE: 64, CALL: 110}
-# In a narrow dock Type and Call give way (down to these widths) before Summary does.
-_COMPACT_WIDTHS = {TYPE: 150, CALL: 72}
-# Summary stretches but never below this (narrow docks scroll horizontally instead).
-SUMMARY_MIN_WIDTH = 160
 
 
-class TimelineView(QTableView):
-    """The frame table, tuned for 100k+ rows (fixed row height, no content-based sizing).
-
-    Signals:
-        toggle_requested(int): Space/Enter/double-click on a row (expand or collapse).
-    """
-
-    toggle_requested = Signal(int)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("timeline_view")
-        # Repainted on every batch while following: no Python in the style's paint path
-        # (WorkbenchStyle's drawPrimitive ran for every cell, about a fifth of a repaint).
-        use_plain_fusion(
-            self, self.verticalScrollBar(), self.horizontalScrollBar(), self.horizontalHeader()
-        )
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.setWordWrap(False)
-        self.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.setShowGrid(False)
-        self.setAlternatingRowColors(True)
-        self.setSortingEnabled(False)  # a sorted live stream costs 10x (reference 3.5)
-        self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        vertical = self.verticalHeader()
-        vertical.hide()
-        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        vertical.setDefaultSectionSize(self.fontMetrics().height() + 6)
-        header = self.horizontalHeader()
-        header.setHighlightSections(False)
-        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        self._fitting = False
-        self._user_sized = False  # once the user drags a column, their widths stay
-        header.sectionResized.connect(self._on_section_resized)
-        self.doubleClicked.connect(lambda index: self.toggle_requested.emit(index.row()))
-        self.setToolTip("")
-        self.setAccessibleName("Timeline of frames")
-
-    def configure_columns(self) -> None:
-        """Fixed initial widths; Summary takes the remaining space (never ResizeToContents)."""
-        header = self.horizontalHeader()
-        self._fitting = True
-        try:
-            for column in range(len(COLUMNS)):
-                header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
-                if column in _COLUMN_WIDTHS:
-                    header.resizeSection(column, _COLUMN_WIDTHS[column])
-            header.setSectionResizeMode(SUMMARY, QHeaderView.ResizeMode.Stretch)
-            header.setStretchLastSection(False)
-            header.setMinimumSectionSize(40)
-        finally:
-            self._fitting = False
-        self._fit_summary()
-
-    @Slot(int, int, int)
-    def _on_section_resized(self, column: int, old: int, new: int) -> None:
-        del old, new
-        if not self._fitting and column != SUMMARY:
-            self._user_sized = True
-
-    def _fit_compact_columns(self) -> None:
-        # Until the user sizes columns: shrink Type and Call proportionally toward their
-        # compact widths so Summary keeps its minimum without scrolling, where possible.
-        header = self.horizontalHeader()
-        fixed = sum(w for c, w in _COLUMN_WIDTHS.items() if c not in _COMPACT_WIDTHS)
-        spare = self.viewport().width() - fixed - SUMMARY_MIN_WIDTH
-        full = sum(_COLUMN_WIDTHS[c] for c in _COMPACT_WIDTHS)
-        compact = sum(_COMPACT_WIDTHS.values())
-        share = min(1.0, max(0.0, (spare - compact) / (full - compact)))
-        self._fitting = True
-        try:
-            for column, smallest in _COMPACT_WIDTHS.items():
-                width = round(smallest + share * (_COLUMN_WIDTHS[column] - smallest))
-                if header.sectionSize(column) != width:
-                    header.resizeSection(column, width)
-        finally:
-            self._fitting = False
-
-    def _fit_summary(self) -> None:
-        # Stretch gives Summary only what is left; keep it readable in a narrow dock by
-        # switching to a fixed width (and horizontal scrolling) below the minimum.
-        header = self.horizontalHeader()
-        if not self._user_sized:
-            self._fit_compact_columns()
-        others = sum(header.sectionSize(c) for c in range(len(COLUMNS)) if c != SUMMARY)
-        available = self.viewport().width() - others
-        mode = (
-            QHeaderView.ResizeMode.Stretch
-            if available >= SUMMARY_MIN_WIDTH
-            else QHeaderView.ResizeMode.Interactive
-        )
-        self._fitting = True
-        try:
-            if header.sectionResizeMode(SUMMARY) != mode:
-                header.setSectionResizeMode(SUMMARY, mode)
-            if mode == QHeaderView.ResizeMode.Interactive:
-                header.resizeSection(SUMMARY, SUMMARY_MIN_WIDTH)
-        finally:
-            self._fitting = False
-
-    def resizeEvent(self, event: QResizeEvent) -> None:  # Qt override
-        super().resizeEvent(event)
-        self._fit_summary()
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # Qt override
-        if event.key() in (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            index = self.currentIndex()
-            if index.isValid():
-                self.toggle_requested.emit(index.row())
-                return
-        super().keyPressEvent(event)
-
-
-class TimelinePanel(QWidget):
+class TimelinePanel(TimelineFiles):
     """Live view of every frame with filters, search, folding, detail pane and files.
 
     Args:
@@ -212,8 +80,6 @@ class TimelinePanel(QWidget):
             and the session file the timeline was opened from (``None``: live frames).
     """
 
-    notification_requested = Signal(str, str)
-    busy_changed = Signal(bool)
     save_test_requested = Signal(str, object)
 
     def __init__(
@@ -300,39 +166,9 @@ class TimelinePanel(QWidget):
         )
         self.highlight_check.toggled.connect(self._schedule_filter)
         bar.addWidget(self.highlight_check)
-        self.type_combo = QComboBox()
-        self.type_combo.setObjectName("timeline_type")
-        self.type_combo.setEditable(True)
-        self.type_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        type_line = self.type_combo.lineEdit()
-        if type_line is not None:
-            type_line.setPlaceholderText("Any type")
-        self.type_combo.setToolTip(
-            "Only event types containing this text (pick one or type part of it)"
-        )
-        self.type_combo.setMinimumContentsLength(8)
-        self.type_combo.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-        )
+        self.type_combo, self.direction_combo, self.call_combo = filter_combos(_DIRECTION_CHOICES)
         self.type_combo.currentTextChanged.connect(self._schedule_filter)
-        self.direction_combo = QComboBox()
-        self.direction_combo.setObjectName("timeline_direction")
-        self.direction_combo.setToolTip("Only frames in this direction")
-        self.direction_combo.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-        )
-        self.direction_combo.setMinimumContentsLength(6)
-        for label, directions in _DIRECTION_CHOICES:
-            self.direction_combo.addItem(label, directions)
         self.direction_combo.currentIndexChanged.connect(self._schedule_filter)
-        self.call_combo = QComboBox()
-        self.call_combo.setObjectName("timeline_call")
-        self.call_combo.setToolTip("Only frames that belong to this function call")
-        self.call_combo.addItem("All calls", None)
-        self.call_combo.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-        )
-        self.call_combo.setMinimumContentsLength(6)
         self.call_combo.currentIndexChanged.connect(self._schedule_filter)
         layout.addLayout(bar)
 
@@ -379,23 +215,7 @@ class TimelinePanel(QWidget):
         )
         self.clear_button.clicked.connect(self.clear)
         actions.addWidget(self.clear_button)
-        self.files_button = QToolButton()
-        self.files_button.setObjectName("timeline_files")
-        self.files_button.setText("File")
-        self.files_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.files_button.setToolTip("Export the session or open a saved one")
-        menu = QMenu(self.files_button)
-        self.export_jsonl_action = QAction("Export Session (JSON Lines)…", self)
-        self.export_jsonl_action.triggered.connect(self.ask_export_jsonl)
-        self.export_markdown_action = QAction("Export Transcript (Markdown)…", self)
-        self.export_markdown_action.triggered.connect(self.ask_export_markdown)
-        self.import_action = QAction("Open Session…", self)
-        self.import_action.triggered.connect(self.ask_import_jsonl)
-        menu.addAction(self.export_jsonl_action)
-        menu.addAction(self.export_markdown_action)
-        menu.addSeparator()
-        menu.addAction(self.import_action)
-        self.files_button.setMenu(menu)
+        self.files_button = self._files_button()
         actions.addWidget(self.files_button)
         layout.addLayout(actions)
 
@@ -749,148 +569,6 @@ class TimelinePanel(QWidget):
         self.model.timeline_cleared()
         self._known_types.clear()
         self._types_scanned = 0
-
-    # ------------------------------------------------------------------ files
-    def _ask_path(
-        self, title: str, name_filter: str, save: bool, suffix: str, done: Callable[[Path], Any]
-    ) -> None:
-        dialog = QFileDialog(self, title)
-        dialog.setNameFilter(name_filter)
-        dialog.setAcceptMode(
-            QFileDialog.AcceptMode.AcceptSave if save else QFileDialog.AcceptMode.AcceptOpen
-        )
-        dialog.setFileMode(
-            QFileDialog.FileMode.AnyFile if save else QFileDialog.FileMode.ExistingFile
-        )
-        if save:
-            dialog.setDefaultSuffix(suffix)
-        # open(), never exec(): a nested event loop would re-enter asyncio (P2).
-        dialog.fileSelected.connect(lambda path: done(Path(path)))
-        dialog.finished.connect(dialog.deleteLater)
-        dialog.open()
-
-    @Slot()
-    def ask_export_jsonl(self) -> None:
-        """Ask for a file name, then export every frame as JSON Lines."""
-        self._ask_path("Export session", "JSON Lines (*.jsonl)", True, "jsonl", self.export_jsonl)
-
-    @Slot()
-    def ask_export_markdown(self) -> None:
-        """Ask for a file name, then export the transcript with calls as Markdown."""
-        self._ask_path("Export transcript", "Markdown (*.md)", True, "md", self.export_markdown)
-
-    @Slot()
-    def ask_import_jsonl(self) -> None:
-        """Ask for a session file and open it."""
-        if not self._can_open():
-            return
-        self._ask_path(
-            "Open session", "JSON Lines (*.jsonl);;All files (*)", False, "", self.import_jsonl
-        )
-
-    def export_jsonl(self, path: Path) -> asyncio.Task[Any]:
-        """Write every frame to ``path`` (JSON Lines, license redacted) in the background."""
-        timeline = self.bridge.timeline
-        stop = len(timeline)
-
-        async def work() -> None:
-            secrets = await self.bridge.known_secrets()
-            # On a worker thread while frames keep arriving: a snapshot of the rows that
-            # existed when the user chose Export.
-            files = self._need_files()
-            count = await self._run_blocking(
-                lambda: files.export(timeline, path, secrets=secrets, stop=stop)
-            )
-            self.notification_requested.emit("success", f"Saved {count:,} frames to {path.name}")
-
-        return self._start_file_task(work(), "export-jsonl", f"Could not save {path.name}")
-
-    def export_markdown(self, path: Path) -> asyncio.Task[Any]:
-        """Write the conversation and calls to ``path`` as Markdown in the background."""
-        timeline = self.bridge.timeline
-        stop = len(timeline)
-        title = f"NavTalk session — {self.bridge.profile.name}"
-
-        async def work() -> None:
-            secrets = await self.bridge.known_secrets()
-            files = self._need_files()
-
-            def write() -> None:
-                text = timeline_markdown(timeline, title=title, secrets=secrets, stop=stop)
-                files.write_text(path, text)
-
-            await self._run_blocking(write)
-            self.notification_requested.emit("success", f"Saved the transcript to {path.name}")
-
-        return self._start_file_task(work(), "export-markdown", f"Could not save {path.name}")
-
-    def import_jsonl(self, path: Path) -> asyncio.Task[Any] | None:
-        """Open a saved session in place of the current frames (only while disconnected)."""
-        if not self._can_open():
-            return None
-
-        async def work() -> None:
-            files = self._need_files()
-            opened = await self._run_blocking(lambda: files.open(path))
-            fresh = opened.timeline
-            self.bridge.replace_timeline(fresh, path.name)
-            self.recording = str(path)
-            if opened.note is None:
-                self.notification_requested.emit(
-                    "success", f"Opened {path.name}: {len(fresh):,} frames"
-                )
-            else:
-                # A recording cut off by a crash: everything before the torn line is shown.
-                log.warning("opened %s: %s", path, opened.note)
-                self.notification_requested.emit(
-                    "warning", f"Opened {path.name}: {len(fresh):,} frames; {opened.note}"
-                )
-
-        return self._start_file_task(work(), "import-jsonl", f"Could not open {path.name}")
-
-    def _need_files(self) -> RecordingFiles:
-        if self._files is None:
-            raise OSError("session files are not available here")
-        return self._files
-
-    def _can_open(self) -> bool:
-        if self.bridge.is_active:
-            self.notification_requested.emit(
-                "warning", "Disconnect first: opening a saved session replaces the live timeline."
-            )
-            return False
-        return True
-
-    async def _run_blocking(self, function: Callable[[], T]) -> T:
-        loop = asyncio.get_running_loop()
-        if self._executor is None:
-            return function()
-        return await loop.run_in_executor(self._executor, function)
-
-    def _start_file_task(self, coro: Any, name: str, failure: str) -> asyncio.Task[Any]:
-        async def guarded() -> None:
-            self._set_busy(+1)
-            try:
-                await coro
-            except Exception as error:  # noqa: BLE001  (reported to the user, nothing lost)
-                log.warning("%s: %s", failure, error)
-                self.notification_requested.emit("error", f"{failure}: {error}")
-            finally:
-                self._set_busy(-1)
-
-        return self.bridge.tasks.start(guarded(), name=name)
-
-    def _set_busy(self, delta: int) -> None:
-        self._busy += delta
-        busy = self._busy > 0
-        for widget in (self.clear_button, self.files_button):
-            widget.setEnabled(not busy)
-        self.busy_changed.emit(busy)
-
-    @property
-    def busy(self) -> bool:
-        """Whether a file operation runs."""
-        return self._busy > 0
 
     @Slot(object)
     def _on_bridge_timeline_replaced(self, timeline: Timeline) -> None:
