@@ -20,19 +20,16 @@ from navtalk_desktop.core.calls.book import CallBook, CallState, FunctionCall
 from navtalk_desktop.core.ports import (
     Clock,
     SecretStore,
-    SecretStoreUnavailable,
     SystemClock,
     Transport,
     TransportClosed,
     TransportError,
     TransportFactory,
 )
-from navtalk_desktop.core.profile import ConnectionProfile, Provider, RegistrationStyle
-from navtalk_desktop.core.session import incoming, outgoing
+from navtalk_desktop.core.profile import ConnectionProfile
+from navtalk_desktop.core.session import connecting, incoming, outgoing
 from navtalk_desktop.core.session.reconnect import (
-    INSUFFICIENT_POINTS,
     EndKind,
-    classify_close,
 )
 from navtalk_desktop.core.session.redact import redact
 from navtalk_desktop.core.session.state import (
@@ -190,7 +187,7 @@ class Session:
         """
         self._tools = list(tools)
         if register_now and self._state.is_live:
-            task = asyncio.get_running_loop().create_task(self._register())
+            task = asyncio.get_running_loop().create_task(connecting.register(self))
             task.add_done_callback(self._report_task_error)
 
     async def connect(self) -> None:
@@ -208,7 +205,7 @@ class Session:
         self._end = None
         self._attempt = 0
         try:
-            self._license = await self._find_license()
+            self._license = await connecting.find_license(self)
             await self._open()
         except SessionError as error:
             self._set_state(SessionState.FAILED, error.message, end=EndKind.FATAL)
@@ -354,29 +351,6 @@ class Session:
         return call
 
     # ------------------------------------------------------------------ connection
-    async def _find_license(self) -> str:
-        if self._license_override:
-            return self._license_override
-        if self._secrets is None:
-            raise SessionError(
-                f"No license for profile {self.profile.name!r}: there is no keychain and none was given"
-            )
-        try:
-            value = await self._secrets.get(self.profile.name)
-        except SecretStoreUnavailable as error:
-            # Most likely no license was typed yet: say that plainly. The keychain's own
-            # (long) explanation goes to the log; the connection panel shows it too.
-            logger.info("no license: the keychain is unavailable (%s)", error.message)
-            raise SessionError(
-                f"{ENTER_LICENSE_FIRST} (no system keychain is available to read a saved one; "
-                "a license you type is used for this session only)"
-            ) from None
-        if not value:
-            raise SessionError(
-                f"No license stored for profile {self.profile.name!r}; add it in the connection settings"
-            )
-        return value
-
     def _redact(self, text: str) -> str:
         return redact(text, self.secrets_in_use())
 
@@ -416,32 +390,7 @@ class Session:
         )
         # A failed send means the socket dropped: the reader sees the close and handles it.
         with contextlib.suppress(SessionError):
-            await self._register()
-
-    async def _register(self) -> None:
-        tools = [tool.to_realtime() for tool in self._tools]
-        profile = self.profile
-        if profile.provider is Provider.ELEVENLABS and tools:
-            self._warn(ELEVENLABS_TOOLS_NOTE)
-            tools = []
-        send_tools = bool(tools)
-        in_config = send_tools and profile.registration in (
-            RegistrationStyle.INPUT_CONFIG,
-            RegistrationStyle.BOTH,
-        )
-        separate = send_tools and profile.registration in (
-            RegistrationStyle.FUNCTION_CALL,
-            RegistrationStyle.BOTH,
-        )
-        async with self._send_lock:
-            if profile.voice or profile.prompt or in_config:
-                await self._send(
-                    outgoing.input_config(
-                        profile.voice, profile.prompt, tools if in_config else None
-                    )
-                )
-            if separate:
-                await self._send(outgoing.input_function_call(tools))
+            await connecting.register(self)
 
     async def _run(self) -> None:
         """Read frames until the session ends; reconnect after transient failures."""
@@ -474,25 +423,13 @@ class Session:
             except TransportClosed as closed:
                 if self._end is not None:
                     return self._end
-                return self._classify_close(closed)
+                return connecting.read_close(self, closed)
             incoming.handle_frames(self, frames)
             if self._end is not None:
                 # A conversation.connected.* event ended the session: close our side too.
                 with contextlib.suppress(Exception):
                     await transport.close()
                 return self._end
-
-    def _classify_close(self, closed: TransportClosed) -> SessionEnd:
-        kind = classify_close(closed.code, closed.reason)
-        reason = self._redact(closed.reason)
-        if INSUFFICIENT_POINTS.lower() in reason.lower():
-            message = f"Out of credit: the server closed the connection ({reason})"
-        elif self._stopping:
-            message = "Disconnected"
-        else:
-            detail = f"code {closed.code}" + (f", {reason}" if reason else "")
-            message = f"The connection was closed ({detail})"
-        return SessionEnd(kind, message, f"close {closed.code}")
 
     async def _reconnect(self, end: SessionEnd) -> bool:
         reason = end.message
