@@ -32,8 +32,8 @@ from navtalk_desktop.core.profile import (
 from navtalk_desktop.ui.connection.license_box import LicenseBox
 from navtalk_desktop.ui.connection.profile_groups import ProtocolGroup, ReconnectGroup
 from navtalk_desktop.ui.connection.server_messages import MAX_SERVER_MESSAGES, ServerMessages
-from navtalk_desktop.ui.shell.notifications import Banner
 from navtalk_desktop.ui.shell.engine_adapter import EngineAdapter
+from navtalk_desktop.ui.shell.notifications import Banner
 from navtalk_desktop.ui.shell.shortcuts import with_shortcut
 from navtalk_desktop.ui.shell.status_bar import describe_state
 from navtalk_desktop.ui.shell.theme import colors

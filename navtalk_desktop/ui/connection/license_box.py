@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
 
 from navtalk_desktop.core.ports import SecretStoreUnavailable
 from navtalk_desktop.core.profile import ConnectionProfile
-from navtalk_desktop.ui.shell.notifications import Banner
 from navtalk_desktop.ui.shell.engine_adapter import EngineAdapter
+from navtalk_desktop.ui.shell.notifications import Banner
 
 
 class LicenseBox(QGroupBox):
