@@ -14,9 +14,8 @@ from navtalk_desktop.core.engine.factory import (
     EngineOptions,
     EnginePorts,
     build_engine,
-    profile_from_url,
 )
-from navtalk_desktop.core.profile import ConnectionProfile
+from navtalk_desktop.core.profile import ConnectionProfile, profile_for_url
 from navtalk_desktop.infra.ws_transport import WebSocketTransport
 from tests.benchmarks.counting import LoadFrameCounter
 from tests.benchmarks.measure import rss_bytes
@@ -27,14 +26,14 @@ if TYPE_CHECKING:
 
 def bench_profile(url: str) -> ConnectionProfile:
     """A profile for ``url`` without its license (profiles never hold one)."""
-    return profile_from_url(url, name="Benchmark")[0]
+    return profile_for_url(url, name="Benchmark")[0]
 
 
 def bench_engine(
     url: str, responders: Callable[[], ResponderFactory] | None = None, **options: Any
 ) -> Engine:
     """The app's engine for ``url`` (license from the URL), built by the one factory."""
-    profile, license = profile_from_url(url, name="Benchmark")
+    profile, license = profile_for_url(url, name="Benchmark")
     settings = EngineOptions(profile=profile, license=license, **options)
     ports = EnginePorts(transport_factory=WebSocketTransport, responders=responders)
     return build_engine(settings, ports)

@@ -14,16 +14,14 @@ from dataclasses import dataclass
 from navtalk_desktop.core.calls.dispatcher import Dispatcher, DispatchMode
 from navtalk_desktop.core.engine.engine import Engine
 from navtalk_desktop.core.ports import SecretStore, TransportFactory
-from navtalk_desktop.core.profile import ConnectionProfile, license_from_url, strip_license
+from navtalk_desktop.core.profile import ConnectionProfile
 from navtalk_desktop.core.responders.factory import ResponderFactory
 from navtalk_desktop.core.session.session import Session
 from navtalk_desktop.core.timeline.timeline import Timeline
 from navtalk_desktop.core.tools.definition import ToolDefinition
 from navtalk_desktop.core.tools.toolset import ToolSet
 
-__all__ = ["EngineOptions", "EnginePorts", "build_engine", "profile_from_url"]
-
-DEFAULT_AVATAR = "navtalk.Emily"
+__all__ = ["EngineOptions", "EnginePorts", "build_engine"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,28 +103,3 @@ def build_engine(options: EngineOptions, ports: EnginePorts) -> Engine:
         license=options.license,
         connect_timeout_s=options.connect_timeout_s,
     )
-
-
-def profile_from_url(
-    url: str, *, name: str, base: ConnectionProfile | None = None, **changes: object
-) -> tuple[ConnectionProfile, str | None]:
-    """A profile for ``url`` without its license, and the license the URL carried.
-
-    Profiles never hold a license: a ``license=`` query parameter is taken out and
-    returned so the caller can keep it in memory for the run.
-
-    Args:
-        url: a NavTalk WebSocket URL, possibly with ``license=…``.
-        name: the profile's name (when there is no ``base``).
-        base: a saved profile to start from (its name is kept).
-        changes: further fields to set (``reconnect``, ``avatar_name``…).
-
-    Raises:
-        ValueError: the URL or a field is not valid.
-    """
-    fields: dict[str, object] = {"url": strip_license(url), **changes}
-    if base is not None:
-        return base.with_changes(**fields), license_from_url(url)
-    fields.setdefault("avatar_name", DEFAULT_AVATAR)
-    profile = ConnectionProfile(name=name, **fields)  # type: ignore[arg-type]
-    return profile, license_from_url(url)

@@ -38,7 +38,6 @@ from navtalk_desktop.core.engine.factory import (
     EngineOptions,
     EnginePorts,
     build_engine,
-    profile_from_url,
 )
 from navtalk_desktop.core.engine.thread_host import ThreadHost
 from navtalk_desktop.core.profile import default_profiles
@@ -243,15 +242,6 @@ async def test_clearing_the_timeline_is_a_command_and_rows_start_again_at_zero(
     after = [e for e in stream.events[mark:] if isinstance(e, FramesAppended)]
     assert after
     assert after[0].first_row == 0
-
-
-def test_profile_from_url_keeps_the_license_out_of_the_profile() -> None:
-    profile, license = profile_from_url(
-        "wss://example.invalid/ws?license=sk_secret&name=x", name="Benchmark"
-    )
-    assert license == "sk_secret"
-    assert "sk_secret" not in profile.url
-    assert profile.name == "Benchmark"
 
 
 def test_a_thread_host_delivers_batches_in_order_on_the_receiving_thread(
