@@ -165,7 +165,9 @@ async def _gui_run(
             panel.regex_check.setChecked(True)
             panel.apply_filter()
         timeline = workbench.bridge.timeline
-        counter = LoadFrameCounter(timeline, frames)
+        # Counted as the GUI receives the rows (the engine's FramesAppended, GUI thread).
+        counter = LoadFrameCounter(None, frames)
+        workbench.bridge.frames_appended.connect(counter)
         lag = LagProbe()
         sampler = RssSampler(counter)
         lag.start()
@@ -185,7 +187,7 @@ async def _gui_run(
         finally:
             lag.stop()
             sampler.stop()
-            counter.detach()
+            workbench.bridge.frames_appended.disconnect(counter)
         result.update(_summary(counter, lag, sampler, workbench, panel))
         if mode == "answer":
             in_app = in_app_answer_latencies(timeline)
