@@ -198,7 +198,7 @@ class EngineView(QObject):
     def apply(self, batch: Sequence[EngineEvent]) -> None:
         """GUI thread: apply one batch of events, in order, and emit what changed."""
         transcripts = self._transcript_batch
-        frames: FramesAppended | None = None
+        frames: list[FramesAppended] = []
         for event in batch:
             if isinstance(event, TranscriptDelta):
                 # Collected, not emitted: one emit per batch instead of one per delta.
@@ -209,7 +209,7 @@ class EngineView(QObject):
             if isinstance(event, FramesAppended):
                 # Merged into one emit per batch, for the same reason; views of the frames
                 # do not depend on their order with the other signals.
-                frames = event if frames is None else _merge(frames, event)
+                frames.append(event)
                 continue
             self._flush_transcripts()
             try:
@@ -217,8 +217,8 @@ class EngineView(QObject):
             except Exception:  # a slot's bug must not stop the rest of the batch
                 log.exception("applying %s failed", type(event).__name__)
         self._flush_transcripts()
-        if frames is not None:
-            self.frames_appended.emit(frames)
+        if frames:
+            self.frames_appended.emit(frames[0] if len(frames) == 1 else _merge(frames))
 
     def _apply(self, event: EngineEvent) -> None:
         if isinstance(event, StateChanged):
@@ -275,8 +275,15 @@ class EngineView(QObject):
             self.error_reported.emit(f"The session engine stopped: {event.reason}")
 
 
-def _merge(first: FramesAppended, then: FramesAppended) -> FramesAppended:
-    """One event for two consecutive appends (a reset in between restarts at row 0)."""
-    if then.first_row != first.first_row + len(first.rows):
-        return then
-    return FramesAppended(first.first_row, first.rows + then.rows, first.fold_keys + then.fold_keys)
+def _merge(appends: list[FramesAppended]) -> FramesAppended:
+    """One event for consecutive appends, built once (a reset in between restarts at row 0:
+    only the rows after the last restart are kept)."""
+    start = 0
+    for index in range(1, len(appends)):
+        before = appends[index - 1]
+        if appends[index].first_row != before.first_row + len(before.rows):
+            start = index
+    kept = appends[start:]
+    rows = tuple(row for event in kept for row in event.rows)
+    keys = tuple(key for event in kept for key in event.fold_keys)
+    return FramesAppended(kept[0].first_row, rows, keys)
