@@ -1,0 +1,129 @@
+"""What crosses the pipe between the GUI process and the engine's child process.
+
+One duplex socket (``socket.socketpair``) carries pickled messages, each written whole
+with :class:`multiprocessing.connection.Connection` (a length prefix, then the pickle):
+
+GUI → child: :class:`Hello` first, then engine commands (unchanged
+:class:`~navtalk_desktop.core.engine.commands.EngineCommand` instances), :class:`PortUpdate`
+and :class:`PortReply` messages, and finally :class:`Stop`.
+
+Child → GUI: event batches (a ``tuple`` of events, one message per batch, in order),
+:class:`PortCall` requests, :class:`LogLine` records, and :class:`Closed` after an orderly
+stop.
+
+Only the two sides of :mod:`~navtalk_desktop.engine_process` use these types. Secrets
+(licenses) may cross inside a :class:`PortReply` or a ``SetSessionLicense`` command, only in
+memory: nothing here is written to a file, and ``repr`` never shows them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from navtalk_desktop.engine_process.recipe import EngineRecipe
+
+__all__ = [
+    "Closed",
+    "Hello",
+    "LogLine",
+    "PortCall",
+    "PortReply",
+    "PortUpdate",
+    "Stop",
+    "boot_code",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Hello:
+    """The first message to the child: how to build its engine.
+
+    Attributes:
+        recipe: builds the engine and its ports in the child.
+        log_level: the GUI process's root log level (the child logs at the same level).
+    """
+
+    recipe: EngineRecipe
+    log_level: int
+
+
+@dataclass(frozen=True, slots=True)
+class PortUpdate:
+    """The GUI's state of a port mirrored in the child changed.
+
+    Attributes:
+        document_folder: the open tool set file's folder (relative script paths).
+        allowed_hosts: every host rule webhooks may contact (``host[:port]`` texts or
+            ``scheme://host:port``), the whole list each time.
+    """
+
+    document_folder: Path | None
+    allowed_hosts: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PortCall:
+    """The child asks a port that lives in the GUI process (e.g. the keychain).
+
+    Attributes:
+        call_id: echoed by the :class:`PortReply`.
+        port: which port (``"secrets"``).
+        method: the method's name (``"get"``, ``"set"``, ``"delete"``).
+        args: its positional arguments (values hidden from ``repr``).
+    """
+
+    call_id: int
+    port: str
+    method: str
+    args: tuple[str, ...] = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class PortReply:
+    """The GUI's answer to a :class:`PortCall`.
+
+    Attributes:
+        call_id: the call's id.
+        value: what the method returned (hidden from ``repr``: may be a license).
+        error: ``None``, or ``(kind, message)``; ``kind`` ``"unavailable"`` is the port's
+            documented failure (e.g. no keychain), anything else a bug on the GUI side.
+    """
+
+    call_id: int
+    value: str | None = field(default=None, repr=False)
+    error: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    """A log record of the child (already redacted there), re-logged by the GUI process."""
+
+    level: int
+    logger: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    """GUI → child: shut the engine down in order, send what it reports, then exit."""
+
+
+@dataclass(frozen=True, slots=True)
+class Closed:
+    """Child → GUI: the engine was shut down after :class:`Stop`; nothing follows."""
+
+
+def boot_code() -> str:
+    """``python -c`` code that runs the child on the socket whose descriptor is argv[1].
+
+    ``-c`` rather than ``-m``: the bundled app's executable understands ``-c`` (see
+    ``packaging/navtalk_desktop_main.py``), and it imports nothing before the child.
+    """
+    return (
+        "import sys\n"
+        "from navtalk_desktop.engine_process.child import main\n"
+        "sys.exit(main(int(sys.argv[1])))\n"
+    )
