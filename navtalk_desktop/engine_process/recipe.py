@@ -16,10 +16,10 @@ recipe says which to build *in the child*:
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from navtalk_desktop.core.engine.engine import Engine
 from navtalk_desktop.core.engine.factory import EngineOptions, EnginePorts, build_engine
@@ -68,32 +68,26 @@ class PortMirror:
         self.hosts = HostAllowList(how_to_allow=how_to_allow)
         self.document_folder: Path | None = None
         self._allowed: tuple[str, ...] = ()
+        # Dispatchers keep their factory for the session's life while the document can
+        # change (Examples menu): each one's script folder follows the GUI's.
+        self._factories: weakref.WeakSet[ResponderFactory] = weakref.WeakSet()
         self.apply(first)
+
+    def follow(self, factory: ResponderFactory) -> ResponderFactory:
+        """Keep ``factory``'s script folder on the GUI's open document from now on."""
+        factory.base_dir = self.document_folder
+        self._factories.add(factory)
+        return factory
 
     def apply(self, update: PortUpdate) -> None:
         """Take the GUI's current state (hosts are only ever added, as in the GUI)."""
         self.document_folder = update.document_folder
+        for factory in self._factories:
+            factory.base_dir = update.document_folder
         new = [rule for rule in update.allowed_hosts if rule not in self._allowed]
         if new:
             self.hosts.allow(new)
             self._allowed = (*self._allowed, *new)
-
-
-class _DocumentResponderFactory(ResponderFactory):
-    """Responders whose relative script paths follow the GUI's open tool set file."""
-
-    def __init__(self, mirror: PortMirror, **kwargs: Any) -> None:
-        self._mirror = mirror
-        super().__init__(**kwargs)
-
-    @property
-    def base_dir(self) -> Path | None:
-        """The open tool set file's folder (as the GUI last reported it)."""
-        return self._mirror.document_folder
-
-    @base_dir.setter
-    def base_dir(self, value: Path | None) -> None:
-        del value  # always the mirror's
 
 
 @dataclass(slots=True)
@@ -169,13 +163,14 @@ def _responder_ports(
     trust = default_script_trust()
 
     def factory() -> ResponderFactory:
-        return _DocumentResponderFactory(
-            mirror,
-            http=http,
-            hosts=mirror.hosts,
-            scripts=SubprocessScriptRunner(),
-            trust=trust,
-            sandbox=sandbox,
+        return mirror.follow(
+            ResponderFactory(
+                http=http,
+                hosts=mirror.hosts,
+                scripts=SubprocessScriptRunner(),
+                trust=trust,
+                sandbox=sandbox,
+            )
         )
 
     return factory

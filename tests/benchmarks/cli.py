@@ -12,6 +12,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from navtalk_desktop.engine_process.design import EngineDesign
 from tests.benchmarks.results import render_table, write_results
 from tests.benchmarks.suite import ALL_BENCHMARKS, BenchConfig, Suite, config_json
 
@@ -74,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="JSON results file (default: .bench/results-<timestamp>.json)",
     )
     parser.add_argument(
+        "--engine",
+        choices=[design.value for design in EngineDesign],
+        help="where the app runs its engine (default: the app's default)",
+    )
+    parser.add_argument(
         "--keep-logs", action="store_true", help="keep child logs even when every run succeeded"
     )
     return parser
@@ -90,6 +96,8 @@ def make_config(args: argparse.Namespace) -> BenchConfig:
         changes["seconds"] = args.seconds
     if args.calls is not None:
         changes["calls"] = args.calls
+    if args.engine:
+        changes["engine"] = args.engine
     if args.repeats is not None:
         if args.repeats < 1:
             raise SystemExit("--repeats must be at least 1")
@@ -107,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     print(
         f"NavTalk Desktop benchmarks ({'quick' if config.quick else 'full'}): "
-        f"{', '.join(config.only)}",
+        f"{', '.join(config.only)}; engine: {config.engine or 'default'}",
         flush=True,
     )
     began = time.monotonic()

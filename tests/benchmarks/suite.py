@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from navtalk_desktop.engine_process.design import ENGINE_ENV
 from tests.benchmarks import startup
 from tests.benchmarks.child import SIDE_ANSWERING, SIDE_READY
 from tests.benchmarks.measure import (
@@ -64,6 +65,8 @@ class BenchConfig:
         startup_runs: B5 starts of each program (after one warm-up start each).
         timeout_s: longest any child may run.
         quick: the tiny configuration (for the test suite).
+        engine: where the app runs its engine (``thread``, ``process``; empty: the
+            app's default), passed to every child as ``NAVTALK_ENGINE``.
     """
 
     only: tuple[str, ...] = ALL_BENCHMARKS
@@ -77,6 +80,7 @@ class BenchConfig:
     startup_runs: int = 5
     timeout_s: float = 300.0
     quick: bool = False
+    engine: str = ""
 
     @classmethod
     def quick_config(cls, only: tuple[str, ...] = ALL_BENCHMARKS) -> BenchConfig:
@@ -169,6 +173,7 @@ class Suite:
             "XDG_STATE_HOME": str(home / "xdg-state"),
             "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
             "NAVTALK_LOG_LEVEL": log_level,
+            ENGINE_ENV: self.config.engine,
         }
 
     async def _child(
