@@ -14,6 +14,9 @@ _SANDBOX = Path(tempfile.mkdtemp(prefix="navtalk-tests-"))
 for _name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
     os.environ[_name] = str(_SANDBOX / _name.lower())
 os.environ["NAVTALK_DESKTOP_HOME"] = str(_SANDBOX / "navtalk-home")
+# Workbenches in tests run their engine on a thread (fast to start, and tests may reach
+# into it); tests of the app's default child-process engine ask for it (--engine process).
+os.environ.setdefault("NAVTALK_ENGINE", "thread")
 
 import keyring  # noqa: E402  (environment above must be set first)
 import pytest  # noqa: E402

@@ -25,6 +25,7 @@ from navtalk_desktop.app.excepthook import install_excepthook
 from navtalk_desktop.app.icon import application_icon
 from navtalk_desktop.app.logs import configure_logging
 from navtalk_desktop.app.workbench import Workbench
+from navtalk_desktop.engine_process.design import ENGINE_ENV, EngineDesign
 from navtalk_desktop.infra import resource_paths
 from navtalk_desktop.ui.shell.main_window import MainWindow
 from navtalk_desktop.ui.shell.theme import ThemeManager
@@ -47,6 +48,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tools", type=Path, help="tool set file (JSON) to open")
     parser.add_argument("--auto", action="store_true", help="answer function calls automatically")
     parser.add_argument("--connect", action="store_true", help="connect at start-up")
+    parser.add_argument(
+        "--engine",
+        choices=[design.value for design in EngineDesign],
+        help="run the session engine in a child process (default) or a thread of the app "
+        f"(also ${ENGINE_ENV})",
+    )
     parser.add_argument(
         "--screenshot",
         type=Path,

@@ -21,6 +21,7 @@ from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from navtalk_desktop.app.builtin_simulator import start_simulator
+from navtalk_desktop.app.engine_host import adapter_on_thread, adapter_over_process
 from navtalk_desktop.app.examples_menu import EXAMPLES, ExampleLauncher
 from navtalk_desktop.app.icon import application_icon
 from navtalk_desktop.app.license_notices import load_license_notices
@@ -31,15 +32,14 @@ from navtalk_desktop.app.responders import DocumentResponderFactory, LazyScriptT
 from navtalk_desktop.app.settings_writer import SettingsWriter
 from navtalk_desktop.app.startup import StartupRequest
 from navtalk_desktop.app.unsaved_toolset import keep_unsaved
-from navtalk_desktop.core.calls.dispatcher import Dispatcher, DispatchMode
 from navtalk_desktop.core.engine.engine_thread import EngineThread
 from navtalk_desktop.core.profile import license_from_url
 from navtalk_desktop.core.responders.factory import ResponderFactory
-from navtalk_desktop.core.session.session import Session
 from navtalk_desktop.core.settings import AppSettings
 from navtalk_desktop.core.tools.consent import HostAllowList
 from navtalk_desktop.core.tools.editor import EditorEvent, EditorEventKind, ToolSetEditor
 from navtalk_desktop.core.tools.toolset import ToolSet
+from navtalk_desktop.engine_process.design import EngineDesign, chosen_design
 from navtalk_desktop.infra import paths
 from navtalk_desktop.infra.consent_file import ConsentFile
 from navtalk_desktop.infra.expression_sandbox import ProcessExpressionSandbox
@@ -209,37 +209,30 @@ class Workbench:
         self.editor = await startup.open_toolset(toolset_path, self.run_blocking)
         self.tools_failure = startup.tools_failure
         self._watch_saves(self.editor)
-        factory = self.responder_factory
-
-        # The session, its transport and the dispatcher run on their own thread, so GUI
-        # work (painting, models, their garbage) never delays an automatic answer.
-        self.engine = EngineThread()
-        # With a second Python thread, garbage cycles holding Qt objects must still be
-        # destroyed on the GUI thread: collection runs there only (see GuiThreadCollector).
-        self._collector = GuiThreadCollector()
-        self._collector.start()
-        # aiohttp sessions belong to one loop: the dispatcher's responders (engine loop)
-        # get their own client; the tool editor's test calls keep self._http (GUI loop).
-        engine_http = self._engine_http = AiohttpClient()
-
-        def dispatcher_for(session: Session) -> Dispatcher:
-            return Dispatcher(
-                session,
-                self.editor.toolset,
-                factory=factory(engine_http),
-                mode=DispatchMode.MANUAL,
+        # The session, its transport and the dispatcher run in a child process (or on
+        # their own thread), so GUI work (painting, models, their garbage) never delays
+        # an automatic answer.
+        if chosen_design(getattr(args, "engine", None)) is EngineDesign.PROCESS:
+            self.bridge = adapter_over_process(
+                profile,
+                toolset=self.editor.toolset,
+                secrets=self._secrets,
+                tasks=self.tasks,
+                hosts=self.hosts,
+                document_folder=self.document_folder,
+                transport_factory=websocket_transport,
             )
-
-        self.bridge = EngineAdapter(
-            profile=profile,
-            transport_factory=websocket_transport,
-            secrets=self._secrets,
-            tasks=self.tasks,
-            toolset=self.editor.toolset,
-            dispatcher_factory=dispatcher_for,
-            simulator_url=None,  # known once start() has started the simulator
-            engine=self.engine,
-        )
+        else:
+            on_thread = adapter_on_thread(
+                profile,
+                toolset=lambda: self.editor.toolset,
+                responders=self.responder_factory,
+                secrets=self._secrets,
+                tasks=self.tasks,
+                transport_factory=websocket_transport,
+            )
+            self.bridge, self.engine = on_thread.adapter, on_thread.thread
+            self._collector, self._engine_http = on_thread.collector, on_thread.http
         env_license = os.environ.get(LICENSE_ENV, "").strip()
         if env_license and not profile.local_simulator:
             self.bridge.set_session_license(profile.name, env_license)

@@ -78,7 +78,11 @@ class _LogForwarder(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            message = self.format(record)
+            message = record.getMessage()  # already redacted by the filter
+            if record.exc_info:
+                message += "\n" + (
+                    record.exc_text or logging.Formatter().formatException(record.exc_info)
+                )
         except Exception:  # noqa: BLE001  (logging must never raise)
             return
         self._link.send(LogLine(record.levelno, record.name, message))

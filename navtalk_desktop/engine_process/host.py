@@ -28,6 +28,7 @@ import contextlib
 import dataclasses
 import logging
 import os
+import pickle
 import signal
 import socket
 import subprocess
@@ -59,7 +60,6 @@ from navtalk_desktop.engine_process.wire import (
 )
 
 log = logging.getLogger(__name__)
-child_log = logging.getLogger("navtalk_desktop.engine_process.child")
 
 SHUT_DOWN = "the session has been shut down"
 STOP_TIMEOUT_S = 10.0
@@ -77,6 +77,13 @@ _SETTINGS: tuple[type[cmd.EngineCommand], ...] = (
     cmd.SetTools,
     cmd.SetToolSet,
 )
+
+
+def _as_records(command: cmd.ReplaceTimeline) -> cmd.OpenRecording:
+    """A timeline cannot cross the pipe: its entries as recording records do (same id)."""
+    timeline = command.timeline
+    records = tuple(timeline.entry_record(row) for row in range(len(timeline)))
+    return cmd.OpenRecording(records, command.source, command_id=command.command_id)
 
 
 def describe_exit(code: int | None) -> str:
@@ -177,6 +184,8 @@ class ProcessHost:
             self._refuse(command)
             return
         self._sync_ports(child)
+        if isinstance(command, cmd.ReplaceTimeline):
+            command = _as_records(command)
         if isinstance(command, _SETTINGS):
             # SetTools and SetToolSet replace each other's tool list.
             if isinstance(command, cmd.SetTools | cmd.SetToolSet):
@@ -185,7 +194,14 @@ class ProcessHost:
             self._settings[type(command)] = command
         elif isinstance(command, cmd.SetSessionLicense):
             self._licenses[command.profile_name] = command
-        if not child.send(command, self._send_lock):
+        try:
+            sent = child.send(command, self._send_lock)
+        except (pickle.PicklingError, TypeError, AttributeError) as error:
+            # A command holding something that cannot cross (a bug): said, not raised.
+            log.exception("cannot send %s to the engine process", type(command).__name__)
+            self._deliver_now([CommandFailed(command.command_id, command.what, str(error))])
+            return
+        if not sent:
             self._refuse(command)
 
     def refresh_ports(self) -> None:
@@ -206,19 +222,20 @@ class ProcessHost:
         self._stopped = True
         if not child.ended:
             child.stopping = True
+            gone = asyncio.get_running_loop().create_future()
+            child.waiters.append(gone)
             child.send(Stop(), self._send_lock)
             try:
-                await asyncio.wait_for(asyncio.shield(child.gone), STOP_TIMEOUT_S)
+                await asyncio.wait_for(asyncio.shield(gone), STOP_TIMEOUT_S)
             except TimeoutError:
                 log.warning("the engine process did not stop in time; killing it")
                 child.kill()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(asyncio.shield(child.gone), 2.0)
+                    await asyncio.wait_for(asyncio.shield(gone), 2.0)
         self._deliver()  # what the shutdown reported, before the caller goes on
 
     # ------------------------------------------------------------------ child
     def _spawn(self, recipe: EngineRecipe) -> _Child:
-        loop = asyncio.get_running_loop()
         ours, theirs = socket.socketpair()
         try:
             process = subprocess.Popen(
@@ -234,10 +251,10 @@ class ProcessHost:
         finally:
             theirs.close()
         conn = Connection(ours.detach())
-        child = _Child(process, conn, loop.create_future())
+        child = _Child(process, conn)
         child.send(Hello(recipe, logging.getLogger().getEffectiveLevel()), self._send_lock)
         thread = threading.Thread(
-            target=self._read, args=(child, loop), name=f"engine-reader-{process.pid}", daemon=True
+            target=self._read, args=(child,), name=f"engine-reader-{process.pid}", daemon=True
         )
         thread.start()
         return child
@@ -251,7 +268,7 @@ class ProcessHost:
             child.send(now, self._send_lock)
 
     # ------------------------------------------------------------------ reader thread
-    def _read(self, child: _Child, loop: asyncio.AbstractEventLoop) -> None:
+    def _read(self, child: _Child) -> None:
         """Reader thread: take messages off the socket until the child's end closes."""
         conn = child.conn
         try:
@@ -260,7 +277,9 @@ class ProcessHost:
                 if isinstance(message, tuple):
                     self._arrived(message)
                 elif isinstance(message, LogLine):
-                    child_log.log(message.level, "%s", message.message)
+                    # Under the child's own logger name: the GUI's handlers (console, log
+                    # file, both redacting) show it like any other record.
+                    logging.getLogger(message.logger).log(message.level, "%s", message.message)
                 elif isinstance(message, PortCall):
                     self._wake_with(lambda m=message: self._answer(child, m))  # type: ignore[misc]
                 elif isinstance(message, Closed):
@@ -314,8 +333,9 @@ class ProcessHost:
     def _ended(self, child: _Child, code: int | None) -> None:
         """GUI thread: the child's socket closed and the process exited."""
         child.ended = True
-        if not child.gone.done():
-            child.gone.set_result(code)
+        for waiter in child.waiters:
+            if not waiter.done():
+                waiter.set_result(code)
         self._deliver()  # everything it sent before it ended, first
         if child is not self._child or (child.stopping and child.closed):
             return
@@ -357,7 +377,7 @@ class _Child:
 
     process: subprocess.Popen[bytes]
     conn: Connection
-    gone: asyncio.Future[int | None]
+    waiters: list[asyncio.Future[int | None]] = dataclasses.field(default_factory=list)
     stopping: bool = False
     closed: bool = False  # it said Closed: an orderly end
     ended: bool = False  # GUI thread: its end was seen

@@ -25,7 +25,7 @@ from navtalk_desktop.core.engine.engine import Engine
 from navtalk_desktop.core.engine.factory import EngineOptions, EnginePorts, build_engine
 from navtalk_desktop.core.ports import Transport
 from navtalk_desktop.core.responders.factory import ResponderFactory
-from navtalk_desktop.core.tools.consent import HostAllowList
+from navtalk_desktop.core.tools.consent import HostAllowList, HostRule
 from navtalk_desktop.engine_process.wire import PortUpdate
 
 __all__ = ["BuiltEngine", "EngineRecipe", "PortMirror", "RemoteSecretStore", "SecretsCall"]
@@ -67,7 +67,7 @@ class PortMirror:
     def __init__(self, how_to_allow: str, first: PortUpdate) -> None:
         self.hosts = HostAllowList(how_to_allow=how_to_allow)
         self.document_folder: Path | None = None
-        self._allowed: tuple[str, ...] = ()
+        self._allowed: tuple[HostRule, ...] = ()
         # Dispatchers keep their factory for the session's life while the document can
         # change (Examples menu): each one's script folder follows the GUI's.
         self._factories: weakref.WeakSet[ResponderFactory] = weakref.WeakSet()

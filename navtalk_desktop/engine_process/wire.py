@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from navtalk_desktop.core.tools.consent import HostRule
+
 if TYPE_CHECKING:
     from navtalk_desktop.engine_process.recipe import EngineRecipe
 
@@ -56,12 +58,12 @@ class PortUpdate:
 
     Attributes:
         document_folder: the open tool set file's folder (relative script paths).
-        allowed_hosts: every host rule webhooks may contact (``host[:port]`` texts or
-            ``scheme://host:port``), the whole list each time.
+        allowed_hosts: every host rule webhooks may contact besides loopback, the whole
+            list each time.
     """
 
     document_folder: Path | None
-    allowed_hosts: tuple[str, ...]
+    allowed_hosts: tuple[HostRule, ...]
 
 
 @dataclass(frozen=True, slots=True)

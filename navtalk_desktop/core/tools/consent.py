@@ -369,6 +369,16 @@ class HostAllowList:
     how_to_allow: str = "agree to the tool set's hosts when it opens"
     _rules: tuple[HostRule, ...] = field(default=(), repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    _watchers: list[Callable[[], None]] = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def rules(self) -> tuple[HostRule, ...]:
+        """The hosts allowed so far (besides loopback), in the order allowed."""
+        return self._rules
+
+    def watch(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` after each :meth:`allow` (e.g. to mirror the list elsewhere)."""
+        self._watchers.append(callback)
 
     def allow(self, rules: Iterable[HostRule | Origin | str]) -> None:
         """Allow more hosts (origins, rules or texts for :meth:`HostRule.parse`)."""
@@ -382,6 +392,8 @@ class HostAllowList:
                 new.append(rule)
         with self._lock:
             self._rules = tuple(dict.fromkeys((*self._rules, *new)))
+        for callback in list(self._watchers):
+            callback()
 
     def allows(self, origin: Origin) -> bool:
         """Whether ``origin`` may be contacted."""

@@ -34,7 +34,9 @@ from navtalk_desktop.core.engine.engine import DispatcherFactory, Engine
 from navtalk_desktop.core.engine.engine_thread import EngineRunner, InlineEngine
 from navtalk_desktop.core.engine.events import (
     EngineEvent,
+    FramesAppended,
 )
+from navtalk_desktop.core.engine.host import EngineHost
 from navtalk_desktop.core.engine.thread_host import ThreadHost
 from navtalk_desktop.core.ports import SecretStore, SecretStoreUnavailable, TransportFactory
 from navtalk_desktop.core.profile import ConnectionProfile
@@ -79,6 +81,10 @@ class EngineAdapter(EngineView):
         engine: where the engine runs: an
             :class:`~navtalk_desktop.core.engine.engine_thread.EngineThread` (the app; it
             stops the thread after :meth:`close`); by default inline on the GUI loop.
+        host: a host that runs an engine built elsewhere (e.g. in a child process:
+            ``engine_process.ProcessHost``); the adapter then keeps its own copy of the
+            timeline, built from ``FramesAppended`` rows, and ignores ``transport_factory``,
+            ``dispatcher_factory`` and ``engine``.
     """
 
     def __init__(
@@ -94,21 +100,29 @@ class EngineAdapter(EngineView):
         dispatcher_factory: DispatcherFactory | None = None,
         simulator_url: str | None = None,
         engine: EngineRunner | None = None,
+        host: EngineHost | None = None,
         parent: QObject | None = None,
     ) -> None:
         if tools is None and toolset is not None:
             tools = toolset.definitions()
-        built = Engine(
-            profile=profile,
-            transport_factory=transport_factory,
-            secrets=secrets,
-            dispatcher_factory=dispatcher_factory,
-            tools=list(tools or []),
-            toolset=toolset,
-            simulator_url=simulator_url,
-            timeline=timeline,
+        built: Engine | None = None
+        # Whether the timeline shown is the GUI's copy (the engine is in another process).
+        self._replica = host is not None
+        if host is None:
+            built = Engine(
+                profile=profile,
+                transport_factory=transport_factory,
+                secrets=secrets,
+                dispatcher_factory=dispatcher_factory,
+                tools=list(tools or []),
+                toolset=toolset,
+                simulator_url=simulator_url,
+                timeline=timeline,
+            )
+            timeline = built.timeline
+        super().__init__(
+            timeline if timeline is not None else Timeline(), list(tools or []), parent
         )
-        super().__init__(built.timeline, list(tools or []), parent)
         runner: EngineRunner = engine if engine is not None else InlineEngine()
         # A session on another Python thread: garbage cycles that hold Qt objects must
         # still be destroyed on this thread (see GuiThreadCollector).
@@ -121,7 +135,8 @@ class EngineAdapter(EngineView):
         # for this run (the connection panel reads and edits the keychain here).
         self._secrets = SessionSecrets(secrets)
         self._toolset = toolset
-        self._has_dispatcher = dispatcher_factory is not None
+        # A host built elsewhere answers with the options it was built with.
+        self._has_dispatcher = dispatcher_factory is not None or host is not None
         self._profile = profile
         self._simulator_url = simulator_url
         # Set while the in-process simulator starts (see expect_simulator); a connect
@@ -130,7 +145,12 @@ class EngineAdapter(EngineView):
         self._connect_deferred = False
         self._gui_loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
         self._gui_thread = threading.current_thread()
-        self._host = ThreadHost(built, runner)
+        self._host: EngineHost
+        if built is not None:
+            self._host = ThreadHost(built, runner)
+        else:
+            assert host is not None
+            self._host = host
         self._remember_gui_loop()
         # The receiver reaches the adapter weakly: the engine thread must never hold the
         # last reference to a Qt object (it would be destroyed on the wrong thread).
@@ -138,14 +158,15 @@ class EngineAdapter(EngineView):
 
     # ------------------------------------------------------------------ properties
     @property
-    def host(self) -> ThreadHost:
+    def host(self) -> EngineHost:
         """The host running the engine."""
         return self._host
 
     @property
-    def engine(self) -> EngineRunner:
-        """Where the engine runs (its thread, or inline)."""
-        return self._host.runner
+    def engine(self) -> EngineRunner | None:
+        """Where the engine runs in this process (its thread, or inline); None when it
+        runs in another process."""
+        return self._host.runner if isinstance(self._host, ThreadHost) else None
 
     @property
     def profile(self) -> ConnectionProfile:
@@ -314,6 +335,9 @@ class EngineAdapter(EngineView):
                 # Waits on the GUI loop (the simulator's future lives there).
                 self._tasks.start(self._connect_when_simulator_ready(ready), name="session-connect")
             return
+        restart = getattr(self._host, "restart", None)
+        if not self._host.alive and restart is not None:
+            restart()  # the engine process ended: Connect starts a new one
         command = cmd.Connect()
         # Until the engine reports a state, the GUI still counts the session as active
         # (a second click disconnects instead of connecting twice).
@@ -366,7 +390,32 @@ class EngineAdapter(EngineView):
 
     # ------------------------------------------------------------------ internals
     def _current_timeline(self) -> Timeline:
-        return self._host.engine.timeline
+        if isinstance(self._host, ThreadHost):
+            return self._host.engine.timeline
+        return Timeline()  # the GUI's copy starts again as a new store; rows follow
+
+    def _frames_arrived(self, event: FramesAppended) -> None:
+        if not self._replica:
+            return
+        # The GUI's copy of the timeline gains the rows (the engine is elsewhere).
+        timeline = self._timeline
+        if len(timeline) != event.first_row:
+            log.error(
+                "timeline copy out of step: %d rows, %d arrived", len(timeline), event.first_row
+            )
+        for entry, fold_key in zip(event.rows, event.fold_keys, strict=True):
+            timeline.append(
+                entry.direction,
+                entry.type,
+                entry.raw,
+                summary=entry.summary,
+                call_id=entry.call_id,
+                error=entry.error,
+                fold_key=fold_key,
+                size=entry.size,
+                wall_time=entry.wall_time,
+                mono_time=entry.mono_time,
+            )
 
     def _send(self, command: cmd.EngineCommand) -> None:
         self._remember_gui_loop()

@@ -123,6 +123,10 @@ class EngineView(QObject):
         """The store the engine writes now (after a ``TimelineReset``)."""
         return self._timeline
 
+    def _frames_arrived(self, event: FramesAppended) -> None:
+        """Rows arrived, in stream order (before the views hear of them); a GUI that keeps
+        its own copy of the timeline (engine in another process) adds them here."""
+
     @property
     def calls(self) -> CallReplica:
         """Every function call of the current session, as its latest snapshot."""
@@ -207,6 +211,7 @@ class EngineView(QObject):
                 transcripts.append(event)
                 continue
             if isinstance(event, FramesAppended):
+                self._frames_arrived(event)
                 # Merged into one emit per batch, for the same reason; views of the frames
                 # do not depend on their order with the other signals.
                 frames.append(event)
@@ -272,6 +277,13 @@ class EngineView(QObject):
             else:
                 self._show_timeline(current)
         elif isinstance(event, HostDied):
+            self._connects_pending.clear()
+            if self._state.is_active:
+                # The connection died with the engine: say so, so Connect is offered again.
+                change = StateChange(SessionState.FAILED, event.reason, connection=self._connection)
+                self._last_change = change
+                self._state = SessionState.FAILED
+                self.state_changed.emit(change.state.value, change.message)
             self.error_reported.emit(f"The session engine stopped: {event.reason}")
 
 
