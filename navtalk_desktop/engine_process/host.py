@@ -337,7 +337,11 @@ class ProcessHost:
             if not waiter.done():
                 waiter.set_result(code)
         self._deliver()  # everything it sent before it ended, first
-        if child is not self._child or (child.stopping and child.closed):
+        if child is not self._child:
+            return
+        if child.stopping:
+            if not child.closed:
+                log.warning("the engine process ended while stopping (%s)", describe_exit(code))
             return
         reason = f"engine process ended ({describe_exit(code)})"
         log.error("%s", reason)

@@ -13,6 +13,7 @@ import asyncio
 import json
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from tests.benchmarks.counting import LoadFrameCounter
 from tests.benchmarks.measure import (
     Distribution,
     peak_rss_bytes,
+    process_rss_bytes,
     rss_bytes,
 )
 
@@ -80,9 +82,12 @@ class RssSampler(QObject):
         samples: ``(load frames, audio frames, rss bytes)`` per sample.
     """
 
-    def __init__(self, counter: LoadFrameCounter, interval_ms: int = 200) -> None:
+    def __init__(
+        self, counter: LoadFrameCounter, interval_ms: int = 200, rss: Callable[[], int] = rss_bytes
+    ) -> None:
         super().__init__()
         self._counter = counter
+        self._rss = rss
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.sample)
@@ -100,7 +105,7 @@ class RssSampler(QObject):
 
     def sample(self) -> None:
         """Record one sample."""
-        self.samples.append((self._counter.count, self._counter.audio, rss_bytes()))
+        self.samples.append((self._counter.count, self._counter.audio, self._rss()))
 
 
 async def _wait_until(predicate: Any, timeout_s: float, poll_s: float = 0.005) -> None:
@@ -159,7 +164,9 @@ async def _gui_run(
         panel = workbench.panels["timeline"]
         # Let the first paint happen: "right after start-up" means a shown, idle window.
         await asyncio.sleep(0.3)
-        result["rss_startup"] = rss_bytes()
+        app_rss = _app_rss(workbench)
+        result["engine"] = "process" if workbench.bridge.engine is None else "thread"
+        result["rss_startup"] = app_rss()
         if params.get("regex"):
             panel.search_edit.setText(params["regex"])
             panel.regex_check.setChecked(True)
@@ -169,7 +176,7 @@ async def _gui_run(
         counter = LoadFrameCounter(None, frames)
         workbench.bridge.frames_appended.connect(counter)
         lag = LagProbe()
-        sampler = RssSampler(counter)
+        sampler = RssSampler(counter, rss=app_rss)
         lag.start()
         sampler.start()
         workbench.start(args)
@@ -189,6 +196,7 @@ async def _gui_run(
             sampler.stop()
             workbench.bridge.frames_appended.disconnect(counter)
         result.update(_summary(counter, lag, sampler, workbench, panel))
+        result["rss_end"] = app_rss()
         if mode == "answer":
             in_app = in_app_answer_latencies(timeline)
             result["in_app_latency"] = Distribution.of(in_app).to_json() if in_app else None
@@ -201,6 +209,18 @@ async def _gui_run(
         await workbench.close()
     result["peak_rss"] = peak_rss_bytes()
     return result
+
+
+def _app_rss(workbench: Any) -> Callable[[], int]:
+    """The app's RSS: this process plus its engine process, when the engine runs in one."""
+    pid = getattr(workbench.bridge.host, "pid", None)
+    if pid is None:
+        return rss_bytes
+
+    def both() -> int:
+        return rss_bytes() + (process_rss_bytes(pid) or 0)
+
+    return both
 
 
 def _summary(

@@ -20,9 +20,9 @@ AUDIO_B64_PER_FRAME = 6400
 _STATUS = Path("/proc/self/status")
 
 
-def _status_kib(field: str) -> int | None:
+def _status_kib(field: str, status: Path = _STATUS) -> int | None:
     try:
-        for line in _STATUS.read_text().splitlines():
+        for line in status.read_text().splitlines():
             if line.startswith(field + ":"):
                 return int(line.split()[1])
     except (OSError, ValueError, IndexError):
@@ -36,6 +36,12 @@ def rss_bytes() -> int:
     if kib is not None:
         return kib * 1024
     return peak_rss_bytes()
+
+
+def process_rss_bytes(pid: int) -> int | None:
+    """Current resident set size of process ``pid`` (None without /proc or once it ended)."""
+    kib = _status_kib("VmRSS", Path(f"/proc/{pid}/status"))
+    return None if kib is None else kib * 1024
 
 
 def peak_rss_bytes() -> int:
