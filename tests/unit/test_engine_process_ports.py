@@ -47,3 +47,20 @@ def test_exit_descriptions() -> None:
     assert describe_exit(3) == "exit code 3"
     assert describe_exit(-9) == "killed by signal SIGKILL"
     assert describe_exit(-11) == "killed by signal SIGSEGV"
+
+
+def test_frames_cross_the_pipe_as_columns_and_come_back_equal() -> None:
+    from multiprocessing.reduction import ForkingPickler
+
+    from navtalk_desktop.core.engine.events import FramesAppended
+    from navtalk_desktop.core.timeline.timeline import Direction, Timeline, TimelineEntry
+
+    timeline = Timeline()
+    timeline.append(Direction.OUT, "user.text", '{"type": "user.text"}', summary="hi")
+    timeline.append(Direction.IN, "delta", '{"d": 1}', fold_key="r1", call_id="c1")
+    timeline.append(Direction.LOCAL, "note", "", error="bad frame")
+    event = FramesAppended(0, timeline.rows(0, 3), timeline.fold_keys(0, 3))
+    back = pickle.loads(ForkingPickler.dumps((event, FramesAppended(3, (), ()))))
+    assert back == (event, FramesAppended(3, (), ()))
+    assert all(type(row) is TimelineEntry for row in back[0].rows)
+    assert [row.direction for row in back[0].rows] == [Direction.OUT, Direction.IN, Direction.LOCAL]
