@@ -302,16 +302,20 @@ class ProcessHost:
             if self._wake_pending:
                 return
             self._wake_pending = True
-        self._wake_with(self._deliver)
+        if not self._wake_with(self._deliver):
+            with self._lock:  # not posted: the next batch asks again
+                self._wake_pending = False
 
-    def _wake_with(self, callback: Callable[[], None]) -> None:
+    def _wake_with(self, callback: Callable[[], None]) -> bool:
         post = self._post
         if post is None:
-            return
+            return False
         try:
             post(callback)
-        except RuntimeError:  # the GUI's loop is closed: the app is going away
-            log.debug("receiver loop closed; engine message dropped")
+        except RuntimeError:  # the GUI's loop is closed (or not known yet)
+            log.debug("receiver loop unavailable; engine message not posted")
+            return False
+        return True
 
     # ------------------------------------------------------------------ GUI thread
     def _deliver(self) -> None:

@@ -38,7 +38,7 @@ def _lint(project: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-LAYERS = "layers: cli > app > ui | headless > examples > simulator | infra > core"
+LAYERS = "layers: cli > app > ui | headless | engine_process > examples > simulator | infra > core"
 ONLY_APP = "only app (the composition root) imports both ui and infra"
 NO_QT = "respond, test, replay and simulate import no Qt"
 
@@ -69,6 +69,8 @@ def _verdict(output: str, contract: str) -> str | None:
         ("examples/install.py", "import navtalk_desktop.headless.consent", LAYERS),
         ("headless/consent.py", "import navtalk_desktop.app", LAYERS),
         ("cli.py", "import navtalk_desktop.__main__", LAYERS),
+        ("engine_process/wire.py", "import navtalk_desktop.headless.consent", LAYERS),
+        ("engine_process/child.py", "import PySide6.QtCore", "the engine's child process"),
         # A new top-level part must take its place in the layers.
         ("extra.py", "import navtalk_desktop.core.profile", LAYERS),
         ("headless/regression_cli.py", "import navtalk_desktop.ui.shell.tasks", ONLY_APP),
