@@ -57,6 +57,7 @@ from navtalk_desktop.engine_process.wire import (
     PortUpdate,
     Stop,
     boot_code,
+    package_root,
 )
 
 log = logging.getLogger(__name__)
@@ -239,7 +240,7 @@ class ProcessHost:
         ours, theirs = socket.socketpair()
         try:
             process = subprocess.Popen(
-                [self._python, "-c", boot_code(), str(theirs.fileno())],
+                [self._python, "-c", boot_code(), str(theirs.fileno()), package_root()],
                 pass_fds=(theirs.fileno(),),
                 env=self._env,
                 stdin=subprocess.DEVNULL,

@@ -40,6 +40,7 @@ __all__ = [
     "PortUpdate",
     "Stop",
     "boot_code",
+    "package_root",
 ]
 
 
@@ -123,16 +124,26 @@ class Closed:
 
 
 def boot_code() -> str:
-    """``python -c`` code that runs the child on the socket whose descriptor is argv[1].
+    """``python -c`` code that runs the child on the socket whose descriptor is argv[1]
+    (argv[2]: :func:`package_root`).
 
     ``-c`` rather than ``-m``: the bundled app's executable understands ``-c`` (see
     ``packaging/navtalk_desktop_main.py``), and it imports nothing before the child.
     """
     return (
         "import sys\n"
+        "sys.path.insert(0, sys.argv[2])\n"
         "from navtalk_desktop.engine_process.child import main\n"
         "sys.exit(main(int(sys.argv[1])))\n"
     )
+
+
+def package_root() -> str:
+    """The folder holding the ``navtalk_desktop`` package (argv[2] of the child): the child
+    imports the same code as the GUI, installed or not, whatever its working folder."""
+    import navtalk_desktop
+
+    return str(Path(navtalk_desktop.__file__).resolve().parent.parent)
 
 
 # ---------------------------------------------------------------------------- frames
