@@ -229,7 +229,8 @@ def main(fd: int) -> int:
     handler.addFilter(RedactingFilter(side.secrets_in_memory))
     root = logging.getLogger()
     root.addHandler(handler)
-    root.setLevel(hello.log_level)
+    for name, level in hello.log_levels:
+        logging.getLogger(name).setLevel(level)
     try:
         loop.run_until_complete(side.serve(hello))
     finally:

@@ -57,6 +57,7 @@ from navtalk_desktop.engine_process.wire import (
     PortUpdate,
     Stop,
     boot_code,
+    log_levels,
     package_root,
 )
 
@@ -253,7 +254,7 @@ class ProcessHost:
             theirs.close()
         conn = Connection(ours.detach())
         child = _Child(process, conn)
-        child.send(Hello(recipe, logging.getLogger().getEffectiveLevel()), self._send_lock)
+        child.send(Hello(recipe, log_levels()), self._send_lock)
         thread = threading.Thread(
             target=self._read, args=(child,), name=f"engine-reader-{process.pid}", daemon=True
         )

@@ -19,6 +19,7 @@ memory: nothing here is written to a file, and ``repr`` never shows them.
 from __future__ import annotations
 
 import functools
+import logging
 from dataclasses import dataclass, field
 from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
@@ -40,6 +41,7 @@ __all__ = [
     "PortUpdate",
     "Stop",
     "boot_code",
+    "log_levels",
     "package_root",
 ]
 
@@ -50,11 +52,12 @@ class Hello:
 
     Attributes:
         recipe: builds the engine and its ports in the child.
-        log_level: the GUI process's root log level (the child logs at the same level).
+        log_levels: ``(logger name, level)`` of the GUI process's root logger (``""``) and
+            the app's own (``navtalk_desktop``): the child logs what the GUI would.
     """
 
     recipe: EngineRecipe
-    log_level: int
+    log_levels: tuple[tuple[str, int], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,3 +179,10 @@ def _frames_from_columns(
 
 
 ForkingPickler.register(FramesAppended, _frames_columns)
+
+
+def log_levels() -> tuple[tuple[str, int], ...]:
+    """The GUI process's levels for :attr:`Hello.log_levels`."""
+    return tuple(
+        (name, logging.getLogger(name).getEffectiveLevel()) for name in ("", "navtalk_desktop")
+    )
