@@ -280,11 +280,10 @@ class Workbench:
             build_tools=lambda: build_tools_panel(self),
         )
         # Test suites run in the app: a tab behind the Timeline's, built when first shown.
-        tests_dock = window.add_deferred_panel(
+        window.add_deferred_panel(
             "tests", "Tests", lambda: build_tests_panel(self), Qt.DockWidgetArea.RightDockWidgetArea
         )
-        window.tabifyDockWidget(window.docks["timeline"], tests_dock)
-        window.docks["timeline"].raise_()
+        window.tab_by_default("timeline", "tests")
         connection.profiles_changed.connect(lambda _profiles: self.save_settings())
         self.bridge.profile_changed.connect(self.save_settings)
         window.first_painted.connect(self._on_first_paint)

@@ -71,7 +71,7 @@ class ConnectionPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("connection_panel")
         # Wide enough for the form's labels and a readable URL; the form scrolls vertically.
-        self.setMinimumWidth(300)
+        self.setMinimumWidth(220)
         self.bridge = bridge
         self._profiles: list[ConnectionProfile] = list(profiles) or [bridge.profile]
         if all(p.name != bridge.profile.name for p in self._profiles):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -34,7 +35,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Bump when the dock set changes so an old saved layout is not forced onto new docks.
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
+# The Connection column stops growing here: wider windows give the rest to the timeline.
+CONNECTION_MAX_WIDTH = 380
 
 
 class MainWindow(QMainWindow):
@@ -81,8 +84,10 @@ class MainWindow(QMainWindow):
         self.theme_manager: ThemeManager | None = None
         self.notifications = NotificationCenter(self)
         self.status: SessionStatusBar | None = None
-        self._default_state: QByteArray | None = None
+        # (anchor, key): docks that are a tab behind another one in the default layout.
+        self._default_tabs: list[tuple[str, str]] = []
         self._needs_sizing = False
+        self._layout_pending = True
         self._restored = False
         self._painted = False
         # Watches for the first paint only; removed once it was seen.
@@ -117,6 +122,7 @@ class MainWindow(QMainWindow):
                 lambda _checked=False, n=n: self.answer_next_with_quick_reply(n)
             )
         self.reset_layout_action.triggered.connect(self.reset_layout)
+        self.menus.tools_beside_action.triggered.connect(self.show_tools_beside_timeline)
         self.about_action.triggered.connect(self.show_about)
         self.licenses_action.triggered.connect(self.show_licenses)
         for action in self._theme_group.actions():
@@ -253,33 +259,24 @@ class MainWindow(QMainWindow):
         Timeline's, so it need not be built before the window is first shown.
         """
         self.bridge = bridge
-        left = Qt.DockWidgetArea.LeftDockWidgetArea
         right = Qt.DockWidgetArea.RightDockWidgetArea
         if connection is not None:
-            self.add_panel("connection", "Connection", connection, left)
+            self.add_panel("connection", "Connection", connection, right)
         if timeline is not None:
             self.add_panel("timeline", "Timeline", timeline, right)
         if call_desk is not None:
             self.add_panel("call_desk", "Call Desk", call_desk, right)
-            if timeline is not None:
-                self.splitDockWidget(
-                    self.docks["timeline"], self.docks["call_desk"], Qt.Orientation.Horizontal
-                )
         if conversation is not None:
             self.add_panel("conversation", "Conversation", conversation, right)
-            anchor = self.docks.get("call_desk") or self.docks.get("timeline")
-            if anchor is not None:
-                self.splitDockWidget(anchor, self.docks["conversation"], Qt.Orientation.Vertical)
-        if tools is not None or build_tools is not None:
-            # The tool editor needs room like the timeline does: they share the middle.
-            # Tabify last: splitting a tabbed dock would add a tab instead of a neighbour.
-            if tools is not None:
-                self.add_panel("tools", "Tools", tools, right, scrollable=True)
-            elif build_tools is not None:
-                self.add_deferred_panel("tools", "Tools", build_tools, right, scrollable=True)
-            if timeline is not None:
-                self.tabifyDockWidget(self.docks["timeline"], self.docks["tools"])
-                self.docks["timeline"].raise_()
+        if tools is not None:
+            self.add_panel("tools", "Tools", tools, right, scrollable=True)
+        elif build_tools is not None:
+            self.add_deferred_panel("tools", "Tools", build_tools, right, scrollable=True)
+        if "tools" in self.docks:
+            # The tool editor needs room like the timeline does: a tab behind it by
+            # default, beside it on View → Tools Beside Timeline.
+            self.tab_by_default("timeline", "tools")
+        self.place_default()
         self._needs_sizing = True
 
         status = SessionStatusBar(lambda: len(bridge.timeline), self)
@@ -300,27 +297,92 @@ class MainWindow(QMainWindow):
         self._on_bridge_answer_mode_changed(bridge.answer_mode)
         self._on_bridge_state_changed(bridge.state, "")
 
+    def tab_by_default(self, anchor: str, key: str) -> None:
+        """Put dock ``key`` in a tab behind dock ``anchor`` in the default layout."""
+        self._default_tabs.append((anchor, key))
+        if anchor in self.docks and key in self.docks:
+            self.tabifyDockWidget(self.docks[anchor], self.docks[key])
+            self.docks[anchor].raise_()
+
+    def place_default(self) -> None:
+        """Put every dock where the default layout has it (sizes follow in _size_docks).
+
+        One dock area holds the columns Connection | Timeline | Call Desk (with the
+        Conversation below the desk): with no central widget, the window gives the
+        space it gains or loses to the columns of one area in proportion, while a second
+        area would take all of it (the Connection panel grew to half a wide window).
+        """
+        right = Qt.DockWidgetArea.RightDockWidgetArea
+        columns = [
+            self.docks[k] for k in ("connection", "timeline", "call_desk") if k in self.docks
+        ]
+        placed = [*columns, self.docks.get("conversation")]
+        for dock in self.docks.values():
+            dock.setFloating(False)
+            dock.show()
+        # Split, never add one after another: docks added to one area would first be
+        # stacked, and the window would grow to their summed minimum height.
+        if columns:
+            self.addDockWidget(right, columns[0])
+        for first, second in itertools.pairwise(columns):
+            self.splitDockWidget(first, second, Qt.Orientation.Horizontal)
+        anchor = self.docks.get("call_desk") or self.docks.get("timeline")
+        if anchor is not None and "conversation" in self.docks:
+            self.splitDockWidget(anchor, self.docks["conversation"], Qt.Orientation.Vertical)
+        for key, dock in self.docks.items():
+            tabbed = any(key == k for _a, k in self._default_tabs)
+            if dock not in placed and not tabbed:
+                self.addDockWidget(right, dock)
+        # Tabify last: splitting a tabbed dock would add a tab instead of a neighbour.
+        for anchor_key, key in self._default_tabs:
+            if anchor_key in self.docks and key in self.docks:
+                self.tabifyDockWidget(self.docks[anchor_key], self.docks[key])
+        for anchor_key, _key in self._default_tabs:
+            if anchor_key in self.docks:
+                self.docks[anchor_key].raise_()
+
     def _size_docks(self) -> None:
-        # Proportions of the first-run layout; afterwards the user's layout is restored.
-        # One call per dock area: resizeDocks() mixing areas is not applied reliably.
+        # Proportions of the default layout: the Connection panel gets a modest column
+        # (it is set up once), the Timeline and the Call Desk share the rest.
         width = self.width()
-        if "connection" in self.docks:
-            self.resizeDocks(
-                [self.docks["connection"]], [int(width * 0.23)], Qt.Orientation.Horizontal
-            )
-        columns = [k for k in ("timeline", "call_desk") if k in self.docks]
-        if len(columns) == 2:
-            self.resizeDocks(
-                [self.docks[k] for k in columns],
-                [int(width * 0.45), int(width * 0.32)],
-                Qt.Orientation.Horizontal,
-            )
+        keys = [k for k in ("connection", "timeline", "call_desk") if k in self.docks]
+        connection = min(int(width * 0.22), CONNECTION_MAX_WIDTH)
+        share = {"timeline": 0.58, "call_desk": 0.42}
+        rest = width - (connection if "connection" in keys else 0)
+        sizes = [connection if k == "connection" else int(rest * share[k]) for k in keys]
+        if len(keys) > 1:
+            self.resizeDocks([self.docks[k] for k in keys], sizes, Qt.Orientation.Horizontal)
         stacked = [self.docks[k] for k in ("call_desk", "conversation") if k in self.docks]
         if len(stacked) == 2:
             height = self.height()
             self.resizeDocks(
                 stacked, [int(height * 0.55), int(height * 0.45)], Qt.Orientation.Vertical
             )
+
+    @Slot()
+    def show_tools_beside_timeline(self) -> None:
+        """Split the Tools dock off the Timeline's tabs and put it to the Timeline's right."""
+        timeline = self.docks.get("timeline")
+        tools = self.docks.get("tools")
+        if timeline is None or tools is None:
+            return
+        tools.setFloating(False)
+        tools.show()
+        # Splitting a tabbed dock only adds a tab: the Timeline's other tabs step out
+        # while it is split, and come back as its tabs afterwards.
+        mates = [d for d in self.tabifiedDockWidgets(timeline) if d is not tools]
+        right = Qt.DockWidgetArea.RightDockWidgetArea
+        for dock in (*mates, tools):
+            self.addDockWidget(right, dock)
+        self.splitDockWidget(timeline, tools, Qt.Orientation.Horizontal)
+        for dock in mates:
+            self.tabifyDockWidget(timeline, dock)
+        width = timeline.width() + tools.width()
+        self.resizeDocks(
+            [timeline, tools], [width // 2, width - width // 2], Qt.Orientation.Horizontal
+        )
+        timeline.raise_()
+        tools.raise_()
 
     def showEvent(self, event: QShowEvent) -> None:  # Qt override
         super().showEvent(event)
@@ -346,7 +408,17 @@ class MainWindow(QMainWindow):
     def _first_layout(self) -> None:
         if not self._restored:
             self._size_docks()
-        self._default_state = self.saveState(LAYOUT_VERSION)
+        # resizeDocks takes effect with the next layout pass, which is already posted.
+        QTimer.singleShot(0, self, self._on_layout_settled)
+
+    @Slot()
+    def _on_layout_settled(self) -> None:
+        self._layout_pending = False
+
+    @property
+    def layout_pending(self) -> bool:
+        """Whether the default dock sizes are still to be applied (first show, reset)."""
+        return self._layout_pending
 
     def _wire_actions(
         self,
@@ -522,12 +594,17 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def reset_layout(self) -> None:
-        """Put every panel back where it was at first start."""
-        for dock in self.docks.values():
-            dock.setFloating(False)
-            dock.show()
-        if self._default_state is not None:
-            self.restoreState(self._default_state, LAYOUT_VERSION)
+        """Put every panel back where the default layout has it, in its default size."""
+        size = self.size()
+        self.place_default()
+        self.resize(size)
+        self._restored = False
+        self._layout_pending = True
+        # resizeDocks is ignored until the new arrangement has been laid out once.
+        layout = self.layout()
+        if layout is not None:
+            layout.activate()
+        self._first_layout()
 
     def shutdown(self) -> None:
         """Close helper windows (the app calls this before deleting the window)."""

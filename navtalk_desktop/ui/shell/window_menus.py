@@ -52,6 +52,13 @@ class WindowMenus:
             window.addAction(action)
             self.quick_reply_actions.append(action)
         self.reset_layout_action = QAction("&Reset Layout", window)
+        self.reset_layout_action.setObjectName("action_reset_layout")
+        self.reset_layout_action.setStatusTip("Put every panel back where it was at first start")
+        self.tools_beside_action = QAction("Tools &Beside Timeline", window)
+        self.tools_beside_action.setObjectName("action_tools_beside_timeline")
+        self.tools_beside_action.setStatusTip(
+            "Show the tool editor next to the timeline instead of in a tab behind it"
+        )
         self.about_action = QAction("&About NavTalk Desktop", window)
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         self.licenses_action = QAction("&Licenses…", window)
@@ -99,6 +106,7 @@ class WindowMenus:
         self.theme_menu = self.view_menu.addMenu("&Theme")
         for action in self.theme_group.actions():
             self.theme_menu.addAction(action)
+        self.view_menu.addAction(self.tools_beside_action)
         self.view_menu.addAction(self.reset_layout_action)
         # Filled by set_examples(); hidden while the app offers none.
         self.examples_menu = bar.addMenu("&Examples")
