@@ -17,7 +17,12 @@ from PySide6.QtWidgets import (
     QStyleOptionButton,
 )
 
-from navtalk_desktop.ui.shell.notifications import MAX_VISIBLE, Banner, NotificationCenter
+from navtalk_desktop.ui.shell.notifications import (
+    MAX_VISIBLE,
+    PLACEMENT_MARGIN,
+    Banner,
+    NotificationCenter,
+)
 from navtalk_desktop.ui.shell.theme import DARK, LIGHT, ThemeManager, colors
 
 
@@ -129,10 +134,10 @@ def test_toasts_follow_the_host_while_shown(qtbot: Any) -> None:
     center = NotificationCenter(host)
     center.notify("could not connect", "error")
     toast = center.visible_toasts[0]
-    assert toast.geometry().right() == 800 - 16 - 1
+    assert toast.geometry().right() == 800 - PLACEMENT_MARGIN - 1
     host.resize(1000, 700)
-    qtbot.waitUntil(lambda: toast.geometry().right() == 1000 - 16 - 1, timeout=20_000)
+    qtbot.waitUntil(lambda: toast.geometry().right() == 1000 - PLACEMENT_MARGIN - 1, timeout=20_000)
     center.dismiss_all()
     host.resize(900, 650)  # nothing shown, nothing to move (and nothing breaks)
     center.notify("again", "warning")
-    assert center.visible_toasts[0].geometry().right() == 900 - 16 - 1
+    assert center.visible_toasts[0].geometry().right() == 900 - PLACEMENT_MARGIN - 1

@@ -22,6 +22,7 @@ from navtalk_desktop.core.calls.book import CallState
 from navtalk_desktop.core.engine.events import CallSnapshot
 from navtalk_desktop.core.licenses import NoticeLoader
 from navtalk_desktop.ui.shell.help_windows import HelpWindows
+from navtalk_desktop.ui.shell.notification_history import NotificationHistoryButton
 from navtalk_desktop.ui.shell.notifications import LEVELS, NotificationCenter
 from navtalk_desktop.ui.shell.status_bar import SessionStatusBar, describe_state
 from navtalk_desktop.ui.shell.window_menus import MODE_ACTIONS, WindowMenus
@@ -36,6 +37,9 @@ log = logging.getLogger(__name__)
 
 # Bump when the dock set changes so an old saved layout is not forced onto new docks.
 LAYOUT_VERSION = 3
+# Notifications about connecting carry this key; a successful connect resolves them.
+CONNECTION_KEY = "connection"
+CONNECTED_STATES = ("connected", "ready")
 # The Connection column stops growing here: wider windows give the rest to the timeline.
 CONNECTION_MAX_WIDTH = 380
 
@@ -84,6 +88,7 @@ class MainWindow(QMainWindow):
         self.theme_manager: ThemeManager | None = None
         self.notifications = NotificationCenter(self)
         self.status: SessionStatusBar | None = None
+        self.notification_button: NotificationHistoryButton | None = None
         # (anchor, key): docks that are a tab behind another one in the default layout.
         self._default_tabs: list[tuple[str, str]] = []
         self._needs_sizing = False
@@ -282,10 +287,12 @@ class MainWindow(QMainWindow):
         status = SessionStatusBar(lambda: len(bridge.timeline), self)
         self.setStatusBar(status)
         self.status = status
+        self.notification_button = NotificationHistoryButton(self.notifications, status)
+        status.addPermanentWidget(self.notification_button)
         bridge.state_changed.connect(self._on_bridge_state_changed)
         bridge.call_updated.connect(self._on_bridge_call_updated)
         bridge.call_overdue.connect(self._on_bridge_call_overdue)
-        bridge.error_reported.connect(lambda text: self.notifications.notify(text, "error"))
+        bridge.error_reported.connect(self._on_bridge_error_reported)
         bridge.warning_reported.connect(lambda text: self.notifications.notify(text, "warning"))
         bridge.answer_mode_changed.connect(self._on_bridge_answer_mode_changed)
         bridge.profile_changed.connect(self._update_title)
@@ -485,8 +492,19 @@ class MainWindow(QMainWindow):
             desk.setFocus()
 
     # ------------------------------------------------------------------ bridge slots
+    @Slot(str)
+    def _on_bridge_error_reported(self, text: str) -> None:
+        # Errors while not connected are about the connection: a successful connect
+        # resolves them (a stale "Connect failed" must not outlive the problem).
+        state = self.bridge.state if self.bridge is not None else ""
+        connected = state in CONNECTED_STATES
+        key = CONNECTION_KEY if not connected or text.startswith("Connect failed") else ""
+        self.notifications.notify(text, "error", key=key)
+
     @Slot(str, str)
     def _on_bridge_state_changed(self, state: str, message: str) -> None:
+        if state in CONNECTED_STATES:
+            self.notifications.resolve(CONNECTION_KEY)
         if self.status is not None:
             self.status.set_state(state, message)
         self._update_title()

@@ -1,23 +1,34 @@
-"""Non-modal notifications: toasts stacked over a window's corner, and inline banners.
+"""Non-modal notifications: toasts stacked in a free corner of a window, and inline banners.
 
 Errors must never block the user (no modal boxes while a session is streaming) and
 must never open a nested event loop inside a coroutine (architecture reference P2).
 Toasts are children of the host window, so they move with it and cannot leak as
-top-level windows.
+top-level windows. They never cover an input (a text field, spin box or push button):
+the stack goes to the first corner where it covers none, shows fewer cards if it must,
+and none at all if no corner is free; the history keeps every message either way.
+A notification may carry a *key* (a topic such as ``"connection"``): a newer one with
+the same key replaces it, and :meth:`NotificationCenter.resolve` clears it once the
+problem is gone.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractSpinBox,
+    QComboBox,
     QFrame,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
+    QPlainTextEdit,
     QSizePolicy,
+    QTextEdit,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -31,6 +42,11 @@ LEVELS = ("info", "success", "warning", "error")
 # Long enough to read two lines; errors stay until dismissed or replaced.
 DEFAULT_TIMEOUT_MS = {"info": 4000, "success": 4000, "warning": 8000, "error": 0}
 MAX_VISIBLE = 4
+TOAST_WIDTH = 340
+TOAST_SPACING = 8
+# Distance from the window's edges, and the grid the free-spot search steps along.
+PLACEMENT_MARGIN = 12
+PLACEMENT_STEP = 24
 HISTORY_LIMIT = 200
 
 
@@ -42,6 +58,8 @@ class Notification:
     message: str
     detail: str = ""
     time: datetime = field(default_factory=datetime.now)
+    key: str = ""
+    resolved: bool = False
 
 
 def _level_color(theme: ThemeColors, level: str) -> str:
@@ -86,7 +104,7 @@ class Toast(QFrame):
         close.setAccessibleName("Dismiss notification")
         close.clicked.connect(self.dismiss)
         layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
-        self.setFixedWidth(380)
+        self.setFixedWidth(TOAST_WIDTH)
         self._apply_theme()
         if timeout_ms > 0:
             QTimer.singleShot(timeout_ms, self, self.dismiss)
@@ -117,14 +135,51 @@ class Toast(QFrame):
         self.deleteLater()
 
 
+def _free_spot(
+    host_width: int, top: int, bottom: int, width: int, height: int, inputs: list[QRect]
+) -> tuple[int, int] | None:
+    """Top-left corner for a ``width`` x ``height`` stack that meets none of ``inputs``."""
+    right = host_width - width - PLACEMENT_MARGIN
+    if right < PLACEMENT_MARGIN or bottom - height < top:
+        return None
+    xs = [*range(right, PLACEMENT_MARGIN, -PLACEMENT_STEP), PLACEMENT_MARGIN]
+    ys = [*range(bottom - height, top, -PLACEMENT_STEP), top]
+    for y in ys:
+        for x in xs:
+            area = QRect(x, y, width, height)
+            if not any(area.intersects(rect) for rect in inputs):
+                return x, y
+    return None
+
+
+def is_input(widget: QWidget) -> bool:
+    """Whether ``widget`` takes the user's typing or clicks that a toast must not cover."""
+    if isinstance(widget, QLineEdit | QAbstractSpinBox | QAbstractButton | QComboBox):
+        return True
+    if isinstance(widget, QPlainTextEdit | QTextEdit):
+        return not widget.isReadOnly()
+    return False
+
+
+def _in_toast(widget: QWidget) -> bool:
+    parent: QWidget | None = widget
+    while parent is not None:
+        if isinstance(parent, Toast):
+            return True
+        parent = parent.parentWidget()
+    return False
+
+
 class NotificationCenter(QObject):
-    """Shows toasts in the bottom-right corner of ``host`` and keeps a history.
+    """Shows toasts in a corner of ``host`` that covers no input, and keeps a history.
 
     Signals:
         notified(str, str): a notification was posted; arguments are level and message.
+        history_changed(): the history got an entry or one was resolved.
     """
 
     notified = Signal(str, str)
+    history_changed = Signal()
 
     def __init__(self, host: QWidget) -> None:
         super().__init__(host)
@@ -135,6 +190,10 @@ class NotificationCenter(QObject):
         # host is the main window, and a Python filter on it is entered for every event
         # it gets, dozens per second while a session streams.
         self._filtering = False
+        self._relayout = QTimer(self)
+        self._relayout.setSingleShot(True)
+        self._relayout.setInterval(0)
+        self._relayout.timeout.connect(self._layout)
 
     @property
     def visible_toasts(self) -> list[Toast]:
@@ -142,31 +201,62 @@ class NotificationCenter(QObject):
         return [toast for toast in self._toasts if toast.isVisible()]
 
     def notify(
-        self, message: str, level: str = "info", *, detail: str = "", timeout_ms: int | None = None
+        self,
+        message: str,
+        level: str = "info",
+        *,
+        detail: str = "",
+        timeout_ms: int | None = None,
+        key: str = "",
     ) -> Notification:
-        """Post a message; it never blocks and never steals focus."""
+        """Post a message; it never blocks and never steals focus.
+
+        Args:
+            message: what to say.
+            level: one of :data:`LEVELS`.
+            detail: shown as the card's tooltip.
+            timeout_ms: how long the card stays (default by level; 0: until dismissed).
+            key: the topic (e.g. ``"connection"``): replaces an earlier card with the same
+                key, and :meth:`resolve` with it clears the card when the problem is gone.
+        """
         if level not in LEVELS:
             level = "info"
-        note = Notification(level, message, detail)
+        note = Notification(level, message, detail, key=key)
         self.history.append(note)
         del self.history[:-HISTORY_LIMIT]
         log.log(logging.ERROR if level == "error" else logging.INFO, "notification: %s", message)
         # The same error repeated (e.g. reconnect attempts) replaces the old card.
-        for toast in self.visible_toasts:
-            if toast.note.message == message:
+        for toast in list(self._toasts):
+            if toast.note.message == message or (key and toast.note.key == key):
                 toast.dismiss()
         toast = Toast(
             note, DEFAULT_TIMEOUT_MS[level] if timeout_ms is None else timeout_ms, self._host
         )
         toast.dismissed.connect(lambda t=toast: self._forget(t))
         self._toasts.append(toast)
-        while len(self.visible_toasts) >= MAX_VISIBLE:
-            self.visible_toasts[0].dismiss()
-        toast.show()
-        toast.raise_()
+        while len(self._toasts) > MAX_VISIBLE:
+            self._toasts[0].dismiss()
         self._layout()
         self.notified.emit(level, message)
+        self.history_changed.emit()
         return note
+
+    def resolve(self, key: str) -> int:
+        """The problem ``key`` is gone: close its cards and mark it resolved in the history.
+
+        Returns how many notifications were resolved.
+        """
+        count = 0
+        for index, note in enumerate(self.history):
+            if note.key == key and not note.resolved:
+                self.history[index] = replace(note, resolved=True)
+                count += 1
+        for toast in list(self._toasts):
+            if toast.note.key == key:
+                toast.dismiss()
+        if count:
+            self.history_changed.emit()
+        return count
 
     def info(self, message: str, **kwargs: object) -> Notification:
         """Shorthand for ``notify(message, "info")``."""
@@ -177,8 +267,8 @@ class NotificationCenter(QObject):
         return self.notify(message, "error", **kwargs)  # type: ignore[arg-type]
 
     def dismiss_all(self) -> None:
-        """Close every visible card."""
-        for toast in list(self.visible_toasts):
+        """Close every card."""
+        for toast in list(self._toasts):
             toast.dismiss()
 
     def _forget(self, toast: Toast) -> None:
@@ -186,30 +276,78 @@ class NotificationCenter(QObject):
             self._toasts.remove(toast)
         self._layout()
 
+    @property
+    def active_toasts(self) -> list[Toast]:
+        """Cards not yet dismissed, oldest first (some may wait, hidden, for room)."""
+        return list(self._toasts)
+
     def _layout(self) -> None:
-        visible = self.visible_toasts
-        if bool(visible) != self._filtering:
-            self._filtering = bool(visible)
-            if visible:
+        active = list(self._toasts)
+        if bool(active) != self._filtering:
+            self._filtering = bool(active)
+            if active:
                 self._host.installEventFilter(self)
             else:
                 self._host.removeEventFilter(self)
-        margin = 16
-        bottom = self._host.height() - margin
-        status = getattr(self._host, "statusBar", None)
+        self._place(active)
+
+    def _inputs(self) -> list[QRect]:
+        host = self._host
+        rects: list[QRect] = []
+        for widget in host.findChildren(QWidget):
+            if not is_input(widget) or not widget.isVisible() or _in_toast(widget):
+                continue
+            if widget.window() is not host or widget.visibleRegion().isEmpty():
+                continue
+            rects.append(QRect(widget.mapTo(host, QPoint(0, 0)), widget.size()))
+        return rects
+
+    def _place(self, toasts: list[Toast]) -> None:
+        """Stack ``toasts`` (newest at the bottom) where the stack covers no input.
+
+        Tries the bottom-right corner first, then positions further left and up on a
+        coarse grid; keeps fewer (the newest) cards if the whole stack fits nowhere.
+        """
+        host = self._host
+        top = PLACEMENT_MARGIN
+        bottom = host.height() - PLACEMENT_MARGIN
+        menu = getattr(host, "menuWidget", None)
+        if callable(menu) and menu() is not None:
+            top += menu().height()
+        status = getattr(host, "statusBar", None)
         if callable(status):
             bottom -= status().height()
-        for toast in reversed(visible):
+        inputs = self._inputs()
+        for toast in toasts:
             toast.adjustSize()
-            height = toast.sizeHint().height()
-            toast.setGeometry(
-                self._host.width() - toast.width() - margin, bottom - height, toast.width(), height
-            )
-            bottom -= height + 8
+        for count in range(len(toasts), 0, -1):
+            shown = toasts[-count:]
+            heights = [t.sizeHint().height() for t in shown]
+            total = sum(heights) + TOAST_SPACING * (len(shown) - 1)
+            width = max(t.width() for t in shown)
+            spot = _free_spot(host.width(), top, bottom, width, total, inputs)
+            if spot is None:
+                continue
+            for toast in toasts[: len(toasts) - count]:
+                toast.setVisible(False)  # waits for room (kept in the history)
+            x, y = spot
+            for toast, height in zip(shown, heights, strict=True):
+                toast.setGeometry(x, y, toast.width(), height)
+                toast.setVisible(True)
+                toast.raise_()
+                y += height + TOAST_SPACING
+            return
+        for toast in toasts:
+            toast.setVisible(False)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # Qt override
-        if watched is self._host and event.type() == QEvent.Type.Resize:
-            self._layout()
+        if watched is self._host and event.type() in (
+            QEvent.Type.Resize,
+            QEvent.Type.LayoutRequest,
+        ):
+            # Once the host's layouts have placed its children anew: only then do the
+            # inputs' rectangles say where the cards may go.
+            self._relayout.start()
         return False
 
 
