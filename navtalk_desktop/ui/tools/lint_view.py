@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
@@ -13,9 +15,13 @@ from navtalk_desktop.ui.tools.tool_list import DotIcons
 
 
 class LintView(QWidget):
-    """A summary line ("Lint: 1 error") above one row per lint issue.
+    """A summary line ("Lint: 1 error") and one row per lint issue.
 
     Each row reads ``tool / where: message`` with a red (error) or amber (warning) dot.
+    The owner places :attr:`summary` where the user looks (the Tools panel: at the top,
+    above the editor tabs); the list stays in this widget. While an editor holds text
+    that cannot be applied (:meth:`set_pending_error`), the summary says so instead of
+    reporting on the last version that could: it never reads "no problems" then.
 
     Signals:
         location_activated(str): the user clicked or activated an issue; the argument is
@@ -40,11 +46,14 @@ class LintView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        layout.addWidget(self.summary)
         layout.addWidget(self.issues, 1)
+        self._pending_error = ""
+        self._report: LintReport | None = None
+        self._tools: tuple[ToolEntry, ...] = ()
 
     def show_report(self, report: LintReport, tools: tuple[ToolEntry, ...]) -> None:
         """List the issues of ``report`` (``tools`` name them) and summarise them."""
+        self._report, self._tools = report, tools
         theme = colors(self.palette())
         self.issues.clear()
         for issue in report.issues:
@@ -58,6 +67,26 @@ class LintView(QWidget):
             item.setToolTip(f"{issue.severity} at {issue.location} ({issue.code})\n{issue.message}")
             item.setData(Qt.ItemDataRole.UserRole, issue.location)
             self.issues.addItem(item)
+        self._summarise()
+
+    def set_pending_error(self, message: str) -> None:
+        """An edit that cannot be applied (``message``), or "" once it can."""
+        self._pending_error = message
+        self._summarise()
+
+    def _summarise(self) -> None:
+        theme = colors(self.palette())
+        if self._pending_error:
+            first = html.escape(self._pending_error.splitlines()[0] if self._pending_error else "")
+            self.summary.setText(
+                f"<b style='color:{theme.error}'>Not applied: {first}</b> — "
+                "lint waits until the text can be applied"
+            )
+            return
+        report = self._report
+        if report is None:
+            self.summary.clear()
+            return
         summary = report.summary()
         if report.blocks_sending:
             self.summary.setText(

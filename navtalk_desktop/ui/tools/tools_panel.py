@@ -183,6 +183,8 @@ class ToolsPanel(ToolFileDialogs, QWidget):
         self.lint_view.location_activated.connect(self.go_to_location)
         self.lint_summary = self.lint_view.summary
         self.lint_list = self.lint_view.issues
+        # JSON that cannot be applied is said at the top too, not "Lint: no problems".
+        self.json_editor.error_changed.connect(self.lint_view.set_pending_error)
 
         horizontal = QSplitter(Qt.Orientation.Horizontal, self)
         horizontal.setChildrenCollapsible(False)
@@ -203,6 +205,9 @@ class ToolsPanel(ToolFileDialogs, QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(4)
         layout.addLayout(self.toolbar.layout)
+        # The summary sits above the editor, in sight at any dock height; the list of
+        # issues (click one to go to its field) is below.
+        layout.addWidget(self.lint_summary)
         layout.addWidget(vertical, 1)
 
         self.setTabOrder(self.tool_list, self.tabs)

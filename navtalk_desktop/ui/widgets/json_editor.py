@@ -29,17 +29,20 @@ class JsonEditor(QWidget):
     """Plain-text JSON editor that reports each valid edit and shows parse errors inline.
 
     Edits are debounced; when the text parses, :attr:`value_changed` carries the value;
-    when it does not, the error is shown under the editor and the last good value stays
+    when it does not, the error is shown right above the text (where the user types,
+    never below the fold of a tall editor) and the last good value stays
     (:attr:`value`). :meth:`set_value` replaces the text without emitting anything, so a
     form and this editor can mirror each other without loops.
 
     Signals:
         value_changed(object): the user's edit parsed; the argument is the new value.
         validity_changed(bool): the text became valid (True) or invalid (False).
+        error_changed(str): the error shown changed; "" once the text is valid again.
     """
 
     value_changed = Signal(object)
     validity_changed = Signal(bool)
+    error_changed = Signal(str)
 
     def __init__(self, parent: QWidget | None = None, debounce_ms: int = 300) -> None:
         super().__init__(parent)
@@ -53,7 +56,7 @@ class JsonEditor(QWidget):
         self.text_edit.setTabChangesFocus(True)
         self.text_edit.setToolTip(
             "Raw JSON. Edits are applied as soon as the text is valid JSON;\n"
-            "while it is not, the error is shown below and nothing is lost."
+            "while it is not, the error is shown above and nothing is lost."
         )
         self.error_label = QLabel(self)
         self.error_label.setObjectName("json_error")
@@ -65,8 +68,8 @@ class JsonEditor(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        layout.addWidget(self.text_edit, 1)
         layout.addWidget(self.error_label)
+        layout.addWidget(self.text_edit, 1)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(debounce_ms)
@@ -174,8 +177,12 @@ class JsonEditor(QWidget):
             self._timer.start()
 
     def _set_valid(self, valid: bool, message: str) -> None:
+        shown = "" if valid else message
+        changed = shown != self.error_text
         self.error_label.setText(message)
         self.error_label.setVisible(not valid)
+        if changed:
+            self.error_changed.emit(shown)
         if valid != self._valid:
             self._valid = valid
             self.validity_changed.emit(valid)
