@@ -69,8 +69,12 @@ class CallPreview(QObject):
         self._responders.chain_editor.template_page.set_preview_context(
             arguments, source, entry.name, self._variables()
         )
+        box = self._responders.test_box
         if reset_test_arguments:
-            self._responders.test_box.set_arguments(arguments, source)
+            box.set_arguments(arguments, source, entry.tool.parameters)
+        else:
+            # Parameters renamed or added: the arguments follow (typing is kept).
+            box.follow_schema(entry.tool.parameters, arguments, source)
 
     @Slot()
     def reset_test_arguments(self) -> None:
@@ -78,7 +82,7 @@ class CallPreview(QObject):
         entry = self._current()
         if entry is not None:
             arguments, source = self.source(entry)
-            self._responders.test_box.set_arguments(arguments, source)
+            self._responders.test_box.set_arguments(arguments, source, entry.tool.parameters)
 
     def fire(self, entry: ToolEntry, text: str) -> None:
         """Run a synthetic call of ``entry`` with arguments ``text`` through its chain."""

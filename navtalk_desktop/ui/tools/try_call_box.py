@@ -13,20 +13,27 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from navtalk_desktop.core.responders.chain import TestCallResult
 from navtalk_desktop.ui.shell.theme import colors
+from navtalk_desktop.ui.tools.arguments_form import ArgumentsForm
 from navtalk_desktop.ui.widgets.json_editor import JsonEditor, monospace_font
 
 
 class TestCallBox(QGroupBox):
-    """Arguments editor, a "Fire test call" button and the result of the last run.
+    """Arguments (as a form or JSON), a "Fire test call" button and the last run's result.
 
     The box only collects arguments and shows results; the owner runs the call through
     the core (``core.responders.chain.fire_test_call``) and calls :meth:`show_result`.
+
+    The arguments follow the tool's schema live (:meth:`follow_schema`): until the user
+    edits them, they are the fresh sample (or last call); once edited by hand, the
+    user's values stay for parameters that still exist, new parameters get a sample,
+    removed ones are dropped, and the source line says what changed.
 
     Signals:
         fire_requested(str): the user asked for a test call; argument is the arguments text.
@@ -49,6 +56,19 @@ class TestCallBox(QGroupBox):
             "webhooks are really sent and trusted scripts really run."
         )
         self.arguments.text_edit.setMaximumHeight(self.fontMetrics().lineSpacing() * 6 + 12)
+        self.arguments.text_edit.setAccessibleName("Test call arguments (JSON)")
+        self.arguments.value_changed.connect(self._on_json_edited)
+        self.form = ArgumentsForm(self)
+        self.form.values_edited.connect(self._on_form_edited)
+        self.views = QTabWidget(self)
+        self.views.setObjectName("test_arguments_views")
+        self.views.setDocumentMode(True)
+        self.views.addTab(self.form, "Form")
+        self.views.addTab(self.arguments, "JSON")
+        self.views.setTabToolTip(0, "One field per parameter of the tool")
+        self.views.setTabToolTip(1, "The arguments object as JSON")
+        self._schema: dict[str, Any] | None = None
+        self.hand_edited = False
         self.source_label = QLabel(self)
         self.source_label.setObjectName("test_arguments_source")
         self.source_label.setWordWrap(True)
@@ -80,15 +100,69 @@ class TestCallBox(QGroupBox):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(4)
-        layout.addWidget(self.arguments)
+        layout.addWidget(self.views)
         layout.addLayout(buttons)
         layout.addWidget(self.summary)
         layout.addWidget(self.output)
 
-    def set_arguments(self, arguments: dict[str, Any], source: str) -> None:
-        """Pre-fill the arguments (``source`` says where they came from)."""
+    def set_arguments(
+        self, arguments: dict[str, Any], source: str, schema: dict[str, Any] | None = None
+    ) -> None:
+        """Pre-fill the arguments (``source`` says where they came from).
+
+        With ``schema`` (the tool's parameters) the form gets one field per parameter.
+        """
+        if schema is not None and schema != self._schema:
+            self._schema = schema
+            self.form.set_schema(schema)
         self.arguments.set_value(arguments)
+        self.form.set_values(arguments)
+        self.hand_edited = False
         self.source_label.setText(f"Arguments: {source}")
+
+    def follow_schema(self, schema: dict[str, Any], fresh: dict[str, Any], source: str) -> None:
+        """The tool's parameters are now ``schema``: make the arguments fit it.
+
+        ``fresh`` are new arguments for it (last call or sample) from ``source``. Arguments
+        the user has not touched are replaced by them; edited ones are adapted (see the
+        class notes) so no typing is lost for a parameter that still exists.
+        """
+        if schema == self._schema:
+            return
+        old = self._schema
+        self._schema = schema
+        self.form.set_schema(schema)
+        if old is None or not self.hand_edited:
+            self.set_arguments(fresh, f"{source} (follows the parameters)", schema)
+            return
+        current = self.arguments.value if isinstance(self.arguments.value, dict) else {}
+        properties = schema.get("properties")
+        names: dict[str, Any] = properties if isinstance(properties, dict) else {}
+        adapted = {k: current[k] if k in current else fresh.get(k) for k in names}
+        added = [k for k in names if k not in current]
+        dropped = [k for k in current if k not in names]
+        self.arguments.set_value(adapted)
+        self.form.set_values(adapted)
+        notes = []
+        if added:
+            notes.append("added " + ", ".join(added))
+        if dropped:
+            notes.append("dropped " + ", ".join(dropped))
+        change = f" ({'; '.join(notes)})" if notes else ""
+        self.source_label.setText(f"Arguments: yours, fitted to the changed parameters{change}")
+
+    @Slot(object)
+    def _on_json_edited(self, value: Any) -> None:
+        self.hand_edited = True
+        if isinstance(value, dict):
+            self.form.set_values(value)
+        self.source_label.setText("Arguments: edited by you")
+
+    @Slot(object)
+    def _on_form_edited(self, values: Any) -> None:
+        self.hand_edited = True
+        self.arguments.set_value(values)
+        self.source_label.setText("Arguments: edited by you")
 
     def arguments_text(self) -> str:
         """The arguments as typed."""
