@@ -26,6 +26,7 @@ from navtalk_desktop.app.examples_menu import EXAMPLES, ExampleLauncher
 from navtalk_desktop.app.icon import application_icon
 from navtalk_desktop.app.license_notices import load_license_notices
 from navtalk_desktop.app.logs import LICENSE_ENV, LOG_SECRETS
+from navtalk_desktop.app.open_toolset_memory import remember_toolset, remembered_toolset
 from navtalk_desktop.app.panels import Panels, build_tests_panel, build_tools_panel
 from navtalk_desktop.app.replay_menu import ask_replay, open_replay
 from navtalk_desktop.app.responders import DocumentResponderFactory, LazyScriptTrust
@@ -206,7 +207,15 @@ class Workbench:
         profile = startup.choose_profile(self.settings, profiles, args)
         self._transient_profiles = startup.transient_profiles
         toolset_path, self._recording = startup.sort_files(args)
+        self._layout = layout_settings or QSettings(
+            str(paths.config_dir() / "window.ini"), QSettings.Format.IniFormat
+        )
+        if toolset_path is None:
+            # The tool set open when the app last ran (its consent is asked again in
+            # start(), as for any file: what it runs is data until the user agrees).
+            toolset_path = remembered_toolset(self._layout)
         self.editor = await startup.open_toolset(toolset_path, self.run_blocking)
+        remember_toolset(self._layout, self.editor.path)
         self.tools_failure = startup.tools_failure
         self._watch_saves(self.editor)
         # The session, its transport and the dispatcher run in a child process (or on
@@ -287,9 +296,6 @@ class Workbench:
         connection.profiles_changed.connect(lambda _profiles: self.save_settings())
         self.bridge.profile_changed.connect(self.save_settings)
         window.first_painted.connect(self._on_first_paint)
-        self._layout = layout_settings or QSettings(
-            str(paths.config_dir() / "window.ini"), QSettings.Format.IniFormat
-        )
         window.restore_layout(self._layout)
 
     async def simulator_url(self) -> str | None:
@@ -412,6 +418,8 @@ class Workbench:
             self.bridge.set_answer_mode("auto")
         if self._recording is not None:
             self.panels["timeline"].import_jsonl(self._recording)
+            # The recording is what the user opened: its timeline is in front.
+            self.window.docks["timeline"].raise_()
             if args.connect:
                 # Connecting would start a new live timeline in place of the recording.
                 self.window.notifications.notify(
@@ -490,6 +498,7 @@ class Workbench:
         if tests is not None:  # only once built
             tests.set_editor(editor)
         self.bridge.set_toolset(editor.toolset)
+        remember_toolset(self._layout, path)
         log.info("opened the tool set %s", path)
         return True
 
