@@ -37,6 +37,7 @@ from navtalk_desktop.ui.shell.notifications import Banner
 from navtalk_desktop.ui.shell.shortcuts import with_shortcut
 from navtalk_desktop.ui.shell.status_bar import describe_state
 from navtalk_desktop.ui.shell.theme import colors
+from navtalk_desktop.ui.widgets.accessible_names import name_form_fields
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,7 @@ class ConnectionPanel(QWidget):
         bridge.profile_changed.connect(self._on_bridge_profile_changed)
         bridge.error_reported.connect(self._on_bridge_error)
         self._on_bridge_state_changed(bridge.state, "")
+        name_form_fields(self)
 
     # ------------------------------------------------------------------ UI
     def _build_ui(self) -> None:
@@ -152,6 +154,7 @@ class ConnectionPanel(QWidget):
         form_layout.addWidget(self._build_reconnect_group())
         form_layout.addStretch(1)
         scroll = QScrollArea()
+        scroll.setAccessibleName("Connection settings")
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -168,6 +171,7 @@ class ConnectionPanel(QWidget):
         messages_label.setObjectName("server_messages_title")
         outer.addWidget(messages_label)
         self.messages = ServerMessages()
+        self.messages.setAccessibleName("Server messages")
         outer.addWidget(self.messages)
 
     def _line(self, name: str, tooltip: str, placeholder: str = "") -> QLineEdit:

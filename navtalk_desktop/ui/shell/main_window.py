@@ -227,6 +227,7 @@ class MainWindow(QMainWindow):
         dock.setObjectName(f"dock_{key}")
         if scrollable:
             scroll = QScrollArea()
+            scroll.setAccessibleName(title)
             scroll.setObjectName(f"scroll_{key}")
             scroll.setWidgetResizable(True)
             scroll.setFrameShape(QFrame.Shape.NoFrame)

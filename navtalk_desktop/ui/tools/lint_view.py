@@ -38,6 +38,8 @@ class LintView(QWidget):
         self.summary.setWordWrap(True)
         self.issues = QListWidget(self)
         self.issues.setObjectName("lint_list")
+        self.issues.setAccessibleName("Lint problems")
+        self.summary.setAccessibleName("Lint summary")
         self.issues.setToolTip("Problems in the tool set; click one to go to the field")
         self.issues.setIconSize(QSize(10, 10))
         self.issues.setWordWrap(True)

@@ -75,6 +75,7 @@ class ParameterEditor(QWidget):
 
         self.tree = QTreeWidget(self)
         self.tree.setObjectName("parameter_tree")
+        self.tree.setAccessibleName("Parameters")
         self.tree.setColumnCount(4)
         self.tree.setHeaderLabels(["Parameter", "Type", "Req.", "Description"])
         self.tree.setUniformRowHeights(True)
@@ -117,6 +118,7 @@ class ParameterEditor(QWidget):
         # Detail form of the selected row.
         self.name_edit = QLineEdit(self)
         self.name_edit.setObjectName("parameter_name")
+        self.name_edit.setAccessibleName("Parameter name")
         self.name_edit.setPlaceholderText("e.g. city")
         self.name_edit.setToolTip("Property name the model uses in the arguments object")
         self.type_combo = QComboBox(self)

@@ -96,6 +96,7 @@ class ResponderChainEditor(QWidget):
 
         self.steps_list = QListWidget(self)
         self.steps_list.setObjectName("responder_steps")
+        self.steps_list.setAccessibleName("Responder steps")
         self.steps_list.setToolTip(
             "Responders are tried top to bottom; each answers or passes to the next.\n"
             "Untick a step to skip it."
@@ -140,6 +141,7 @@ class ResponderChainEditor(QWidget):
         self.deadline_check.setToolTip("Give up on this step after a while and try the next one")
         self.deadline_spin = QDoubleSpinBox(self)
         self.deadline_spin.setObjectName("deadline_seconds")
+        self.deadline_spin.setAccessibleName("Answer deadline in seconds")
         self.deadline_spin.setRange(0.1, 3600.0)
         self.deadline_spin.setDecimals(1)
         self.deadline_spin.setValue(8.0)

@@ -96,6 +96,7 @@ class StaticPage(ResponderPage):
             "Sent as the output of every call. Text starting with { or [ is stored as JSON.",
         )
         self.output_edit.setObjectName("static_output")
+        self.output_edit.setAccessibleName("Static output")
         self.error_check = QCheckBox("Send as an error output", self)
         self.error_check.setToolTip("Mark the answer as an error (``Error: …``)")
         self.error_check.toggled.connect(self.changed)
@@ -133,6 +134,7 @@ class WebhookPage(ResponderPage):
         )
         self.url_edit.setToolTip("Template; must render to an http(s) URL")
         self.headers_table = QTableWidget(0, 2, self)
+        self.headers_table.setAccessibleName("Webhook headers")
         self.headers_table.setHorizontalHeaderLabels(["Header", "Value (template)"])
         self.headers_table.horizontalHeader().setStretchLastSection(True)
         self.headers_table.verticalHeader().hide()
@@ -249,6 +251,7 @@ class ScriptPage(ResponderPage):
         self.trust_check: Callable[[str], bool] | None = None
         self.path_edit = QLineEdit(self)
         self.path_edit.setObjectName("script_path")
+        self.path_edit.setAccessibleName("Script file")
         self.path_edit.setPlaceholderText("responder.py (relative to the tool set file)")
         self.path_edit.setToolTip("Python file with the function; relative to the tool set file")
         self.browse_button = QPushButton("Browse…", self)

@@ -32,6 +32,7 @@ class RulesPage(ResponderPage):
         self._loading = False
         self.table = QTableWidget(0, len(self.COLUMNS), self)
         self.table.setObjectName("rules_table")
+        self.table.setAccessibleName("Rules")
         self.table.setHorizontalHeaderLabels(list(self.COLUMNS))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)

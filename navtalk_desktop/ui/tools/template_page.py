@@ -75,11 +75,13 @@ class TemplatePage(ResponderPage):
             "Jinja template (sandboxed). Names: each argument, args, call.id, call.name, vars.NAME",
         )
         self.template_edit.setObjectName("template_source")
+        self.template_edit.setAccessibleName("Template")
         self.preview_source = QLabel(self)
         self.preview_source.setObjectName("preview_source")
         self.preview_source.setWordWrap(True)
         self.preview = QPlainTextEdit(self)
         self.preview.setObjectName("template_preview")
+        self.preview.setAccessibleName("Template preview")
         self.preview.setReadOnly(True)
         self.preview.setFont(monospace_font())
         self.preview.setToolTip("What this template answers for the arguments named above")

@@ -39,6 +39,7 @@ class ToolForm(QWidget):
         self._entry: ToolEntry | None = None
         self.name_edit = QLineEdit(self)
         self.name_edit.setObjectName("tool_name")
+        self.name_edit.setAccessibleName("Tool name")
         self.name_edit.setPlaceholderText("function_name")
         self.name_edit.setToolTip(
             "Function name the model calls: letters, digits, '_' and '-' (1 to 64 characters)"

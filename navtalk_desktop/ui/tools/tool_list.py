@@ -47,6 +47,7 @@ class ToolList(QListWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("tool_list")
+        self.setAccessibleName("Tools")
         self.setToolTip("Tools of this set. Drop .json files here to import them.")
         self.setMinimumWidth(110)
         self.setIconSize(QSize(10, 10))

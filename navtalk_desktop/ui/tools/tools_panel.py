@@ -38,6 +38,7 @@ from navtalk_desktop.ui.tools.tool_files import (
 from navtalk_desktop.ui.tools.tool_form import ToolForm
 from navtalk_desktop.ui.tools.tool_list import ToolList
 from navtalk_desktop.ui.tools.toolbar import ToolsToolbar
+from navtalk_desktop.ui.widgets.accessible_names import name_form_fields
 from navtalk_desktop.ui.widgets.json_editor import JsonEditor
 
 TAB_DEFINITION, TAB_JSON, TAB_RESPONDERS = range(3)
@@ -134,6 +135,7 @@ class ToolsPanel(ToolFileDialogs, QWidget):
         self.form.entry_edited.connect(self._on_form_edited)
         self.json_editor = JsonEditor(self)
         self.json_editor.setObjectName("tool_json")
+        self.json_editor.text_edit.setAccessibleName("Tool as JSON")
         self.json_editor.value_changed.connect(self._on_json_edited)
         self.responders = RespondersTab(
             self._script_context, script_trust, can_fire=runner is not None, parent=self
@@ -229,6 +231,7 @@ class ToolsPanel(ToolFileDialogs, QWidget):
         if bridge is not None:
             bridge.profile_changed.connect(self.run_lint)
         self._refresh(select=0 if len(editor.toolset) else -1)
+        name_form_fields(self)
         # The first lint loads jsonschema (~50 ms): it runs on the lint timer, after the
         # window has been shown and painted, not while the app starts.
         self._lint_timer.start()

@@ -51,6 +51,7 @@ class JsonEditor(QWidget):
         self._setting = False
         self.text_edit = QPlainTextEdit(self)
         self.text_edit.setObjectName("json_text")
+        self.text_edit.setAccessibleName("JSON")
         self.text_edit.setFont(monospace_font())
         self.text_edit.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.text_edit.setTabChangesFocus(True)
