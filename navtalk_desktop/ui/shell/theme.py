@@ -1,8 +1,10 @@
 """Light and dark palettes that follow the system colour scheme, plus semantic colours.
 
-Qt 6.5+ reports the desktop's preference through ``QStyleHints.colorScheme``; we apply
-a matching Fusion palette (the platform styles ignore custom palettes on some desktops)
-and re-apply it when the system switches. Widgets that paint their own colours (timeline
+Qt 6.5+ reports the desktop's preference through ``QStyleHints.colorScheme``. Under
+"Follow System" a native style with a known scheme, and any high-contrast setting, are
+kept as the desktop has them (:mod:`~navtalk_desktop.ui.shell.platform_look`); otherwise,
+and whenever Light or Dark is chosen, we apply a matching Fusion palette (the platform
+styles ignore custom palettes on some desktops) and re-apply it when the system switches. Widgets that paint their own colours (timeline
 directions, JSON syntax) ask :func:`colors` for the semantic set of the *current* palette
 and refresh on ``QEvent.PaletteChange``, so no widget holds global theme state.
 """
@@ -22,6 +24,8 @@ from PySide6.QtWidgets import (
     QStyleOption,
     QWidget,
 )
+
+from navtalk_desktop.ui.shell.platform_look import PlatformLook
 
 THEME_PREFERENCES = ("system", "light", "dark")
 # Lets screenshots and demos force a scheme without touching the desktop settings.
@@ -218,18 +222,25 @@ class ThemeManager(QObject):
 
     theme_changed = Signal(bool)
 
-    def __init__(self, app: QApplication, preference: str = "system") -> None:
+    def __init__(
+        self, app: QApplication, preference: str = "system", platform: PlatformLook | None = None
+    ) -> None:
         super().__init__(app)
         self._app = app
         self._preference = "system"
-        # Fusion honours custom palettes everywhere, so light and dark look the same on
-        # every platform (native styles partly ignore them).
-        app.setStyle(WorkbenchStyle())
+        self.platform = platform or PlatformLook.capture(app)
+        self._workbench_style = False
         hints = app.styleHints()
         # Remembered from the change signal: some platforms (offscreen) report Unknown when
         # asked but still announce changes.
         self._system_scheme = hints.colorScheme()
         hints.colorSchemeChanged.connect(self._on_system_scheme_changed)
+        accessibility = getattr(hints, "accessibility", None)
+        changed = (
+            getattr(accessibility(), "contrastPreferenceChanged", None) if accessibility else None
+        )
+        if changed is not None:
+            changed.connect(self._on_contrast_changed)
         self.set_preference(os.environ.get(THEME_ENV, preference))
 
     @property
@@ -249,8 +260,26 @@ class ThemeManager(QObject):
         self._preference = preference
         self.apply()
 
+    @property
+    def follows_platform(self) -> bool:
+        """Whether the desktop's own style and palette are in use (not the app's)."""
+        return self._preference == "system" and self.platform.keep(self._system_scheme)
+
     def apply(self) -> None:
-        """Apply the palette for the current preference and system scheme."""
+        """Apply the look for the current preference, system scheme and contrast setting."""
+        if self.follows_platform:
+            style = QStyleFactory.create(self.platform.style)
+            if style is not None:
+                self._app.setStyle(style)
+                self._workbench_style = False
+                self._app.setPalette(self.platform.palette)
+                self.theme_changed.emit(colors(self.platform.palette).dark)
+                return
+        if not self._workbench_style:
+            # Fusion honours custom palettes everywhere, so light and dark look the same
+            # on every platform (native styles partly ignore them).
+            self._app.setStyle(WorkbenchStyle())
+            self._workbench_style = True
         dark = self._wants_dark()
         theme = DARK if dark else LIGHT
         self._app.setPalette(build_palette(theme))
@@ -264,6 +293,15 @@ class ThemeManager(QObject):
     @Slot(Qt.ColorScheme)
     def _on_system_scheme_changed(self, scheme: Qt.ColorScheme) -> None:
         self._system_scheme = scheme
+        if self._preference == "system":
+            if self.platform.native:
+                # The desktop switched: its style's palette for the new scheme.
+                self.platform.palette = QPalette(self._app.style().standardPalette())
+            self.apply()
+
+    @Slot()
+    def _on_contrast_changed(self, *args: object) -> None:
+        del args
         if self._preference == "system":
             self.apply()
 
