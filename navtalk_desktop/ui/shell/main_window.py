@@ -42,6 +42,8 @@ CONNECTION_KEY = "connection"
 CONNECTED_STATES = ("connected", "ready")
 # The Connection column stops growing here: wider windows give the rest to the timeline.
 CONNECTION_MAX_WIDTH = 380
+# What the tool editor needs beside the timeline to show its tabs without scrolling.
+TOOLS_BESIDE_WIDTH = 560
 
 
 class MainWindow(QMainWindow):
@@ -385,9 +387,14 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(timeline, tools, Qt.Orientation.Horizontal)
         for dock in mates:
             self.tabifyDockWidget(timeline, dock)
+        layout = self.layout()
+        if layout is not None:
+            layout.activate()  # the split's widths, which the halves are taken from
         width = timeline.width() + tools.width()
+        # The editor needs ~540 px before it scrolls; the timeline keeps the rest.
+        tools_width = max(width // 2, min(TOOLS_BESIDE_WIDTH, width - 300))
         self.resizeDocks(
-            [timeline, tools], [width // 2, width - width // 2], Qt.Orientation.Horizontal
+            [timeline, tools], [width - tools_width, tools_width], Qt.Orientation.Horizontal
         )
         timeline.raise_()
         tools.raise_()
