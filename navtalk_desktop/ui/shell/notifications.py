@@ -17,10 +17,11 @@ import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from PySide6.QtCore import QEvent, QObject, QPoint, QRect, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractSpinBox,
+    QApplication,
     QComboBox,
     QFrame,
     QHBoxLayout,
@@ -285,10 +286,15 @@ class NotificationCenter(QObject):
         active = list(self._toasts)
         if bool(active) != self._filtering:
             self._filtering = bool(active)
+            app = QApplication.instance()
             if active:
                 self._host.installEventFilter(self)
+                if isinstance(app, QApplication):
+                    app.focusChanged.connect(self._on_focus_changed)
             else:
                 self._host.removeEventFilter(self)
+                if isinstance(app, QApplication):
+                    app.focusChanged.disconnect(self._on_focus_changed)
         self._place(active)
 
     def _inputs(self) -> list[QRect]:
@@ -339,6 +345,16 @@ class NotificationCenter(QObject):
             return
         for toast in toasts:
             toast.setVisible(False)
+
+    @Slot(QWidget, QWidget)
+    def _on_focus_changed(self, _old: QWidget | None, now: QWidget | None) -> None:
+        # A field that a card covers got the focus (a tab switched, a panel shown):
+        # the cards move out of its way.
+        if now is None or now.window() is not self._host:
+            return
+        rect = QRect(now.mapTo(self._host, QPoint(0, 0)), now.size())
+        if any(t.geometry().intersects(rect) for t in self.visible_toasts):
+            self._relayout.start()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # Qt override
         if watched is self._host and event.type() in (

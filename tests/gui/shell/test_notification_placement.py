@@ -118,3 +118,23 @@ def test_a_successful_connect_clears_the_connect_error(
     assert center.history[-1].resolved
     assert window.notification_button is not None
     assert any("(resolved)" in entry for entry in window.notification_button.entries())
+
+
+def test_toasts_move_away_from_a_field_that_gets_the_focus(qtbot: Any) -> None:
+    host = QMainWindow()
+    qtbot.addWidget(host)
+    # Read-only at first (a log a card may cover), editable later (e.g. a draft opened).
+    view = QPlainTextEdit(objectName="view")
+    view.setReadOnly(True)
+    host.setCentralWidget(view)
+    host.resize(900, 600)
+    with qtbot.waitExposed(host, timeout=20_000):
+        host.show()
+    center = NotificationCenter(host)
+    center.notify("problem", "error")
+    qtbot.waitUntil(lambda: len(center.visible_toasts) == 1, timeout=20_000)
+    assert covering(host, center.visible_toasts, view) != []
+    view.setReadOnly(False)
+    view.setFocus()
+    qtbot.waitUntil(lambda: covering(host, center.visible_toasts, view) == [], timeout=20_000)
+    assert center.history[-1].message == "problem"
