@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import logging
 from collections.abc import Callable
 from functools import partial
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
 from navtalk_desktop.core.calls.book import CallState
 from navtalk_desktop.core.engine.events import CallSnapshot
 from navtalk_desktop.core.licenses import NoticeLoader
+from navtalk_desktop.ui.shell.dock_layout import DefaultDockLayout
 from navtalk_desktop.ui.shell.help_windows import HelpWindows
 from navtalk_desktop.ui.shell.notification_history import NotificationHistoryButton
 from navtalk_desktop.ui.shell.notifications import LEVELS, NotificationCenter
@@ -40,10 +40,6 @@ LAYOUT_VERSION = 3
 # Notifications about connecting carry this key; a successful connect resolves them.
 CONNECTION_KEY = "connection"
 CONNECTED_STATES = ("connected", "ready")
-# The Connection column stops growing here: wider windows give the rest to the timeline.
-CONNECTION_MAX_WIDTH = 380
-# What the tool editor needs beside the timeline to show its tabs without scrolling.
-TOOLS_BESIDE_WIDTH = 560
 
 
 class MainWindow(QMainWindow):
@@ -83,6 +79,7 @@ class MainWindow(QMainWindow):
             | QMainWindow.DockOption.AllowTabbedDocks
         )
         self.docks: dict[str, QDockWidget] = {}
+        self.dock_layout = DefaultDockLayout(self, self.docks)
         self.panels: dict[str, QWidget] = {}
         # key -> builder of a panel whose dock holds a placeholder until it is needed.
         self._deferred: dict[str, Callable[[], QWidget]] = {}
@@ -91,8 +88,6 @@ class MainWindow(QMainWindow):
         self.notifications = NotificationCenter(self)
         self.status: SessionStatusBar | None = None
         self.notification_button: NotificationHistoryButton | None = None
-        # (anchor, key): docks that are a tab behind another one in the default layout.
-        self._default_tabs: list[tuple[str, str]] = []
         self._needs_sizing = False
         self._layout_pending = True
         self._restored = False
@@ -309,95 +304,19 @@ class MainWindow(QMainWindow):
 
     def tab_by_default(self, anchor: str, key: str) -> None:
         """Put dock ``key`` in a tab behind dock ``anchor`` in the default layout."""
-        self._default_tabs.append((anchor, key))
-        if anchor in self.docks and key in self.docks:
-            self.tabifyDockWidget(self.docks[anchor], self.docks[key])
-            self.docks[anchor].raise_()
+        self.dock_layout.tab_by_default(anchor, key)
 
     def place_default(self) -> None:
-        """Put every dock where the default layout has it (sizes follow in _size_docks).
-
-        One dock area holds the columns Connection | Timeline | Call Desk (with the
-        Conversation below the desk): with no central widget, the window gives the
-        space it gains or loses to the columns of one area in proportion, while a second
-        area would take all of it (the Connection panel grew to half a wide window).
-        """
-        right = Qt.DockWidgetArea.RightDockWidgetArea
-        columns = [
-            self.docks[k] for k in ("connection", "timeline", "call_desk") if k in self.docks
-        ]
-        placed = [*columns, self.docks.get("conversation")]
-        for dock in self.docks.values():
-            dock.setFloating(False)
-            dock.show()
-        # Split, never add one after another: docks added to one area would first be
-        # stacked, and the window would grow to their summed minimum height.
-        if columns:
-            self.addDockWidget(right, columns[0])
-        for first, second in itertools.pairwise(columns):
-            self.splitDockWidget(first, second, Qt.Orientation.Horizontal)
-        anchor = self.docks.get("call_desk") or self.docks.get("timeline")
-        if anchor is not None and "conversation" in self.docks:
-            self.splitDockWidget(anchor, self.docks["conversation"], Qt.Orientation.Vertical)
-        for key, dock in self.docks.items():
-            tabbed = any(key == k for _a, k in self._default_tabs)
-            if dock not in placed and not tabbed:
-                self.addDockWidget(right, dock)
-        # Tabify last: splitting a tabbed dock would add a tab instead of a neighbour.
-        for anchor_key, key in self._default_tabs:
-            if anchor_key in self.docks and key in self.docks:
-                self.tabifyDockWidget(self.docks[anchor_key], self.docks[key])
-        for anchor_key, _key in self._default_tabs:
-            if anchor_key in self.docks:
-                self.docks[anchor_key].raise_()
+        """Put every dock where the default layout has it (see :class:`DefaultDockLayout`)."""
+        self.dock_layout.place_default()
 
     def _size_docks(self) -> None:
-        # Proportions of the default layout: the Connection panel gets a modest column
-        # (it is set up once), the Timeline and the Call Desk share the rest.
-        width = self.width()
-        keys = [k for k in ("connection", "timeline", "call_desk") if k in self.docks]
-        connection = min(int(width * 0.22), CONNECTION_MAX_WIDTH)
-        share = {"timeline": 0.58, "call_desk": 0.42}
-        rest = width - (connection if "connection" in keys else 0)
-        sizes = [connection if k == "connection" else int(rest * share[k]) for k in keys]
-        if len(keys) > 1:
-            self.resizeDocks([self.docks[k] for k in keys], sizes, Qt.Orientation.Horizontal)
-        stacked = [self.docks[k] for k in ("call_desk", "conversation") if k in self.docks]
-        if len(stacked) == 2:
-            height = self.height()
-            self.resizeDocks(
-                stacked, [int(height * 0.55), int(height * 0.45)], Qt.Orientation.Vertical
-            )
+        self.dock_layout.size_docks()
 
     @Slot()
     def show_tools_beside_timeline(self) -> None:
         """Split the Tools dock off the Timeline's tabs and put it to the Timeline's right."""
-        timeline = self.docks.get("timeline")
-        tools = self.docks.get("tools")
-        if timeline is None or tools is None:
-            return
-        tools.setFloating(False)
-        tools.show()
-        # Splitting a tabbed dock only adds a tab: the Timeline's other tabs step out
-        # while it is split, and come back as its tabs afterwards.
-        mates = [d for d in self.tabifiedDockWidgets(timeline) if d is not tools]
-        right = Qt.DockWidgetArea.RightDockWidgetArea
-        for dock in (*mates, tools):
-            self.addDockWidget(right, dock)
-        self.splitDockWidget(timeline, tools, Qt.Orientation.Horizontal)
-        for dock in mates:
-            self.tabifyDockWidget(timeline, dock)
-        layout = self.layout()
-        if layout is not None:
-            layout.activate()  # the split's widths, which the halves are taken from
-        width = timeline.width() + tools.width()
-        # The editor needs ~540 px before it scrolls; the timeline keeps the rest.
-        tools_width = max(width // 2, min(TOOLS_BESIDE_WIDTH, width - 300))
-        self.resizeDocks(
-            [timeline, tools], [width - tools_width, tools_width], Qt.Orientation.Horizontal
-        )
-        timeline.raise_()
-        tools.raise_()
+        self.dock_layout.show_tools_beside_timeline()
 
     def showEvent(self, event: QShowEvent) -> None:  # Qt override
         super().showEvent(event)
