@@ -71,8 +71,8 @@ class ConnectionPanel(QWidget):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("connection_panel")
-        # Wide enough for the form's labels and a readable URL; the form scrolls vertically.
-        self.setMinimumWidth(220)
+        # Wide enough for a readable URL; the form itself sets the least width it needs.
+        self.setMinimumWidth(200)
         self.bridge = bridge
         self._profiles: list[ConnectionProfile] = list(profiles) or [bridge.profile]
         if all(p.name != bridge.profile.name for p in self._profiles):
@@ -159,6 +159,12 @@ class ConnectionPanel(QWidget):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(form_host)
+        # The form scrolls only vertically: the column is never narrower than the form,
+        # or its right edge (fields, the license buttons) would be cut off.
+        scroll.setMinimumWidth(
+            form_host.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
+        )
+        self.form_scroll = scroll
         outer.addWidget(scroll, 1)
 
         self.form_error = QLabel()

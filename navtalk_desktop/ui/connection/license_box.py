@@ -20,6 +20,7 @@ from navtalk_desktop.core.ports import SecretStoreUnavailable
 from navtalk_desktop.core.profile import ConnectionProfile
 from navtalk_desktop.ui.shell.engine_adapter import EngineAdapter
 from navtalk_desktop.ui.shell.notifications import Banner
+from navtalk_desktop.ui.widgets.flow_layout import FlowLayout
 
 
 class LicenseBox(QGroupBox):
@@ -68,7 +69,10 @@ class LicenseBox(QGroupBox):
         self.reveal_button.toggled.connect(self._on_reveal_toggled)
         row.addWidget(self.reveal_button)
         layout.addLayout(row)
-        buttons = QHBoxLayout()
+        # The buttons wrap in a narrow Connection column instead of being cut off.
+        buttons_host = QWidget()
+        buttons = FlowLayout(buttons_host)
+        buttons.setContentsMargins(0, 0, 0, 0)
         self.save_button = QPushButton("Save to Keychain")
         self.save_button.setObjectName("save_license_button")
         self.save_button.setToolTip("Store the license in the system keychain for this profile")
@@ -80,8 +84,7 @@ class LicenseBox(QGroupBox):
         self.forget_button.setToolTip("Remove this profile's license from the keychain")
         self.forget_button.clicked.connect(self.forget)
         buttons.addWidget(self.forget_button)
-        buttons.addStretch(1)
-        layout.addLayout(buttons)
+        layout.addWidget(buttons_host)
         self.status = QLabel()
         self.status.setObjectName("license_status")
         self.status.setWordWrap(True)

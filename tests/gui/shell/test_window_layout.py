@@ -50,7 +50,8 @@ def settle(qtbot: Any, window: MainWindow, width: int, height: int) -> None:
 def test_window_fits_1024x640_and_docks_never_overlap(
     qtbot: Any, workbench_factory: Factory
 ) -> None:
-    window = workbench_factory().window
+    workbench = workbench_factory()
+    window = workbench.window
     qtbot.waitUntil(lambda: window.painted and not window.layout_pending, timeout=20_000)
     minimum = window.minimumSizeHint().expandedTo(window.minimumSize())
     assert minimum.width() <= 1024, minimum
@@ -62,6 +63,11 @@ def test_window_fits_1024x640_and_docks_never_overlap(
         shown = front_docks(window)
         assert {"connection", "timeline", "call_desk", "conversation"} <= set(shown)
         widths[(width, height)] = {k: r.width() for k, r in shown.items()}
+        # Nothing in the Connection column is cut off at its right edge.
+        scroll = workbench.panels["connection"].form_scroll
+        form = scroll.widget()
+        needed = form.minimumSizeHint().width()
+        assert needed <= scroll.viewport().width(), (width, needed)
 
     small, large = widths[SIZES[0]], widths[SIZES[-1]]
     # Extra space goes mostly to the timeline and the desk, not to the Connection panel.
