@@ -115,6 +115,13 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         help="sockets per license before connection_limit_exceeded (default %(default)s)",
     )
     parser.add_argument(
+        "--seed",
+        type=int,
+        metavar="N",
+        help="repeat the same ids (session, call, response, item) and latencies in every run; "
+        "without it ids are new in each run",
+    )
+    parser.add_argument(
         "--fast", action="store_true", help="no artificial latency (tests, benchmarks)"
     )
     parser.add_argument(
@@ -157,6 +164,8 @@ def build_config(args: argparse.Namespace) -> SimulatorConfig:
     )
     if args.scenario is not None:
         config = config.with_scenario(load_scenario(args.scenario))
+    if getattr(args, "seed", None) is not None:
+        config = replace(config, seed=args.seed)
     load = args.load or config.load
     if load is not None and args.load_frames is not None:
         load = LoadSpec(load.rate, args.load_frames, load.call_every)

@@ -42,7 +42,10 @@ class SimulatorConfig:
         log_path: JSON Lines file receiving the session log (``None``: memory only).
         log_audio: keep audio payloads in the log (otherwise replaced by their length).
         log_capacity: entries kept in memory.
-        seed: seed of the per-session random generators (latencies, ids).
+        seed: seed of the per-session random generators (latencies, ids). ``None``
+            (default): a fresh seed per server, so session, call, response and item ids
+            differ between runs; a number (``--seed``, a scenario's ``seed``) makes every
+            run repeat them.
         media: answer WebRTC with real media (a drawn face and the spoken voice over an
             aiortc peer); off sends canned SDPs through which nothing flows (``--no-media``,
             pure protocol tests). A connection may override it with ``media=0|1`` in its URL.
@@ -65,7 +68,7 @@ class SimulatorConfig:
     log_path: Path | None = None
     log_audio: bool = False
     log_capacity: int = 100_000
-    seed: int = 0
+    seed: int | None = None
     media: bool = True
 
     @classmethod
@@ -85,6 +88,8 @@ class SimulatorConfig:
             config = replace(config, arguments_as_string=scenario.arguments_as_string)
         if scenario.load is not None:
             config = replace(config, load=scenario.load)
+        if scenario.seed is not None:
+            config = replace(config, seed=scenario.seed)
         return config
 
     def accepts_license(self, license_key: str | None) -> bool:

@@ -16,14 +16,17 @@ A scenario is a JSON object; every key is optional::
       "faults": ["insufficient_balance@turn:3"],
       "timings": "fast",
       "arguments_as_string": false,
-      "load": "2000"
+      "load": "2000",
+      "seed": 42
     }
 
 Rules are tried in order against the user's text (case-insensitive unless
 ``"case_sensitive": true``). A rule names either a ``tool`` (with ``arguments``, whose
 ``{group}`` placeholders take the regex's named groups and ``{text}`` the whole text;
 without ``arguments`` they are extracted from the tool's schema) or a ``reply``. A tool rule
-fires only when that tool is registered, unless ``"force": true``.
+fires only when that tool is registered, unless ``"force": true``. A ``seed`` makes the
+ids (session, call, response, item) and latencies repeat from run to run; without one they
+differ in every run.
 """
 
 from __future__ import annotations
@@ -114,6 +117,7 @@ class Scenario:
         timings: overrides the configured timings.
         arguments_as_string: overrides the configured arguments encoding.
         load: overrides the configured load mode.
+        seed: overrides the configured seed (reproducible ids); ``None`` keeps it.
         source: where the scenario came from, for messages.
     """
 
@@ -126,6 +130,7 @@ class Scenario:
     timings: Timings | None = None
     arguments_as_string: bool | None = None
     load: LoadSpec | None = None
+    seed: int | None = None
     source: str = "<built-in>"
 
     @classmethod
@@ -138,7 +143,7 @@ class Scenario:
         if not isinstance(data, dict):
             raise ScenarioError(f"{source}: a scenario must be a JSON object")
         known = {"rules", "greeting", "result_reply", "fallback_reply", "speech_transcripts"}
-        known |= {"faults", "timings", "arguments_as_string", "load"}
+        known |= {"faults", "timings", "arguments_as_string", "load", "seed"}
         unknown = sorted(set(data) - known)
         if unknown:
             raise ScenarioError(f"{source}: unknown key(s) {', '.join(unknown)}")
@@ -172,6 +177,9 @@ class Scenario:
         as_string = data.get("arguments_as_string")
         if as_string is not None and not isinstance(as_string, bool):
             raise ScenarioError(f"{source}: arguments_as_string must be true or false")
+        seed = data.get("seed")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise ScenarioError(f"{source}: seed must be a whole number")
         return cls(
             rules=rules,
             greeting=strings.get("greeting"),
@@ -182,6 +190,7 @@ class Scenario:
             timings=_timings(data["timings"], source) if "timings" in data else None,
             arguments_as_string=as_string,
             load=load,
+            seed=seed,
             source=source,
         )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import secrets
 import uuid
 from collections import Counter
 from types import TracebackType
@@ -64,6 +65,9 @@ class SimulatorServer:
         self._active: Counter[str] = Counter()
         self._sessions: dict[str, SimulatedSession] = {}
         self._counter = 0
+        # Without a configured seed every server (every run) draws its own, so ids never
+        # repeat across runs; a configured seed keeps them reproducible.
+        self._run_seed = self.config.seed if self.config.seed is not None else secrets.randbits(63)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -190,7 +194,7 @@ class SimulatorServer:
     def _options(self, path: str) -> SessionOptions:
         """Decide everything about a connection from its URL, before the session runs."""
         self._counter += 1
-        seed = f"{self.config.seed}:{self._counter}"
+        seed = f"{self._run_seed}:{self._counter}"
         session_id = str(uuid.UUID(int=random.Random(seed).getrandbits(128), version=4))
         query = parse_qs(urlsplit(path).query)
 
