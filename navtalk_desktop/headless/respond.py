@@ -162,6 +162,8 @@ class _Responder:
         self._printed: set[str] = set()
         self.engine: Engine | None = None
         self._failures: dict[int, str] = {}
+        # The failure already printed as a state line (not repeated in the summary).
+        self._failure_said: str | None = None
         # Templates and rule regexes run in worker processes killed when over budget.
         self.sandbox = ProcessExpressionSandbox()
 
@@ -464,6 +466,9 @@ class _Responder:
     def on_state(self, change: StateChange) -> None:
         if change.message:
             _err(f"{change.state.value}: {change.message}")
+            if change.state is SessionState.FAILED:
+                # Said already: the summary does not repeat the same "failed:" line.
+                self._failure_said = change.message
         if change.state is SessionState.READY:
             self.ready.set()
         elif change.state in (SessionState.FAILED, SessionState.CLOSED) and not self.done.is_set():
@@ -540,7 +545,7 @@ class _Responder:
         for entry in invalid:
             self.protocol_errors.append(f"{entry.type}: {entry.error}")
             _err(f"protocol error: frame {entry.seq} ({entry.type}): {entry.error}")
-        if self.failure:
+        if self.failure and self.failure != self._failure_said:
             _err(f"failed: {redact(self.failure, [self.license])}")
         _err(f"handled {self.handled} call{'s' * (self.handled != 1)}")
 

@@ -230,6 +230,8 @@ def test_invalid_license_exits_non_zero_without_showing_it(tmp_path: Path) -> No
         sim.stop()
     assert result.returncode == 1
     assert "Invalid license key" in result.stderr
+    # The failure is said once (it was printed as the state line and again in the summary).
+    assert result.stderr.count("failed:") == 1, result.stderr
     assert LICENSE not in result.stderr + result.stdout
 
 
