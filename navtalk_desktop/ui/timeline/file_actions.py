@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from navtalk_desktop.core.timeline.recording import RecordingFiles
 from navtalk_desktop.ui.conversation.transcript_markdown import timeline_markdown
 from navtalk_desktop.ui.shell.engine_adapter import EngineAdapter
+from navtalk_desktop.ui.timeline.export_location import ExportLocation
 
 log = logging.getLogger("navtalk_desktop.ui.timeline.timeline_panel")
 T = TypeVar("T")
@@ -48,6 +49,7 @@ class TimelineFiles(QWidget):
     _executor: Executor | None
     _files: RecordingFiles | None
     _busy: int
+    _location: ExportLocation
 
     def _files_button(self) -> QToolButton:
         """The "File" button with its menu (export JSON Lines / Markdown, open)."""
@@ -75,6 +77,8 @@ class TimelineFiles(QWidget):
     ) -> None:
         dialog = QFileDialog(self, title)
         dialog.setNameFilter(name_filter)
+        # Never the working folder: the last one used, else Documents (export_location).
+        dialog.setDirectory(str(self._location.folder))
         dialog.setAcceptMode(
             QFileDialog.AcceptMode.AcceptSave if save else QFileDialog.AcceptMode.AcceptOpen
         )
@@ -83,8 +87,15 @@ class TimelineFiles(QWidget):
         )
         if save:
             dialog.setDefaultSuffix(suffix)
+            kind = "transcript" if suffix == "md" else "session"
+            dialog.selectFile(str(self._location.suggest(kind, suffix)))
+
+        def chosen(path: str) -> None:
+            self._location.remember(Path(path))
+            done(Path(path))
+
         # open(), never exec(): a nested event loop would re-enter asyncio (P2).
-        dialog.fileSelected.connect(lambda path: done(Path(path)))
+        dialog.fileSelected.connect(chosen)
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
 

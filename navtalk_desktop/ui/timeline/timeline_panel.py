@@ -40,6 +40,7 @@ from navtalk_desktop.ui.shell.engine_adapter import EngineAdapter
 from navtalk_desktop.ui.shell.shortcuts import with_shortcut
 from navtalk_desktop.ui.shell.theme import colors
 from navtalk_desktop.ui.timeline.detail_pane import DetailPane
+from navtalk_desktop.ui.timeline.export_location import ExportLocation
 from navtalk_desktop.ui.timeline.file_actions import TimelineFiles
 from navtalk_desktop.ui.timeline.timeline_model import (
     TimelineTableModel,
@@ -96,6 +97,8 @@ class TimelinePanel(TimelineFiles):
         self._executor = executor
         self._files = files
         self._busy = 0
+        # Where the Export/Open dialogs start and the name an export suggests.
+        self._location = ExportLocation()
         self._follow = True
         self._known_types: set[str] = set()
         self._listed_calls: set[str] = set()  # call ids in call_combo
