@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from navtalk_desktop.app.example_profile import use_simulator_for_example
+
 if TYPE_CHECKING:
     from navtalk_desktop.app.workbench import Workbench
     from navtalk_desktop.examples.environment import ExampleEnvironment
@@ -111,8 +113,9 @@ class ExampleLauncher:
             )
             return
         sentences = " · ".join(f"“{s}”" for s in choice.sentences)
-        # A live session keeps the tools it registered; the new ones go out on connect.
-        first = "Reconnect to register its tools" if workbench.bridge.is_active else "Press Connect"
+        # Examples are made for the simulator: a real profile is switched (or, while
+        # live, the user is asked); a live session registers the new tools on reconnect.
+        first = await use_simulator_for_example(workbench.panels["connection"], workbench.window)
         workbench.window.notifications.notify(
             f"Opened the example “{choice.title}”; its services run on 127.0.0.1. {first}, "
             f"then type {sentences}",

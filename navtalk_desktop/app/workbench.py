@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
-from navtalk_desktop.app.builtin_simulator import start_simulator
+from navtalk_desktop.app.builtin_simulator import BuiltinSimulator
 from navtalk_desktop.app.engine_host import adapter_on_thread, adapter_over_process
 from navtalk_desktop.app.examples_menu import EXAMPLES, ExampleLauncher
 from navtalk_desktop.app.icon import application_icon
@@ -95,7 +95,7 @@ class Workbench:
     Attributes:
         window: the main window with every panel attached.
         bridge: the session bridge.
-        simulator: the in-process simulator (None if it could not start).
+        simulator: the in-process simulator (None until needed, or if it could not start).
         tasks: owner of every UI coroutine.
         executor: where file work runs (never qasync's default executor, P7).
         editor: the tool set editor model.
@@ -107,9 +107,8 @@ class Workbench:
     def __init__(self) -> None:
         self.window: MainWindow
         self.bridge: EngineAdapter
-        self.simulator: SimulatorServer | None = None
-        self._simulator_config: SimulatorConfig | None = None
-        self._simulator_task: asyncio.Task[str | None] | None = None
+        self._simulator: BuiltinSimulator
+        self._started = False
         self.tasks = TaskRunner()
         self.engine: EngineThread | None = None
         self._collector: GuiThreadCollector | None = None
@@ -171,7 +170,12 @@ class Workbench:
             settings_file: profiles and preferences (default: the app's settings file).
         """
         self = cls()
-        self._simulator_config = simulator_config
+        self._simulator = BuiltinSimulator(
+            simulator_config,
+            self.tasks,
+            self._first_paint.wait,
+            lambda text, level: self.window.notifications.notify(text, level),
+        )
         try:
             await self._build(args, theme, layout_settings, settings_file)
         except BaseException:
@@ -298,10 +302,17 @@ class Workbench:
         window.first_painted.connect(self._on_first_paint)
         window.restore_layout(self._layout)
 
+    @property
+    def simulator(self) -> SimulatorServer | None:
+        """The in-process simulator, once started (None before, or if it could not start)."""
+        return self._simulator.server
+
     async def simulator_url(self) -> str | None:
-        """The built-in simulator's URL once started; None when it is not (or cannot be)."""
-        task = self._simulator_task
-        return None if task is None else await asyncio.shield(task)
+        """The built-in simulator's URL (started now for a conversation test); None when
+        it cannot start, or before :meth:`start`."""
+        if self._started:
+            self._simulator.ensure_started()
+        return await self._simulator.url()
 
     def show_source_call(self, source: TestSource) -> bool:
         """Select a test's source call in the Timeline (raised); whether it is there."""
@@ -343,7 +354,7 @@ class Workbench:
 
     def _on_first_paint(self) -> None:
         # The window's first paint (or, after start(), FIRST_PAINT_WAIT_MS without one).
-        if self._simulator_task is not None:
+        if self._started:
             self._release_after_paint()
         # The panels behind tabs are built next, whether or not start() was called yet:
         # a window shown and left idle before start() has them before its work begins.
@@ -385,25 +396,19 @@ class Workbench:
         found: list[str] = bridge.secrets_in_use()
         return found
 
-    async def _start_simulator(self) -> str | None:
-        """Start the built-in simulator; its WebSocket URL, or None when it cannot start."""
-        # Importing and starting the server (~70 ms) would hold up the first paint.
-        await self._first_paint.wait()
-        simulator = await start_simulator(self._simulator_config, self.window.notifications.notify)
-        self.simulator = simulator
-        return None if simulator is None else simulator.ws_url
-
     # ------------------------------------------------------------------ running
     def start(self, args: argparse.Namespace) -> None:
         """After the window is shown: the simulator, start-up notices, --auto and --connect.
 
         The simulator starts in the background once the window has been painted (as does
-        building the tool editor behind its tab); the bridge defers a connect to the
-        Local simulator profile (the button or ``--connect``) until its URL is known.
+        building the tool editor behind its tab), only when a Local simulator profile is
+        (or later becomes) active; the bridge defers a connect to it until its URL is known.
         """
-        if self._simulator_task is None:
-            self._simulator_task = self.tasks.start(self._start_simulator(), name="start-simulator")
-            self.bridge.expect_simulator(self._simulator_task)
+        if not self._started:
+            self._started = True
+            bridge = self.bridge
+            self._simulator.follow(lambda: bridge.profile.local_simulator, bridge.expect_simulator)
+            bridge.profile_changed.connect(self._simulator.check)
             if self.window.painted:
                 self._release_after_paint()
             else:
@@ -564,9 +569,7 @@ class Workbench:
         if self.examples is not None:
             with contextlib.suppress(Exception):
                 await self.examples.close()
-        if self.simulator is not None:
-            with contextlib.suppress(Exception):
-                await self.simulator.stop()
+        await self._simulator.stop()
         with contextlib.suppress(Exception):
             await self._http.close()
         with contextlib.suppress(Exception):

@@ -54,7 +54,9 @@ async def one_run(config: SimulatorConfig) -> RunIds:
 async def test_ids_differ_between_runs_without_a_seed() -> None:
     first = await one_run(SimulatorConfig.fast())
     second = await one_run(SimulatorConfig.fast())
-    for name, a, b in zip(("session", "call", "event", "response", "item"), first, second, strict=True):
+    for name, a, b in zip(
+        ("session", "call", "event", "response", "item"), first, second, strict=True
+    ):
         assert a != b, f"the {name} id repeated across runs: {a}"
 
 

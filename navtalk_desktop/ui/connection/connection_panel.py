@@ -35,7 +35,7 @@ from navtalk_desktop.ui.connection.server_messages import MAX_SERVER_MESSAGES, S
 from navtalk_desktop.ui.shell.engine_adapter import EngineAdapter
 from navtalk_desktop.ui.shell.notifications import Banner
 from navtalk_desktop.ui.shell.shortcuts import with_shortcut
-from navtalk_desktop.ui.shell.status_bar import describe_state
+from navtalk_desktop.ui.shell.status_bar import adds_to_label, describe_state
 from navtalk_desktop.ui.shell.theme import colors
 from navtalk_desktop.ui.widgets.accessible_names import name_form_fields
 
@@ -499,7 +499,7 @@ class ConnectionPanel(QWidget):
         label, attribute = describe_state(state)
         color = getattr(colors(self.palette()), attribute)
         text = f"<span style='color:{color}; font-size:14pt'>●</span> <b>{label}</b>"
-        if message and message.casefold() not in (label.casefold(), "session ready"):
+        if adds_to_label(label, message):
             text += f"<br>{html.escape(message, quote=False)}"
         self.state_label.setText(text)
         if message or state != "idle":

@@ -19,14 +19,24 @@ _STATE_STYLE: dict[str, tuple[str, str]] = {
     "connected": ("Connected", "success"),
     "ready": ("Ready", "success"),
     "reconnecting": ("Reconnecting…", "warning"),
-    "closed": ("Disconnected", "muted_text"),
+    # One wording for "no connection" everywhere (status bar, Connection panel, title),
+    # whether it never connected or was disconnected.
+    "closed": ("Not connected", "muted_text"),
     "failed": ("Failed", "error"),
 }
+# State messages that only repeat what the label says.
+_SAID_BY_LABEL = {"session ready", "disconnected"}
 
 
 def describe_state(state: str) -> tuple[str, str]:
     """Human label and theme colour attribute for a session state name."""
     return _STATE_STYLE.get(state, (state.replace("_", " ").capitalize(), "muted_text"))
+
+
+def adds_to_label(label: str, message: str) -> bool:
+    """Whether a state ``message`` says more than its ``label`` (shown next to it)."""
+    folded = message.casefold()
+    return bool(message) and folded != label.casefold() and folded not in _SAID_BY_LABEL
 
 
 def format_seconds(seconds: float) -> str:
@@ -113,7 +123,7 @@ class SessionStatusBar(QStatusBar):
         label, attribute = describe_state(self._state)
         color = getattr(theme, attribute)
         text = f"<span style='color:{color}'>●</span> {label}"
-        if self._message and self._message.casefold() not in (label.casefold(), "session ready"):
+        if adds_to_label(label, self._message):
             short = self._message if len(self._message) <= 110 else self._message[:109] + "…"
             text += f" — {html.escape(short, quote=False)}"
         self.state_label.setText(text)
