@@ -276,14 +276,14 @@ def new_entry(key: str) -> ToolEntry:
 
 
 def empty_entry(taken: Iterable[str]) -> ToolEntry:
-    """A new tool with one string parameter, named ``new_tool`` (``new_tool_2``… if taken)."""
+    """A new tool without parameters, named ``new_tool`` (``new_tool_2``… if taken).
+
+    Empty means empty: the user adds the parameters the tool needs (the templates are
+    the way to start from an example).
+    """
     names = set(taken)
     name, counter = "new_tool", 2
     while name in names:
         name, counter = f"new_tool_{counter}", counter + 1
-    parameters = {
-        "type": "object",
-        "properties": {"query": {"type": "string", "description": "What the user asked for"}},
-        "required": ["query"],
-    }
+    parameters: dict[str, object] = {"type": "object", "properties": {}, "required": []}
     return ToolEntry(tool=ToolDefinition(name, "", parameters))

@@ -281,7 +281,7 @@ class ToolsPanel(ToolFileDialogs, QWidget):
 
     @Slot()
     def add_empty_tool(self) -> None:
-        """Add a new tool with one string parameter and select it."""
+        """Add a new tool without parameters and select it."""
         entry = empty_entry(entry.name for entry in self._editor.toolset)
         index = self._editor.add_tool(entry)
         self._select_after_change(index)

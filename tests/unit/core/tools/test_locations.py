@@ -77,10 +77,11 @@ def test_locations_are_shown_relative_to_their_tool() -> None:
     assert within_tool("variables.city") == "variables.city"
 
 
-def test_new_empty_tools_get_a_free_name_and_a_query_parameter() -> None:
+def test_new_empty_tools_get_a_free_name_and_no_parameters() -> None:
     first = empty_entry([])
     assert first.name == "new_tool"
-    assert first.tool.parameters["required"] == ["query"]
+    # Empty means empty (issue 16 #12): no sample "query" parameter to delete first.
+    assert first.tool.parameters == {"type": "object", "properties": {}, "required": []}
     assert empty_entry(["new_tool", "new_tool_2"]).name == "new_tool_3"
     # Each is a fresh copy: editing one never changes the next.
     first.tool.parameters["properties"]["extra"] = {}

@@ -1,0 +1,30 @@
+"""New ▾ → Empty tool adds a tool without parameters (issue 16 #12)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from navtalk_desktop.core.responders.chain import ChainRunner
+from navtalk_desktop.core.responders.factory import ResponderFactory
+from navtalk_desktop.core.tools.editor import ToolSetEditor
+from navtalk_desktop.core.tools.templates import new_entry
+from navtalk_desktop.core.tools.toolset import ToolSet
+from navtalk_desktop.infra.toolset_file import ToolSetFileStore
+from tests.gui.tools.test_tools_panel import json_shown, make_panel
+
+
+def test_the_empty_tool_has_no_parameters(qtbot: Any) -> None:
+    editor = ToolSetEditor(
+        ToolSet(name="Set", tools=(new_entry("weather"),)),
+        store=ToolSetFileStore(),
+        autosave_delay_s=None,
+    )
+    panel = make_panel(qtbot, editor, runner=ChainRunner(ResponderFactory()))
+    empty = next(a for a in panel.templates_menu.actions() if a.text() == "Empty tool")
+    empty.trigger()
+    qtbot.waitUntil(lambda: len(editor.toolset.tools) == 2)
+    tool = editor.toolset.tools[1].tool
+    assert tool.name == "new_tool"
+    assert tool.parameters["properties"] == {}
+    assert panel.form.parameters.tree.topLevelItemCount() == 0
+    assert json_shown(panel)["parameters"]["properties"] == {}
