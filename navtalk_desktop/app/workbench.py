@@ -21,8 +21,10 @@ from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from navtalk_desktop.app.builtin_simulator import BuiltinSimulator
+from navtalk_desktop.app.composer import install_composer
 from navtalk_desktop.app.engine_host import adapter_on_thread, adapter_over_process
 from navtalk_desktop.app.examples_menu import EXAMPLES, ExampleLauncher
+from navtalk_desktop.app.guide import Guide
 from navtalk_desktop.app.icon import application_icon
 from navtalk_desktop.app.license_notices import load_license_notices
 from navtalk_desktop.app.logs import LICENSE_ENV, LOG_SECRETS
@@ -297,6 +299,8 @@ class Workbench:
             "tests", "Tests", lambda: build_tests_panel(self), Qt.DockWidgetArea.RightDockWidgetArea
         )
         window.tab_by_default("timeline", "tests")
+        # View ▸ Frame Composer (a tab behind the Conversation) and Help ▸ Getting Started.
+        self.guide = Guide(self, install_composer(self))
         connection.profiles_changed.connect(lambda _profiles: self.save_settings())
         self.bridge.profile_changed.connect(self.save_settings)
         window.first_painted.connect(self._on_first_paint)
@@ -510,6 +514,15 @@ class Workbench:
     async def run_blocking(self, function: Callable[[], T]) -> T:
         """Run blocking file work on the app's executor (never on the GUI thread)."""
         return await asyncio.get_running_loop().run_in_executor(self.executor, function)
+
+    def set_preference(self, key: str, value: Any) -> None:
+        """Store one preference (a JSON value) and save the settings in the background."""
+        preferences = {**self.settings.preferences, key: value}
+        self.settings = AppSettings(
+            self.settings.profiles, self.settings.active_profile, preferences
+        )
+        if self._settings_writable and not self._closed:
+            self._settings_writer.write(self.settings)
 
     def save_settings(self) -> None:
         """Persist profiles and the active profile (in the background)."""

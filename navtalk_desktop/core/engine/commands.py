@@ -29,6 +29,7 @@ __all__ = [
     "RejectDraft",
     "ReplaceTimeline",
     "RunResponders",
+    "SendFrame",
     "SendText",
     "SetAnswerMode",
     "SetProfile",
@@ -91,6 +92,20 @@ class SendText(EngineCommand):
     @property
     def what(self) -> str:
         return "Sending the message"
+
+
+@dataclass(frozen=True, slots=True)
+class SendFrame(EngineCommand):
+    """Send one raw frame exactly as given (the Frame Composer checked it first).
+
+    The text must be a JSON object; it goes out unchanged and is appended to the timeline.
+    """
+
+    text: str
+
+    @property
+    def what(self) -> str:
+        return "Sending the frame"
 
 
 @dataclass(frozen=True, slots=True)

@@ -355,6 +355,8 @@ class Engine:
             case cmd.SendText(text=text):
                 text = text.strip()
                 return self._session.send_text(text) if text else None
+            case cmd.SendFrame(text=text):
+                return self._session.send_frame(text)
             case cmd.AnswerCall(call=key, output=output, is_error=is_error):
                 if self._dispatcher is not None:
                     return self._dispatcher.answer_manually(key, output, is_error=is_error)

@@ -77,6 +77,24 @@ def user_message(texts: Sequence[str]) -> OutgoingFrame:
     )
 
 
+def raw_frame(text: str) -> OutgoingFrame:
+    """One raw frame exactly as typed (the Frame Composer); its ``type`` from the JSON.
+
+    Raises:
+        ValueError: the text is not a JSON object.
+    """
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"the frame is not JSON: {error.msg}") from None
+    if not isinstance(value, dict):
+        raise ValueError("a frame must be a JSON object")
+    kind = value.get("type")
+    return OutgoingFrame(
+        text, kind if isinstance(kind, str) and kind else "?", "sent from the Frame Composer"
+    )
+
+
 def response_create() -> OutgoingFrame:
     """``response.create``: ask the model to respond now."""
     return OutgoingFrame(

@@ -269,6 +269,20 @@ class Session:
         typed = Transcript("user", text, True, typed=True)
         self._notify(lambda listener: listener.transcript_received(typed))
 
+    async def send_frame(self, text: str) -> None:
+        """Send one raw frame exactly as given (the Frame Composer).
+
+        Raises:
+            SessionError: when not connected, the text is not a JSON object, or the send fails.
+        """
+        self._require_live("send a frame")
+        try:
+            frame = outgoing.raw_frame(text)
+        except ValueError as error:
+            raise SessionError(str(error)) from None
+        async with self._send_lock:
+            await self._send(frame)
+
     async def mark_answering(self, call_id: str, responder: str) -> FunctionCall:
         """Mark a call as being answered by ``responder`` (a slow responder is running).
 

@@ -76,6 +76,8 @@ class FrameComposer(QWidget):
         self._check = check_frame("")
         self.history = FrameHistory()
         self.confirmation: QMessageBox | None = None
+        self._is_live: Callable[[], bool] | None = None
+        self._profile_name: Callable[[], str] | None = None
         self._build_ui()
         self._reload_snippets()
         self._on_text_changed()
@@ -175,6 +177,19 @@ class FrameComposer(QWidget):
         """Whether the session can send frames now (Send is enabled only then)."""
         self._live = live
         self._on_text_changed()
+
+    def follow(self, is_live: Callable[[], bool], profile: Callable[[], str]) -> None:
+        """Read the session's state and profile from these (see :meth:`refresh`)."""
+        self._is_live, self._profile_name = is_live, profile
+        self.refresh()
+
+    @Slot()
+    def refresh(self) -> None:
+        """Re-read the followed session's state and profile (connect its signals here:
+        a slot of this widget, so the connection ends with it)."""
+        if self._is_live is not None and self._profile_name is not None:
+            self.set_live(self._is_live())
+            self.set_profile(self._profile_name())
 
     def set_profile(self, profile: str) -> None:
         """Offer ``profile``'s snippets."""

@@ -354,6 +354,10 @@ class EngineAdapter(EngineView):
         if text:
             self._send(cmd.SendText(text))
 
+    def send_frame(self, text: str) -> None:
+        """Send one raw frame as it is (the Frame Composer checked it first)."""
+        self._send(cmd.SendFrame(text))
+
     def answer_call(
         self, call_id: str, output: str | dict[str, Any] | list[Any], is_error: bool = False
     ) -> None:

@@ -1,0 +1,1 @@
+"""Help for new users: the Getting started page and the README viewer it links to."""
