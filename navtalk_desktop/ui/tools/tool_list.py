@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
-from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
+from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap, QResizeEvent
+from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QWidget
 
 from navtalk_desktop.core.tools.lint import LintReport, Severity
 from navtalk_desktop.core.tools.toolset import ToolEntry, ToolSet
@@ -22,6 +22,13 @@ def dot_icon(colour: str, size: int = 10) -> QIcon:
     painter.drawEllipse(1, 1, size - 2, size - 2)
     painter.end()
     return QIcon(pixmap)
+
+
+# Shown in the list while the set has no tools: what to do next.
+EMPTY_HINT = (
+    "No tools yet.\n\nNew ▾ adds one (empty or from a template), Open… loads a tool set, "
+    "and the Examples menu has ready-made ones."
+)
 
 
 class DotIcons:
@@ -52,6 +59,23 @@ class ToolList(QListWidget):
         self.setMinimumWidth(110)
         self.setIconSize(QSize(10, 10))
         self.icons = DotIcons()
+        self.empty_label = QLabel(EMPTY_HINT, self.viewport())
+        self.empty_label.setObjectName("tool_list_empty")
+        self.empty_label.setWordWrap(True)
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setEnabled(False)  # muted, like placeholder text
+        model = self.model()
+        model.rowsInserted.connect(self._show_empty_state)
+        model.rowsRemoved.connect(self._show_empty_state)
+        self._show_empty_state()
+
+    def _show_empty_state(self) -> None:
+        self.empty_label.setGeometry(self.viewport().rect().adjusted(6, 6, -6, -6))
+        self.empty_label.setVisible(self.count() == 0)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # Qt override
+        super().resizeEvent(event)
+        self._show_empty_state()
 
     def show_tools(self, toolset: ToolSet, lint: LintReport, select: int) -> None:
         """Show every tool of ``toolset`` and select row ``select``, without signals."""

@@ -28,3 +28,16 @@ def test_the_empty_tool_has_no_parameters(qtbot: Any) -> None:
     assert tool.parameters["properties"] == {}
     assert panel.form.parameters.tree.topLevelItemCount() == 0
     assert json_shown(panel)["parameters"]["properties"] == {}
+
+
+def test_an_empty_tool_list_says_what_to_do_next(qtbot: Any) -> None:
+    editor = ToolSetEditor(ToolSet(name="Set"), store=ToolSetFileStore(), autosave_delay_s=None)
+    panel = make_panel(qtbot, editor, runner=ChainRunner(ResponderFactory()))
+    hint = panel.tool_list.empty_label
+    qtbot.waitUntil(hint.isVisible)
+    assert hint.text().startswith("No tools yet.")
+    assert "New ▾" in hint.text()
+    next(a for a in panel.templates_menu.actions() if a.text() == "Empty tool").trigger()
+    qtbot.waitUntil(lambda: not hint.isVisible())
+    panel.remove_tool()
+    qtbot.waitUntil(hint.isVisible)
