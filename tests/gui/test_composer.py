@@ -23,6 +23,9 @@ from navtalk_desktop.ui.composer.composer_widget import (
 )
 from tests.unit.test_composer import MemoryPreferences
 
+# Generous: a wait only costs time when it fails, and the suite runs on loaded machines.
+WAIT_MS = 20_000
+
 
 class Sent(list[str]):
     """The injected send callable: remembers what it was given."""
@@ -65,7 +68,7 @@ def test_a_known_snippet_is_checked_and_sent_and_listed(
     _click(qtbot, composer.send_button)
     assert len(sent) == 1
     assert json.loads(sent[0])["item"]["content"][0]["text"] == "What's the weather in Beijing?"
-    qtbot.waitUntil(lambda: composer.history_list.isVisible())
+    qtbot.waitUntil(lambda: composer.history_list.isVisible(), timeout=WAIT_MS)
     assert not composer.history_empty.isVisible()
     assert "conversation.item.create  — sent" in composer.history_list.item(0).text()
 
@@ -93,21 +96,21 @@ def test_an_unknown_or_invalid_frame_is_sent_only_after_agreeing(
     _type(qtbot, composer, text)
     assert composer.status_label.text().startswith("⚠")
     _click(qtbot, composer.send_button)
-    qtbot.waitUntil(lambda: composer.confirmation is not None)
+    qtbot.waitUntil(lambda: composer.confirmation is not None, timeout=WAIT_MS)
     box = composer.confirmation
     assert box is not None
     assert title in box.windowTitle() or title in box.text()
     assert sent == []  # nothing went out before the answer
     box.button(QMessageBox.StandardButton.Cancel).click()
-    qtbot.waitUntil(lambda: composer.confirmation is None)
+    qtbot.waitUntil(lambda: composer.confirmation is None, timeout=WAIT_MS)
     assert sent == []
     _click(qtbot, composer.send_button)
-    qtbot.waitUntil(lambda: composer.confirmation is not None)
+    qtbot.waitUntil(lambda: composer.confirmation is not None, timeout=WAIT_MS)
     box = composer.confirmation
     assert box is not None
     anyway = next(b for b in box.buttons() if b.text() == SEND_ANYWAY)
     anyway.click()
-    qtbot.waitUntil(lambda: len(sent) == 1)
+    qtbot.waitUntil(lambda: len(sent) == 1, timeout=WAIT_MS)
     assert json.loads(sent[0]) == json.loads(text)
     assert "sent after you agreed" in composer.history_list.item(0).text()
 
@@ -135,12 +138,12 @@ def test_ctrl_enter_in_the_editor_sends_the_frame_not_the_window_shortcut(
     message.setShortcut(QKeySequence("Ctrl+Return"))
     message.triggered.connect(lambda: other.append(True))
     window.addAction(message)
-    window.show()
-    qtbot.waitExposed(window)
+    with qtbot.waitExposed(window, timeout=WAIT_MS):
+        window.show()
     composer.set_live(True)
     composer.choose_snippet("response.create")
     composer.editor.setFocus()
-    qtbot.waitUntil(composer.editor.hasFocus)
+    qtbot.waitUntil(composer.editor.hasFocus, timeout=WAIT_MS)
     qtbot.keyClick(composer.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert sent == ['{"type":"response.create"}']
     assert other == []
@@ -153,12 +156,15 @@ def test_snippets_are_saved_per_profile_and_come_back(qtbot: Any, sent: Sent) ->
     composer.show()
     _type(qtbot, composer, '{"type": "response.create", "note": "mine"}')
     _click(qtbot, composer.save_button)
-    qtbot.waitUntil(lambda: composer.findChild(QInputDialog, "composer_snippet_name") is not None)
+    qtbot.waitUntil(
+        lambda: composer.findChild(QInputDialog, "composer_snippet_name") is not None,
+        timeout=WAIT_MS,
+    )
     dialog = composer.findChild(QInputDialog, "composer_snippet_name")
     assert isinstance(dialog, QInputDialog)
     dialog.setTextValue("greet first")
     dialog.accept()
-    qtbot.waitUntil(lambda: composer.snippet_combo.findData("greet first") >= 0)
+    qtbot.waitUntil(lambda: composer.snippet_combo.findData("greet first") >= 0, timeout=WAIT_MS)
     assert composer.snippet_combo.currentData() == "greet first"
     assert composer.delete_button.isEnabled()
     composer.set_profile("NavTalk v2")

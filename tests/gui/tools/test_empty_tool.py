@@ -12,6 +12,8 @@ from navtalk_desktop.core.tools.toolset import ToolSet
 from navtalk_desktop.infra.toolset_file import ToolSetFileStore
 from tests.gui.tools.test_tools_panel import json_shown, make_panel
 
+WAIT_MS = 20_000  # generous: a wait only costs time when it fails
+
 
 def test_the_empty_tool_has_no_parameters(qtbot: Any) -> None:
     editor = ToolSetEditor(
@@ -22,7 +24,7 @@ def test_the_empty_tool_has_no_parameters(qtbot: Any) -> None:
     panel = make_panel(qtbot, editor, runner=ChainRunner(ResponderFactory()))
     empty = next(a for a in panel.templates_menu.actions() if a.text() == "Empty tool")
     empty.trigger()
-    qtbot.waitUntil(lambda: len(editor.toolset.tools) == 2)
+    qtbot.waitUntil(lambda: len(editor.toolset.tools) == 2, timeout=WAIT_MS)
     tool = editor.toolset.tools[1].tool
     assert tool.name == "new_tool"
     assert tool.parameters["properties"] == {}
@@ -34,10 +36,10 @@ def test_an_empty_tool_list_says_what_to_do_next(qtbot: Any) -> None:
     editor = ToolSetEditor(ToolSet(name="Set"), store=ToolSetFileStore(), autosave_delay_s=None)
     panel = make_panel(qtbot, editor, runner=ChainRunner(ResponderFactory()))
     hint = panel.tool_list.empty_label
-    qtbot.waitUntil(hint.isVisible)
+    qtbot.waitUntil(hint.isVisible, timeout=WAIT_MS)
     assert hint.text().startswith("No tools yet.")
     assert "New ▾" in hint.text()
     next(a for a in panel.templates_menu.actions() if a.text() == "Empty tool").trigger()
-    qtbot.waitUntil(lambda: not hint.isVisible())
+    qtbot.waitUntil(lambda: not hint.isVisible(), timeout=WAIT_MS)
     panel.remove_tool()
-    qtbot.waitUntil(hint.isVisible)
+    qtbot.waitUntil(hint.isVisible, timeout=WAIT_MS)
