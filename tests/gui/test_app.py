@@ -55,6 +55,7 @@ def test_first_run_opens_on_local_simulator_with_judge_tool(
         "timeline",
         "call_desk",
         "conversation",
+        "composer",
     }
     assert all(not dock.isFloating() for dock in window.docks.values())
     assert window.windowTitle() == "NavTalk Desktop — Local simulator (Not connected)"
