@@ -158,6 +158,22 @@ async def test_events_arrive_in_order_across_the_pipe(sim: SimulatorServer) -> N
 
 
 @pytest.mark.asyncio
+async def test_a_composer_frame_crosses_to_the_child_and_goes_out_unchanged(
+    sim: SimulatorServer,
+) -> None:
+    host = ProcessHost(_recipe(sim))
+    received = _start(host)
+    host.send(cmd.Connect())
+    await received.until(_ready(received))
+    frame = '{"type": "conversation.item.create", "item": {"type": "message", "role": "user", '
+    frame += '"content": [{"type": "input_text", "text": "from the composer"}]}}'
+    host.send(cmd.SendFrame(frame))
+    await received.until(lambda: frame in _raw_frames(received))
+    assert not [e for e in received.events if isinstance(e, CommandFailed)]
+    await host.stop()
+
+
+@pytest.mark.asyncio
 async def test_a_failed_command_comes_back_as_an_event(sim: SimulatorServer) -> None:
     host = ProcessHost(_recipe(sim))
     received = _start(host)
