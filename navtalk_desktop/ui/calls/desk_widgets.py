@@ -62,7 +62,8 @@ def cards_area(parent: QWidget) -> tuple[QWidget, QVBoxLayout, QLabel, QScrollAr
     cards_layout.setContentsMargins(4, 4, 4, 4)
     cards_layout.setSpacing(6)
     empty_label = QLabel(
-        "No calls waiting.\nWhen the model calls a tool, the call appears here with a countdown.",
+        "No calls waiting.\nConnect, then ask the avatar something one of your tools answers "
+        "(type it in Conversation): the call appears here with a countdown.",
         cards_widget,
     )
     empty_label.setObjectName("empty_desk")

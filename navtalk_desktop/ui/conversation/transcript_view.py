@@ -147,6 +147,11 @@ class TranscriptView(QTextBrowser):
         self.setOpenLinks(False)
         self.setUndoRedoEnabled(False)
         self.document().setDocumentMargin(8)
+        # The empty state says what to do next (shown while the document is empty).
+        self.setPlaceholderText(
+            "No conversation yet. Connect, then type a message below and press Enter: "
+            "your turns and the avatar's answers appear here."
+        )
         self._bubbles: dict[tuple[str, str], _Bubble] = {}
         self._elided: dict[int, _Bubble] = {}
         self._anonymous = 0

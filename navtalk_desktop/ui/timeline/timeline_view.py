@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import (
+    QAbstractItemModel,
     Qt,
     Signal,
     Slot,
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QHeaderView,
+    QLabel,
     QTableView,
     QWidget,
 )
@@ -33,6 +35,12 @@ _COLUMN_WIDTHS = {TIME: 92, DIRECTION: 58, TYPE: 210, SIZE: 64, CALL: 110}
 _COMPACT_WIDTHS = {TYPE: 150, CALL: 72}
 # Summary stretches but never below this (narrow docks scroll horizontally instead).
 SUMMARY_MIN_WIDTH = 160
+# The empty states: what to do next, or why a filter shows nothing.
+EMPTY_TEXT = (
+    "No frames yet. Connect, then type a message in Conversation: every WebSocket frame "
+    "sent and received appears here."
+)
+FILTERED_TEXT = "No frame matches the filters. Clear the search or pick “All” to see every frame."
 
 
 class TimelineView(QTableView):
@@ -74,6 +82,32 @@ class TimelineView(QTableView):
         self.doubleClicked.connect(lambda index: self.toggle_requested.emit(index.row()))
         self.setToolTip("")
         self.setAccessibleName("Timeline of frames")
+        self.empty_label = QLabel(EMPTY_TEXT, self.viewport())
+        self.empty_label.setObjectName("timeline_empty")
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setWordWrap(True)
+        self.empty_label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+
+    def setModel(self, model: QAbstractItemModel | None) -> None:  # noqa: N802  (Qt override)
+        """Show ``model``; the empty state follows its rows."""
+        super().setModel(model)
+        if model is not None:
+            for signal in (model.rowsInserted, model.rowsRemoved):
+                signal.connect(self._update_empty)
+            for reset in (model.modelReset, model.layoutChanged):
+                reset.connect(self._update_empty)
+        self._update_empty()
+
+    @Slot()
+    def _update_empty(self) -> None:
+        model = self.model()
+        empty = model is None or model.rowCount() == 0
+        if empty:
+            # Frames hidden by the filters are not "no frames yet".
+            frames = len(getattr(model, "timeline", ()))
+            self.empty_label.setText(FILTERED_TEXT if frames else EMPTY_TEXT)
+            self.empty_label.setGeometry(self.viewport().rect().adjusted(16, 0, -16, 0))
+        self.empty_label.setVisible(empty)
 
     def configure_columns(self) -> None:
         """Fixed initial widths; Summary takes the remaining space (never ResizeToContents)."""
@@ -140,6 +174,7 @@ class TimelineView(QTableView):
     def resizeEvent(self, event: QResizeEvent) -> None:  # Qt override
         super().resizeEvent(event)
         self._fit_summary()
+        self.empty_label.setGeometry(self.viewport().rect().adjusted(16, 0, -16, 0))
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # Qt override
         if event.key() in (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter):
