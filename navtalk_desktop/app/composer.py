@@ -7,9 +7,12 @@ writer off the GUI thread); frames go out through the engine (the adapter's
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QDockWidget, QWidget
 
 from navtalk_desktop.core.composer.snippets import SnippetBook
 from navtalk_desktop.ui.composer.composer_dock import COMPOSER_KEY, add_composer_dock
@@ -49,7 +52,14 @@ def install_composer(workbench: Workbench) -> QAction:
         bridge.profile_changed.connect(composer.refresh)
         return composer
 
-    action = add_composer_dock(window, window.add_deferred_panel, build, None, window.view_menu)
+    def add_panel(
+        key: str, title: str, make: Callable[[], QWidget], area: Qt.DockWidgetArea
+    ) -> QDockWidget:
+        # Scrollable: its buttons never widen the Conversation's column (Reset Layout
+        # shows every dock, which builds the composer behind its tab).
+        return window.add_deferred_panel(key, title, make, area, scrollable=True)
+
+    action = add_composer_dock(window, add_panel, build, None, window.view_menu)
     # A tab behind the Conversation, also after View ▸ Reset Layout.
     window.tab_by_default("conversation", COMPOSER_KEY)
     return action
