@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from navtalk_desktop.engine_process.design import EngineDesign
+from tests.benchmarks.config import ALL_BENCHMARKS, BenchConfig, config_json
 from tests.benchmarks.results import render_table, write_results
-from tests.benchmarks.suite import ALL_BENCHMARKS, BenchConfig, Suite, config_json
+from tests.benchmarks.suite import Suite
 
 
 def _only(text: str) -> tuple[str, ...]:
