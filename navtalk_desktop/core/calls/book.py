@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -52,8 +52,49 @@ class CallStep:
     note: str = ""
 
 
+class CallTimeline:
+    """What a call's steps and findings say; shared by :class:`FunctionCall` and its snapshot.
+
+    The class using it has ``steps`` (a sequence of :class:`CallStep`), ``warnings`` and
+    ``violations``.
+    """
+
+    __slots__ = ()
+    steps: Sequence[CallStep]
+    warnings: Sequence[str]
+    violations: Sequence[str]
+
+    def step_time(self, name: str) -> float | None:
+        """Monotonic time of the first step called ``name``, or ``None``."""
+        for step in self.steps:
+            if step.name == name:
+                return step.mono_time
+        return None
+
+    @property
+    def received_at(self) -> float | None:
+        """Monotonic time the call arrived."""
+        return self.step_time("received")
+
+    @property
+    def answer_latency_s(self) -> float | None:
+        """Seconds from arrival to the answer being sent (answered or failed)."""
+        start = self.step_time("received")
+        end = self.step_time("answered")
+        if end is None:
+            end = self.step_time("failed")
+        if start is None or end is None:
+            return None
+        return end - start
+
+    @property
+    def has_problems(self) -> bool:
+        """Whether the call has warnings or schema violations."""
+        return bool(self.warnings or self.violations)
+
+
 @dataclass(slots=True, eq=False)
-class FunctionCall:
+class FunctionCall(CallTimeline):
     """A function call from the model and everything that happened to it.
 
     Attributes:
@@ -108,34 +149,6 @@ class FunctionCall:
     def add_step(self, name: str, mono_time: float, wall_time: float, note: str = "") -> None:
         """Record a step of the history."""
         self.steps.append(CallStep(name, mono_time, wall_time, note))
-
-    def step_time(self, name: str) -> float | None:
-        """Monotonic time of the first step called ``name``, or ``None``."""
-        for step in self.steps:
-            if step.name == name:
-                return step.mono_time
-        return None
-
-    @property
-    def received_at(self) -> float | None:
-        """Monotonic time the call arrived."""
-        return self.step_time("received")
-
-    @property
-    def answer_latency_s(self) -> float | None:
-        """Seconds from arrival to the answer being sent (answered or failed)."""
-        start = self.step_time("received")
-        end = self.step_time("answered")
-        if end is None:
-            end = self.step_time("failed")
-        if start is None or end is None:
-            return None
-        return end - start
-
-    @property
-    def has_problems(self) -> bool:
-        """Whether the call has warnings or schema violations."""
-        return bool(self.warnings or self.violations)
 
 
 class CallBook:

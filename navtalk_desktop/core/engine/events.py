@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from navtalk_desktop.core.calls.book import CallState, CallStep, FunctionCall
+from navtalk_desktop.core.calls.book import CallState, CallStep, CallTimeline, FunctionCall
 from navtalk_desktop.core.calls.dispatcher import DispatchMode, DispatchRecord, DispatchStatus
 from navtalk_desktop.core.profile import ConnectionProfile
 from navtalk_desktop.core.responders.chain import ChainResult
@@ -274,7 +274,7 @@ class DispatchSnapshot:
 
 
 @dataclass(frozen=True, slots=True)
-class CallSnapshot:
+class CallSnapshot(CallTimeline):
     """A function call as the call desk, its cards and the detail pane show it.
 
     Attributes mirror :class:`~navtalk_desktop.core.calls.book.FunctionCall` (lists become
@@ -355,34 +355,6 @@ class CallSnapshot:
             return None
         value: dict[str, Any] = json.loads(self.arguments_json)
         return value
-
-    def step_time(self, name: str) -> float | None:
-        """Monotonic time of the first step called ``name``, or ``None``."""
-        for step in self.steps:
-            if step.name == name:
-                return step.mono_time
-        return None
-
-    @property
-    def received_at(self) -> float | None:
-        """Monotonic time the call arrived."""
-        return self.step_time("received")
-
-    @property
-    def answer_latency_s(self) -> float | None:
-        """Seconds from arrival to the answer being sent (answered or failed)."""
-        start = self.step_time("received")
-        end = self.step_time("answered")
-        if end is None:
-            end = self.step_time("failed")
-        if start is None or end is None:
-            return None
-        return end - start
-
-    @property
-    def has_problems(self) -> bool:
-        """Whether the call has warnings or schema violations."""
-        return bool(self.warnings or self.violations)
 
 
 @dataclass(frozen=True, slots=True)
