@@ -7,7 +7,7 @@ import json
 import time
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QFont, QTextLayout, QTextOption
+from PySide6.QtGui import QAction, QFont, QKeyEvent, QTextLayout, QTextOption
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -90,6 +90,13 @@ def wrapped_line_count(text: str, font: QFont, width: float, limit: int) -> int:
         if total >= limit:
             return limit
     return max(total, 1)
+
+
+def is_send_key(event: QKeyEvent) -> bool:
+    """Ctrl+Enter (⌘+Enter on macOS): send what is being typed where the focus is."""
+    return event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and bool(
+        event.modifiers() & Qt.KeyboardModifier.ControlModifier
+    )
 
 
 def elide(text: str, limit: int = QUICK_REPLY_LABEL_CHARS) -> str:
@@ -215,6 +222,10 @@ class CallCard(QFrame):
 
         self.answer = AnswerEditor(template, self)
         self.answer.text_changed.connect(self._update_buttons)
+        # Ctrl+Enter in the answer sends the answer, not the window's "Send Message".
+        for editor in self.answer.findChildren(QWidget):
+            if editor.focusPolicy() != Qt.FocusPolicy.NoFocus:
+                editor.installEventFilter(self)
 
         # A grid, not a row: the card must fit a narrow dock with several replies saved.
         self.quick_grid = QGridLayout()
@@ -494,6 +505,15 @@ class CallCard(QFrame):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # Qt override
         if watched is self.arguments.viewport() and event.type() == QEvent.Type.Resize:
             self._fit_arguments()
+        elif event.type() in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress) and (
+            isinstance(event, QKeyEvent) and is_send_key(event)
+        ):
+            # Shortcuts follow focus: claiming the override keeps the window's Ctrl+Enter
+            # (send the conversation message) from firing while the answer has focus.
+            event.accept()
+            if event.type() == QEvent.Type.KeyPress and self.send_button.isEnabled():
+                self._on_send()
+            return True
         return super().eventFilter(watched, event)
 
     def _fit_arguments(self) -> None:

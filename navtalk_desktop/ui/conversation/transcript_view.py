@@ -16,6 +16,7 @@ from PySide6.QtGui import (
     QTextBlockFormat,
     QTextCharFormat,
     QTextCursor,
+    QTextFormat,
 )
 from PySide6.QtWidgets import (
     QPlainTextEdit,
@@ -96,6 +97,11 @@ class _BubbleFormats:
 
 # Body text: the default character format (the block format gives the bubble its look).
 _PLAIN = QTextCharFormat()
+# Which themed part a character format paints (title, time stamp, elision note, link), and
+# which role a bubble's block belongs to: a theme switch re-colours exactly these, so no
+# colour stays baked into text already shown.
+_PART = QTextFormat.Property.UserProperty + 1
+_ROLE = QTextFormat.Property.UserProperty + 2
 
 
 def _block_end(block: QTextBlock) -> int:
@@ -257,7 +263,52 @@ class TranscriptView(QTextBrowser):
     def changeEvent(self, event: QEvent) -> None:  # Qt override
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange):
             self._formats.clear()  # new bubbles take the new colours and sizes
+            if event.type() == QEvent.Type.PaletteChange:
+                self._restyle_shown()
         super().changeEvent(event)
+
+    def _part_colour(self, part: str, role: str) -> QColor:
+        if part == "title":
+            return self._colours(role)[1]
+        if part == "link":
+            return self.palette().link().color()
+        return QColor(colors(self.palette()).muted_text)
+
+    def _restyle_shown(self) -> None:
+        """Give every message already shown the palette's colours (a live theme switch).
+
+        One pass over the blocks and their few themed fragments; the body text has no
+        colour of its own (it follows the palette), so only backgrounds, titles, time
+        stamps and links change.
+        """
+        cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()
+        try:
+            block = self.document().begin()
+            while block.isValid():
+                role = block.blockFormat().property(_ROLE)
+                if isinstance(role, str):
+                    background = QTextBlockFormat()
+                    background.setBackground(self._colours(role)[0])
+                    cursor.setPosition(block.position())
+                    cursor.mergeBlockFormat(background)
+                    fragments = block.begin()
+                    while not fragments.atEnd():
+                        fragment = fragments.fragment()
+                        part = fragment.charFormat().property(_PART)
+                        if isinstance(part, str):
+                            colour = QTextCharFormat()
+                            colour.setForeground(self._part_colour(part, role))
+                            cursor.setPosition(fragment.position())
+                            cursor.setPosition(
+                                fragment.position() + fragment.length(),
+                                QTextCursor.MoveMode.KeepAnchor,
+                            )
+                            cursor.mergeCharFormat(colour)
+                        fragments += 1
+                block = block.next()
+        finally:
+            cursor.endEditBlock()
 
     def _colours(self, role: str) -> tuple[QColor, QColor]:
         theme = colors(self.palette())
@@ -281,6 +332,7 @@ class TranscriptView(QTextBrowser):
         # O(number of messages) (QTextFrame::firstPosition/lastPosition scans).
         block_format = QTextBlockFormat()
         block_format.setBackground(background)
+        block_format.setProperty(_ROLE, role)
         block_format.setLeftMargin(66 if role in ("user", "typed") else 6)
         block_format.setRightMargin(6 if role in ("user", "typed") else 66)
         block_format.setTopMargin(6)
@@ -288,9 +340,11 @@ class TranscriptView(QTextBrowser):
         title = QTextCharFormat()
         title.setForeground(accent)
         title.setFontWeight(QFont.Weight.Bold)
+        title.setProperty(_PART, "title")
         title.setFontPointSize(max(7.0, self.font().pointSizeF() * 0.85))
         stamp = QTextCharFormat()
         stamp.setForeground(QColor(colors(self.palette()).muted_text))
+        stamp.setProperty(_PART, "muted")
         stamp.setFontPointSize(max(7.0, self.font().pointSizeF() * 0.8))
         formats = _BubbleFormats(f"{_ROLE_TITLES.get(role, role)}  ", block_format, title, stamp)
         self._formats[role] = formats
@@ -375,12 +429,14 @@ class TranscriptView(QTextBrowser):
         muted = QTextCharFormat()
         muted.setForeground(QColor(colors(self.palette()).muted_text))
         muted.setFontItalic(True)
+        muted.setProperty(_PART, "muted")
         cursor.insertText(lead, muted)
         link = QTextCharFormat()
         link.setAnchor(True)
         link.setAnchorHref(f"{_FULL_TEXT_SCHEME}:{bubble.number}")
         link.setForeground(self.palette().link())
         link.setFontUnderline(True)
+        link.setProperty(_PART, "link")
         link.setToolTip("Open the whole message in a read-only viewer (copy or save it there)")
         cursor.insertText(label, link)
         bubble.marker = len(lead) + len(label)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap, QResizeEvent
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QWidget
 
@@ -44,6 +44,10 @@ class DotIcons:
         return icon
 
 
+_DISABLED = Qt.ItemDataRole.UserRole + 7
+"""Item data: the row's tool is disabled (its name is muted in every theme)."""
+
+
 class ToolList(QListWidget):
     """One row per tool: its name (italic and muted when disabled) and a lint dot.
 
@@ -76,6 +80,15 @@ class ToolList(QListWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:  # Qt override
         super().resizeEvent(event)
         self._show_empty_state()
+
+    def changeEvent(self, event: QEvent) -> None:  # Qt override
+        if event.type() == QEvent.Type.PaletteChange:
+            muted = QBrush(QColor(colors(self.palette()).muted_text))
+            for row in range(self.count()):
+                item = self.item(row)
+                if item is not None and item.data(_DISABLED):
+                    item.setData(Qt.ItemDataRole.ForegroundRole, muted)
+        super().changeEvent(event)
 
     def show_tools(self, toolset: ToolSet, lint: LintReport, select: int) -> None:
         """Show every tool of ``toolset`` and select row ``select``, without signals."""
@@ -110,7 +123,13 @@ class ToolList(QListWidget):
         font.setItalic(not entry.enabled)
         item.setFont(font)
         theme = colors(self.palette())
-        item.setForeground(QColor(theme.muted_text if not entry.enabled else theme.text))
+        # An enabled name has no colour of its own: it follows the palette, so a live theme
+        # switch keeps it readable. A disabled one is muted (re-coloured on a switch).
+        item.setData(_DISABLED, not entry.enabled)
+        item.setData(
+            Qt.ItemDataRole.ForegroundRole,
+            None if entry.enabled else QBrush(QColor(theme.muted_text)),
+        )
         issues = lint.for_tool(index)
         errors = sum(1 for issue in issues if issue.severity is Severity.ERROR)
         warnings = len(issues) - errors
