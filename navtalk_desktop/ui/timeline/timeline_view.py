@@ -8,7 +8,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QKeyEvent, QResizeEvent
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -28,6 +28,7 @@ from navtalk_desktop.ui.timeline.timeline_model import (
     SUMMARY,
     TIME,
     TYPE,
+    TimelineTableModel,
 )
 
 _COLUMN_WIDTHS = {TIME: 92, DIRECTION: 58, TYPE: 210, SIZE: 64, CALL: 110}
@@ -47,7 +48,8 @@ class TimelineView(QTableView):
     """The frame table, tuned for 100k+ rows (fixed row height, no content-based sizing).
 
     Signals:
-        toggle_requested(int): Space/Enter/double-click on a row (expand or collapse).
+        toggle_requested(int): Space/Enter/double-click on a row, Right/Left on a folded
+            one, or a click on its ▸ / ▾ (expand or collapse).
     """
 
     toggle_requested = Signal(int)
@@ -177,12 +179,48 @@ class TimelineView(QTableView):
         self.empty_label.setGeometry(self.viewport().rect().adjusted(16, 0, -16, 0))
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # Qt override
-        if event.key() in (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            index = self.currentIndex()
-            if index.isValid():
-                self.toggle_requested.emit(index.row())
+        index = self.currentIndex()
+        enter = event.key() in (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        if enter and index.isValid():
+            self.toggle_requested.emit(index.row())
+            return
+        model = self.model()
+        if index.isValid() and isinstance(model, TimelineTableModel):
+            row = index.row()
+            # Right unfolds a folded run, Left folds it again (also from a frame under it),
+            # as in a tree; otherwise the arrows move between columns as usual.
+            if event.key() == Qt.Key.Key_Right and (
+                model.is_expandable(row) and not model.is_expanded(row)
+            ):
+                self.toggle_requested.emit(row)
+                return
+            if event.key() == Qt.Key.Key_Left and (
+                model.is_expanded(row) or not model.is_group_row(row)
+            ):
+                self.toggle_requested.emit(row)
                 return
         super().keyPressEvent(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # Qt override
+        index = self.indexAt(event.position().toPoint())
+        model = self.model()
+        if (
+            event.button() == Qt.MouseButton.LeftButton
+            and index.isValid()
+            and index.column() == TYPE
+            and isinstance(model, TimelineTableModel)
+            and (model.is_expandable(index.row()) or model.is_expanded(index.row()))
+            and event.position().x() - self.visualRect(index).left() < self._arrow_width()
+        ):
+            # A click on the ▸ / ▾ of a folded run toggles it (and selects the row).
+            super().mousePressEvent(event)
+            self.toggle_requested.emit(index.row())
+            return
+        super().mousePressEvent(event)
+
+    def _arrow_width(self) -> int:
+        """Width of the "▸ " at the start of a folded row's Type cell, with some slack."""
+        return self.fontMetrics().horizontalAdvance("▸ ") + 8
 
 
 def filter_combos(
