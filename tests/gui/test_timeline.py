@@ -312,7 +312,12 @@ def test_panel_detail_copy_follow_and_search(qtbot: Any, panel_bridge: Any) -> N
     assert panel.model.rowCount() == 306
     panel.next_match()
     assert panel.view.currentIndex().row() == row
-    assert "1 matches highlighted" in panel.match_label.text()
+    assert "1 hits in" in panel.match_label.text()
+    label = panel.match_label
+    qtbot.waitUntil(  # not cut off (the layout follows a moment later)
+        lambda: label.width() >= label.fontMetrics().horizontalAdvance(label.text()),
+        timeout=20_000,
+    )
 
     # A bad regex is shown on the search box, nothing is lost.
     panel.regex_check.setChecked(True)

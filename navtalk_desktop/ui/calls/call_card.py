@@ -7,7 +7,15 @@ import json
 import time
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QFont, QKeyEvent, QTextLayout, QTextOption
+from PySide6.QtGui import (
+    QAction,
+    QFont,
+    QGuiApplication,
+    QKeyEvent,
+    QPalette,
+    QTextLayout,
+    QTextOption,
+)
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -166,12 +174,19 @@ class CallCard(QFrame):
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.1)
         self.title.setFont(font)
-        self.call_id_label = QLabel(self)
-        self.call_id_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.call_id_label.setToolTip("call_id (select to copy)")
-        # Ids are long; in a narrow dock they give way (elided by the layout), not the buttons.
+        # Ids are long; in a narrow dock they give way, not the buttons: elided in the
+        # middle (both ends stay recognisable), the whole id in the tooltip and the menu.
+        self.call_id_label = ElidedLabel(parent=self, mode=Qt.TextElideMode.ElideMiddle)
+        self.call_id_label.setObjectName("call_id")
+        self.call_id_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.call_id_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.call_id_label.setMinimumWidth(20)
+        self.call_id_label.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        copy_id = QAction("Copy call_id", self.call_id_label)
+        copy_id.triggered.connect(
+            lambda: QGuiApplication.clipboard().setText(self.call.call_id or self.call.key)
+        )
+        self.call_id_label.addAction(copy_id)
         self.status_label = QLabel(self)
         self.status_label.setObjectName("call_status")
         self.countdown = QLabel(self)
@@ -366,9 +381,8 @@ class CallCard(QFrame):
         self.title.setText(call.name or "(unknown function)")
         self.title.setToolTip("" if call.name else "The event carried no function name")
         theme = colors(self.palette())
-        self.call_id_label.setText(
-            f"<span style='color:{theme.muted_text}'>{html.escape(call.call_id or call.key)}</span>"
-        )
+        self.call_id_label.setText(call.call_id or call.key)
+        self.call_id_label.setToolTip(f"call_id {call.call_id or call.key} (right-click to copy)")
         # Violations quote JSON paths and values: long words must be able to wrap.
         lines = [
             f"<span style='color:{theme.error}'>✖ {breakable(v)}</span>" for v in call.violations
@@ -488,9 +502,11 @@ class CallCard(QFrame):
             self.countdown.setText(f"{remaining:4.1f} s left")
             level = urgency(remaining, self.deadline_s)
         else:
-            self.countdown.setText(f"Overdue +{-remaining:.1f} s")
             level = "overdue"
-        if self.call.overdue:
+        if self.call.overdue or level == "overdue":
+            # One word for it, here (the status says nothing more): "Overdue +2.7 s".
+            late = 0.0 if remaining is None else max(0.0, -remaining)
+            self.countdown.setText(f"Overdue +{late:.1f} s")
             level = "overdue"
         if level != self._urgency:
             self._urgency = level
@@ -608,7 +624,5 @@ class CallCard(QFrame):
 
 
 def _state_text(call: CallView) -> str:
-    if call.overdue and call.state.is_open:
-        return "overdue"
-    # "received" is what every card is; only later states are worth a word.
+    # Overdue shows in the countdown ("Overdue +2.7 s"), not twice. "received" is what every card is; only later states are worth a word.
     return "" if call.state.value == "received" else str(call.state.value)

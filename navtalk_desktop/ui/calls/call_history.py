@@ -51,7 +51,11 @@ def history_tree(parent: QWidget) -> QTreeWidget:
     )
     header = tree.header()
     header.setStretchLastSection(True)
+    # Columns fit their longest usual text ("answered (late)", "template"): never "answere…".
+    metrics = tree.fontMetrics()
+    widest = ("00:00:00.000", "", "answered (late)", "template", "0000 ms", "0.00 s")
     for column, width in enumerate((92, 110, 76, 70, 62, 62)):
+        width = max(width, metrics.horizontalAdvance(widest[column]) + 16)
         header.resizeSection(column, width)
         header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
     return tree

@@ -278,7 +278,10 @@ class TimelinePanel(TimelineFiles):
             f"QLineEdit {{ border: 1px solid {colors(self.palette()).error}; }}"
         )
         self.search_edit.setToolTip(message)
+        # A message can be long: it may be shortened here, whole in the tooltip.
+        self.match_label.setMinimumWidth(90)
         self.match_label.setText(message)
+        self.match_label.setToolTip(message)
 
     def _update_match_label(self) -> None:
         view_filter = self.model.view_filter
@@ -288,13 +291,22 @@ class TimelinePanel(TimelineFiles):
         self.prev_button.setVisible(highlight)
         self.next_button.setVisible(highlight)
         if not view_filter.active:
-            self.match_label.setText(f"{total:,} entries")
+            text, tip = f"{total:,} entries", "Entries in the timeline"
         elif highlight:
-            self.match_label.setText(
-                f"{len(self.model.match_rows()):,} matches highlighted of {total:,}"
-            )
+            found = len(self.model.match_rows())
+            text = f"{found:,} hits in {total:,}"
+            tip = f"{found:,} matches highlighted among {total:,} entries"
         else:
-            self.match_label.setText(f"{shown:,} of {total:,} entries match")
+            text, tip = f"{shown:,} of {total:,} match", f"{shown:,} of {total:,} entries match"
+        self._show_count(text, tip)
+
+    def _show_count(self, text: str, tip: str) -> None:
+        """A short count that is never cut off; the long form in its tooltip."""
+        self.match_label.setText(text)
+        self.match_label.setToolTip(
+            f"{tip}. Entries are logical rows: a folded run of deltas counts once"
+        )
+        self.match_label.setMinimumWidth(self.match_label.fontMetrics().horizontalAdvance(text) + 6)
 
     @Slot()
     def next_match(self) -> None:

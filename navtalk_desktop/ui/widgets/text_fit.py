@@ -52,8 +52,15 @@ class ElidedLabel(QLabel):
     tooltip was set explicitly).
     """
 
-    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        text: str = "",
+        parent: QWidget | None = None,
+        mode: Qt.TextElideMode = Qt.TextElideMode.ElideRight,
+    ) -> None:
         super().__init__(text, parent)
+        self.elide_mode = mode
+        """Where the "…" goes (ids read best elided in the middle: both ends stay)."""
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         self._own_tooltip = ""
@@ -84,9 +91,7 @@ class ElidedLabel(QLabel):
         del event
         painter = QPainter(self)
         rect = self.contentsRect()
-        shown = self.fontMetrics().elidedText(
-            self.text(), Qt.TextElideMode.ElideRight, rect.width()
-        )
+        shown = self.fontMetrics().elidedText(self.text(), self.elide_mode, rect.width())
         painter.setPen(self.palette().color(self.foregroundRole()))
         painter.drawText(rect, int(self.alignment()), shown)
         painter.end()
