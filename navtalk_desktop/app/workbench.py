@@ -35,6 +35,7 @@ from navtalk_desktop.app.responders import DocumentResponderFactory, LazyScriptT
 from navtalk_desktop.app.settings_writer import SettingsWriter
 from navtalk_desktop.app.startup import StartupRequest
 from navtalk_desktop.app.unsaved_toolset import keep_unsaved
+from navtalk_desktop.core.calls.dispatcher import DispatchMode
 from navtalk_desktop.core.engine.engine_thread import EngineThread
 from navtalk_desktop.core.profile import license_from_url
 from navtalk_desktop.core.responders.factory import ResponderFactory
@@ -86,6 +87,8 @@ SHUTDOWN_TIMEOUT_S = 5.0
 # Work the first screen does not need waits for the window's first paint, or this long
 # when no paint comes (a window started hidden or minimised).
 FIRST_PAINT_WAIT_MS = 300
+ANSWER_MODE_KEY = "desk/answer_mode"
+"""Where window.ini keeps the Call Desk's answer mode between runs."""
 
 
 class Workbench:
@@ -305,6 +308,10 @@ class Workbench:
         self.bridge.profile_changed.connect(self.save_settings)
         window.first_painted.connect(self._on_first_paint)
         window.restore_layout(self._layout)
+        # The Call Desk answers as it did last time (--auto still wins, see _start).
+        saved_mode = self._layout.value(ANSWER_MODE_KEY)
+        if isinstance(saved_mode, str) and saved_mode in {m.value for m in DispatchMode}:
+            self.bridge.set_answer_mode(saved_mode)
 
     @property
     def simulator(self) -> SimulatorServer | None:
@@ -553,6 +560,7 @@ class Workbench:
             return
         self._closed = True
         self.window.save_layout(self._layout)
+        self._layout.setValue(ANSWER_MODE_KEY, str(self.bridge.answer_mode))
         self._layout.sync()
         try:
             async with asyncio.timeout(SHUTDOWN_TIMEOUT_S):
