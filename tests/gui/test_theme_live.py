@@ -65,7 +65,7 @@ def test_existing_bubbles_restyle_on_a_live_theme_switch(qtbot: Any) -> None:
 
 
 def test_tool_names_stay_readable_after_a_live_theme_switch(qtbot: Any) -> None:
-    tools = ToolSet(name="t", tools=(new_entry("lookup"),))
+    tools = ToolSet(name="t", tools=(new_entry("weather"),))
     listing = ToolList()
     qtbot.addWidget(listing)
     listing.setPalette(build_palette(LIGHT))
@@ -81,3 +81,13 @@ def test_tool_names_stay_readable_after_a_live_theme_switch(qtbot: Any) -> None:
             else listing.palette().color(QPalette.ColorRole.Text)
         )
         assert contrast(shown, listing.palette().color(QPalette.ColorRole.Base)) >= 4.5
+
+
+def test_tool_list_says_what_answers_each_tool(qtbot: Any) -> None:
+    tools = ToolSet(name="t", tools=(new_entry("weather"),))
+    listing = ToolList()
+    qtbot.addWidget(listing)
+    listing.show_tools(tools, lint_toolset(tools), 0)
+    item = listing.item(0)
+    assert item is not None
+    assert "Answered by: template" in item.toolTip()

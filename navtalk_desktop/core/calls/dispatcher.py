@@ -294,14 +294,37 @@ class Dispatcher(SessionListenerBase):
             self._changed(record)
 
     async def run_now(self, key: str) -> DispatchRecord:
-        """Run the call's chain now (in AUTO semantics), e.g. for a call that waits in Manual mode."""
+        """Run the call's automatic steps now ("Auto-answer"), skipping its manual steps.
+
+        Works on a call that waits in Manual mode, and on one whose chain waits at a
+        manual step (that wait ends: the automatic steps after it answer).
+
+        Raises:
+            CallError: the call is closed, its chain is already running automatic steps,
+                or it has no automatic step to run (the message says why).
+        """
         record = self._require(key)
         call = self.session.calls.get(record.key)
         if call is None or not call.state.is_open:
             raise CallError(f"call {record.key} can no longer be answered")
+        chain = self._chain_for(call.name)
+        if chain is not None and not chain.has_automatic:
+            raise CallError(
+                f"Auto-answer: {call.name}'s responders are manual only, so nothing "
+                "automatic can answer it. Answer it here, or add a responder in "
+                "Tools → Responders."
+            )
         if record.key in self._tasks:
-            raise CallError(f"call {record.key} is already being answered")
-        self._start_chain(call, record, DispatchMode.AUTO)
+            future = self._manual.get(record.key)
+            if future is None or future.done():
+                raise CallError(f"call {record.key} is already being answered")
+            # The chain waits at a manual step: stop that wait, run the automatic steps.
+            task = self._tasks[record.key]
+            self._cancel_task(record.key)
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        record.messages.append("Auto-answer: manual steps skipped")
+        self._start_chain(call, record, DispatchMode.AUTO, manual=False)
         await self._tasks[record.key]
         return record
 
@@ -401,10 +424,17 @@ class Dispatcher(SessionListenerBase):
             return None
         return entry.chain
 
-    def _start_chain(self, call: FunctionCall, record: DispatchRecord, mode: DispatchMode) -> None:
+    def _start_chain(
+        self,
+        call: FunctionCall,
+        record: DispatchRecord,
+        mode: DispatchMode,
+        *,
+        manual: bool = True,
+    ) -> None:
         record.status = DispatchStatus.RUNNING
         self._changed(record)
-        self._start_task(call, self._answer(call, record, mode))
+        self._start_task(call, self._answer(call, record, mode, manual=manual))
 
     async def _refuse(self, record: DispatchRecord, message: str) -> None:
         """Answer with an error without running responders (e.g. arguments too large)."""
@@ -433,9 +463,11 @@ class Dispatcher(SessionListenerBase):
         if future is not None and not future.done():
             future.cancel()
 
-    async def _answer(self, call: FunctionCall, record: DispatchRecord, mode: DispatchMode) -> None:
+    async def _answer(
+        self, call: FunctionCall, record: DispatchRecord, mode: DispatchMode, *, manual: bool
+    ) -> None:
         try:
-            await self._run_chain(call, record, mode)
+            await self._run_chain(call, record, mode, manual=manual)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a bug here must leave a clear trace, not a stuck call
@@ -446,7 +478,7 @@ class Dispatcher(SessionListenerBase):
             self._changed(record)
 
     async def _run_chain(
-        self, call: FunctionCall, record: DispatchRecord, mode: DispatchMode
+        self, call: FunctionCall, record: DispatchRecord, mode: DispatchMode, *, manual: bool
     ) -> None:
         chain = self._chain_for(call.name)
         if chain is None:
@@ -466,8 +498,9 @@ class Dispatcher(SessionListenerBase):
             key=call.key,
         )
         # Approve mode: a person approves drafts, so manual steps need not wait for one.
+        # "Auto-answer" (manual=False) skips manual steps too.
         result = await self._runner.run(
-            chain, request, manual=self.desk and mode is not DispatchMode.APPROVE
+            chain, request, manual=manual and self.desk and mode is not DispatchMode.APPROVE
         )
         record.result = result
         record.messages.extend(result.messages)

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from navtalk_desktop.core.calls.answer_plan import AnswerPlan
 from navtalk_desktop.core.engine.events import CallView
 from navtalk_desktop.ui.calls.answer_form import AnswerEditor
 from navtalk_desktop.ui.shell.theme import ThemeColors, colors
@@ -163,6 +164,8 @@ class CallCard(QFrame):
         self._urgency = ""
         self._dark = colors(self.palette()).dark
         self._quick_replies: list[str] = []
+        self._plan: AnswerPlan | None = None
+        self._dispatch_shown: tuple[str, str | None, str, list[str]] = ("", None, "", [])
         self.setObjectName("call_card")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
@@ -399,10 +402,22 @@ class CallCard(QFrame):
         self.status_label.setText(_state_text(call))
         self._update_buttons()
 
+    def set_plan(self, plan: AnswerPlan) -> None:
+        """Say what answers this tool in the current mode, and what "Auto-answer" would do."""
+        self._plan = plan
+        self.run_button.setToolTip(plan.run_hint)
+        self.set_dispatch(*self._dispatch_shown)
+
+    @property
+    def plan(self) -> AnswerPlan | None:
+        """What answers this call's tool in the current mode (None until the desk says)."""
+        return self._plan
+
     def set_dispatch(
         self, status: str, draft: str | None, responder: str, messages: list[str]
     ) -> None:
         """Show what the dispatcher is doing (running, waiting, draft…)."""
+        self._dispatch_shown = (status, draft, responder, list(messages))
         theme = colors(self.palette())
         previous = self._draft
         self._draft = draft if status == "draft" else None
@@ -411,6 +426,11 @@ class CallCard(QFrame):
             parts.append("<b>Responders running…</b>")
         elif status == "waiting":
             parts.append("<b>Waiting for your answer.</b>")
+        if self._plan is not None and status in ("waiting", "running", ""):
+            # Why it waits (or what runs): never a silent manual step in Auto mode.
+            parts.append(
+                f"<span style='color:{theme.accent}'>{html.escape(self._plan.summary)}</span>"
+            )
         elif status == "draft":
             who = html.escape(responder or "a responder")
             parts.append(

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from navtalk_desktop.core.calls.answer_plan import AnswerPlan, answer_plan
 from navtalk_desktop.core.calls.book import CallState
 from navtalk_desktop.core.calls.quick_replies import (
     quick_replies,
@@ -414,6 +415,7 @@ class CallDesk(QWidget):
         button = self.mode_buttons.get(mode)
         if button is not None:
             button.setChecked(True)
+        self._show_plans()
         if mode != "auto":
             # Nothing answers these automatically any more: show them all now.
             for key in list(self._deferred):
@@ -452,14 +454,29 @@ class CallDesk(QWidget):
     @Slot(str)
     def _on_bridge_error_reported(self, message: str) -> None:
         del message  # the notification centre shows it
-        # A failed send leaves the call open: give its controls back.
+        # A failed send or Auto-answer leaves the call open: give its controls back.
         for card in self._cards.values():
             if card.call.state.is_open:
                 card.set_busy(False)
+                record = card.call.dispatch if isinstance(card.call, CallSnapshot) else None
+                if record is not None and record.status.value == "waiting":
+                    card.set_run_available(True)
+
+    def _plan_for(self, name: str) -> AnswerPlan:
+        entry = self._editor.toolset.find(name) if name else None
+        chain = entry.chain if entry is not None and entry.enabled else None
+        return answer_plan(chain, str(self._bridge.answer_mode))
+
+    def _show_plans(self) -> None:
+        """Tell every card what answers its tool now (mode or tool set changed)."""
+        for card in self._cards.values():
+            card.set_plan(self._plan_for(card.call.name))
 
     def _show_record(self, card: CallCard, record: DispatchSnapshot) -> None:
         status = record.status.value
         card.set_dispatch(status, record.draft, record.responder, list(record.messages))
+        # Offered while the call waits for a person; its tooltip says what it runs or
+        # why nothing can (clicking then says so too).
         card.set_run_available(status == "waiting")
         if status in ("waiting", "draft"):
             card.set_busy(False)
@@ -488,6 +505,7 @@ class CallDesk(QWidget):
         # Insert before the stretch at the end; cards stay in arrival order.
         self.cards_layout.insertWidget(self.cards_layout.count() - 1, card)
         self._cards[call.key] = card
+        card.set_plan(self._plan_for(call.name))
         record = call.dispatch if isinstance(call, CallSnapshot) else None
         if record is not None:
             self._show_record(card, record)
@@ -566,6 +584,7 @@ class CallDesk(QWidget):
                 replies = quick_replies(toolset, card.call.name)
                 if replies != card.quick_replies:
                     card.set_quick_replies(replies)
+        self._show_plans()  # a chain may have changed
 
     # ------------------------------------------------------------------ history
     def _queue_history(self, call: CallView) -> None:

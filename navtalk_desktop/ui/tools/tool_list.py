@@ -6,6 +6,7 @@ from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap, QResizeEvent
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QWidget
 
+from navtalk_desktop.core.calls.answer_plan import describe_chain
 from navtalk_desktop.core.tools.lint import LintReport, Severity
 from navtalk_desktop.core.tools.toolset import ToolEntry, ToolSet
 from navtalk_desktop.ui.shell.theme import colors
@@ -140,6 +141,10 @@ class ToolList(QListWidget):
         else:
             item.setIcon(self.icons(theme.success))
         tip = entry.tool.description.strip() or "No description"
+        # What answers it: the same words as on its call cards.
+        tip += f"\n\nAnswered by: {describe_chain(entry.chain)}"
+        if entry.chain.steps and entry.chain.steps[0].enabled and not entry.chain.has_automatic:
+            tip += " (Auto mode waits for you: nothing automatic)"
         if issues:
             tip += f"\n\n{errors} error(s), {warnings} warning(s)"
         item.setToolTip(tip)
