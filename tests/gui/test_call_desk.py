@@ -192,6 +192,9 @@ def test_quick_replies_answer_and_are_saved_per_tool(qtbot: Any, live: Live) -> 
     second = live.call(qtbot)
     card = live.desk.card(second.key)
     assert card is not None
+    # The form starts from the previous answer (a JSON object): type plain text instead.
+    assert card.answer.source == "the previous answer"
+    card.answer.raw_edit.clear()
     qtbot.keyClicks(card.answer.raw_edit, "Sunny and warm.")
     card.save_reply_button.click()
     assert quick_replies(live.editor.toolset, "get_weather")[-1] == "Sunny and warm."

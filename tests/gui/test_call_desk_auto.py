@@ -78,3 +78,23 @@ def test_manual_only_chain_auto_answer_says_why_not(qtbot: Any, manual_only: Liv
     # The call still waits, and the button is back to try again or read why.
     qtbot.waitUntil(card.run_button.isVisible, timeout=WAIT_MS)
     assert call.state is CallState.RECEIVED or call.state.is_open
+
+
+def test_answer_form_from_the_previous_answer(qtbot: Any, manual_only: Live) -> None:
+    # Issue 16, defect 9: a manual-only tool (no static or rules output) gets a form
+    # once it has been answered with a JSON object, and the card says where it came from.
+    live = manual_only
+    first = live.call(qtbot)
+    card = live.desk.card(first.key)
+    assert card is not None
+    assert not card.answer.has_form
+    qtbot.keyClicks(card.answer.raw_edit, '{"temperature": 21, "unit": "celsius"}')
+    qtbot.mouseClick(card.send_button, Qt.MouseButton.LeftButton)
+    wait_answered(qtbot, live, first)
+    second = live.call(qtbot)
+    card = live.desk.card(second.key)
+    assert card is not None
+    assert card.answer.has_form
+    assert card.answer.source == "the previous answer"
+    assert "from the previous answer" in card.answer.form_source_label.text()
+    assert card.answer.field("temperature").text() == "21"

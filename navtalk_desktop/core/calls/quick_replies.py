@@ -98,6 +98,25 @@ def result_template(entry: ToolEntry | None) -> dict[str, Any] | None:
     return None
 
 
+def answer_form_template(
+    entry: ToolEntry | None, previous: object = None
+) -> tuple[dict[str, Any], str] | None:
+    """A template for the answer form and where it comes from, or None.
+
+    The chain's static or rules outputs (:func:`result_template`), else ``previous`` (the
+    last answer sent for this tool) when it is a JSON object. The source is said on the
+    card ("from the previous answer"). Quick replies are not used: they answer in one
+    click already, and a form would fill the answer box with one of them.
+    """
+    template = result_template(entry)
+    if template is not None:
+        return template, "the tool's responder output"
+    value = _as_object(previous)
+    if value is not None:
+        return value, "the previous answer"
+    return None
+
+
 def _as_object(output: Any) -> dict[str, Any] | None:
     if isinstance(output, str) and output.lstrip().startswith("{"):
         try:

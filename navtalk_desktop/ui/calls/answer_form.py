@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -68,8 +69,12 @@ class AnswerEditor(QWidget):
     text_changed = Signal()
     validity_changed = Signal(bool)
 
-    def __init__(self, template: dict[str, Any] | None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, template: dict[str, Any] | None, parent: QWidget | None = None, source: str = ""
+    ) -> None:
         super().__init__(parent)
+        self.source = source
+        """Where the form's fields come from ("the previous answer"), said on the card."""
         self._template = template or {}
         self._valid = True
         self._held: str | None = None
@@ -131,7 +136,13 @@ class AnswerEditor(QWidget):
         layout.setSpacing(2)
         if self._fields:
             self.tabs.addTab(self.form_page, "Form")
-            self.tabs.setTabToolTip(TAB_FORM, "Fields from the tool's typical answer")
+            origin = f"from {source}" if source else "from the tool's typical answer"
+            self.tabs.setTabToolTip(TAB_FORM, f"Fields {origin}")
+            self.form_source_label = QLabel(f"Answer form: fields {origin}", self.form_page)
+            self.form_source_label.setObjectName("answer_form_source")
+            self.form_source_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+            self.form_source_label.setWordWrap(True)
+            form.insertRow(0, self.form_source_label)
             self.tabs.addTab(raw_page, "Raw")
             self.tabs.setTabToolTip(TAB_RAW, "The exact text that is sent")
             layout.addWidget(self.tabs)

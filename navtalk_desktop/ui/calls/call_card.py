@@ -154,6 +154,7 @@ class CallCard(QFrame):
         template: dict | None = None,
         quick_replies: list[str] | None = None,
         parent: QWidget | None = None,
+        form_source: str = "",
     ) -> None:
         super().__init__(parent)
         self.call = call
@@ -238,7 +239,7 @@ class CallCard(QFrame):
         self.dispatch_label.setTextFormat(Qt.TextFormat.RichText)
         self.dispatch_label.hide()
 
-        self.answer = AnswerEditor(template, self)
+        self.answer = AnswerEditor(template, self, source=form_source)
         self.answer.text_changed.connect(self._update_buttons)
         # Ctrl+Enter in the answer sends the answer, not the window's "Send Message".
         for editor in self.answer.findChildren(QWidget):

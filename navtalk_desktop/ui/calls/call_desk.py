@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 from navtalk_desktop.core.calls.answer_plan import AnswerPlan, answer_plan
 from navtalk_desktop.core.calls.book import CallState
 from navtalk_desktop.core.calls.quick_replies import (
+    answer_form_template,
     quick_replies,
-    result_template,
     with_quick_reply,
     without_quick_reply,
 )
@@ -86,6 +86,8 @@ class CallDesk(QWidget):
         self._bridge = bridge
         self._editor = editor
         self._cards: dict[str, CallCard] = {}
+        # The last output sent per tool: a shape for the next call's answer form.
+        self._previous_answers: dict[str, str] = {}
         self._history: dict[str, QTreeWidgetItem] = {}
         # "Save as Test…" writes suite files through this (set by the app); None hides it.
         self._suite_files: SuiteFiles | None = None
@@ -487,12 +489,17 @@ class CallDesk(QWidget):
         if existing is not None:
             return existing
         entry = self._editor.toolset.find(call.name) if call.name else None
+        replies = quick_replies(self._editor.toolset, call.name) if call.name else []
+        # A form whenever there is a shape to start from: the responders' output or the
+        # last answer sent for this tool; the card says which.
+        form = answer_form_template(entry, self._previous_answers.get(call.name))
         card = CallCard(
             call,
             deadline_s=call.answer_deadline_s if isinstance(call, CallSnapshot) else None,
-            template=result_template(entry),
-            quick_replies=quick_replies(self._editor.toolset, call.name) if call.name else [],
+            template=form[0] if form is not None else None,
+            quick_replies=replies,
             parent=self.cards_widget,
+            form_source=form[1] if form is not None else "",
         )
         card.send_requested.connect(self.answer)
         card.approve_requested.connect(self._approve)
@@ -588,6 +595,8 @@ class CallDesk(QWidget):
 
     # ------------------------------------------------------------------ history
     def _queue_history(self, call: CallView) -> None:
+        if call.name and call.output and call.state is CallState.ANSWERED and not call.is_error:
+            self._previous_answers[call.name] = call.output
         self._history_due[call.key] = call
         self._history_throttle.request()
 
