@@ -82,6 +82,7 @@ class AnswerEditor(QWidget):
         self._fields: dict[str, QLineEdit | QCheckBox] = {}
         self.raw_edit = QPlainTextEdit(self)
         self.raw_edit.setObjectName("answer_raw")
+        self.raw_edit.setAccessibleName("Answer output")
         self.raw_edit.setFont(monospace_font())
         self.raw_edit.setTabChangesFocus(True)
         self.raw_edit.setPlaceholderText("The output the model receives: plain text or JSON")

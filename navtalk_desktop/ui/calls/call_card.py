@@ -211,6 +211,7 @@ class CallCard(QFrame):
         self.problems.setTextFormat(Qt.TextFormat.RichText)
         self.arguments = QPlainTextEdit(self)
         self.arguments.setObjectName("call_arguments")
+        self.arguments.setAccessibleName("Call arguments")
         self.arguments.setReadOnly(True)
         self.arguments.setFont(monospace_font())
         self.arguments.setToolTip("Arguments the model sent, as parsed")

@@ -33,6 +33,7 @@ def history_tree(parent: QWidget) -> QTreeWidget:
     """The history tree, set up (columns, sizes, plain style for fast repaints)."""
     tree = QTreeWidget(parent)
     tree.setObjectName("call_history")
+    tree.setAccessibleName("Call history")
     tree.setColumnCount(len(HISTORY_COLUMNS))
     tree.setHeaderLabels(list(HISTORY_COLUMNS))
     tree.setUniformRowHeights(True)

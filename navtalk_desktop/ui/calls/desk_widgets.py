@@ -73,6 +73,7 @@ def cards_area(parent: QWidget) -> tuple[QWidget, QVBoxLayout, QLabel, QScrollAr
     cards_layout.addStretch(1)
     scroll_area = QScrollArea(parent)
     scroll_area.setObjectName("pending_calls")
+    scroll_area.setAccessibleName("Calls waiting for an answer")
     scroll_area.setWidgetResizable(True)
     # Cards wrap to the panel's width; a horizontal scroll bar would hide the buttons.
     scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)

@@ -60,6 +60,7 @@ class ConversationPanel(QWidget):
 
         self.transcript = TranscriptView(self)
         self.transcript.setObjectName("transcript")
+        self.transcript.setAccessibleName("Conversation transcript")
         self.transcript.setToolTip("What the user said and what the avatar answered, live.")
         self.transcript.full_text_requested.connect(self.open_full_text)
         self._shelf = ViewerShelf(self)
@@ -80,6 +81,7 @@ class ConversationPanel(QWidget):
 
         self.input = MessageInput(self)
         self.input.setObjectName("message_input")
+        self.input.setAccessibleName("Message to the avatar")
         self.input.setPlaceholderText(
             "Type a message for the avatar…  (Enter sends, Shift+Enter: new line)"
         )

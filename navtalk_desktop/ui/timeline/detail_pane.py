@@ -78,6 +78,7 @@ class DetailPane(QWidget):
         layout.addLayout(elided)
         self.text = LongTextEdit()
         self.text.setObjectName("detail_text")
+        self.text.setAccessibleName("Selected frame")
         self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         font = self.text.font()
         font.setFamily("monospace")

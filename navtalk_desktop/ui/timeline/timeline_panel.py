@@ -155,6 +155,7 @@ class TimelinePanel(TimelineFiles):
         bar.addWidget(self.search_edit, 3)
         self.regex_check = QCheckBox(".*")
         self.regex_check.setObjectName("timeline_regex")
+        self.regex_check.setAccessibleName("Regular expression search")
         self.regex_check.setToolTip(
             "Treat the search text as a regular expression (RE2 syntax: it runs in linear "
             "time, so no pattern can freeze the app; no backreferences or lookaround). "
@@ -177,11 +178,13 @@ class TimelinePanel(TimelineFiles):
 
         self.prev_button = QToolButton()
         self.prev_button.setText("▲")
+        self.prev_button.setAccessibleName("Previous match")
         self.prev_button.setToolTip("Previous match")
         self.prev_button.clicked.connect(self.previous_match)
         bar.addWidget(self.prev_button)
         self.next_button = QToolButton()
         self.next_button.setText("▼")
+        self.next_button.setAccessibleName("Next match")
         self.next_button.setToolTip("Next match (Enter in the search box)")
         self.next_button.clicked.connect(self.next_match)
         bar.addWidget(self.next_button)

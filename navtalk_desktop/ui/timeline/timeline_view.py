@@ -229,6 +229,7 @@ def filter_combos(
     """The type, direction and call filters of the timeline panel (not yet connected)."""
     type_combo = QComboBox()
     type_combo.setObjectName("timeline_type")
+    type_combo.setAccessibleName("Filter by event type")
     type_combo.setEditable(True)
     type_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
     type_line = type_combo.lineEdit()
@@ -239,6 +240,7 @@ def filter_combos(
     type_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
     direction_combo = QComboBox()
     direction_combo.setObjectName("timeline_direction")
+    direction_combo.setAccessibleName("Filter by direction")
     direction_combo.setToolTip("Only frames in this direction")
     direction_combo.setSizeAdjustPolicy(
         QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
@@ -248,6 +250,7 @@ def filter_combos(
         direction_combo.addItem(label, directions)
     call_combo = QComboBox()
     call_combo.setObjectName("timeline_call")
+    call_combo.setAccessibleName("Filter by function call")
     call_combo.setToolTip("Only frames that belong to this function call")
     call_combo.addItem("All calls", None)
     call_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
