@@ -180,6 +180,7 @@ def test_bubbles_after_a_theme_switch_take_its_colours(qtbot: Any) -> None:
     view.setPalette(build_palette(DARK))
     view.add_message("avatar", "in the dark")
     view.add_message("avatar", "still dark")
+    qtbot.waitUntil(lambda: not view.restyle_pending(), timeout=20_000)
     backgrounds = []
     block = view.document().begin()
     while block.isValid():

@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor, QPalette
 from navtalk_desktop.core.tools.lint import lint_toolset
 from navtalk_desktop.core.tools.templates import new_entry
 from navtalk_desktop.core.tools.toolset import ToolSet
-from navtalk_desktop.ui.conversation.transcript_view import TranscriptView
+from navtalk_desktop.ui.conversation.transcript_view import RESTYLE_BLOCKS, TranscriptView
 from navtalk_desktop.ui.shell.theme import DARK, LIGHT, build_palette
 from navtalk_desktop.ui.tools.tool_list import ToolList
 
@@ -91,3 +91,19 @@ def test_tool_list_says_what_answers_each_tool(qtbot: Any) -> None:
     item = listing.item(0)
     assert item is not None
     assert "Answered by: template" in item.toolTip()
+
+
+def test_a_long_transcript_is_restyled_in_slices(qtbot: Any) -> None:
+    # Thousands of messages are re-coloured a slice at a time (the GUI stays responsive),
+    # newest first, and every one ends up readable.
+    view = TranscriptView()
+    qtbot.addWidget(view)
+    view.setPalette(build_palette(LIGHT))
+    with view.batch():
+        for number in range(3 * RESTYLE_BLOCKS):
+            view.add_message("avatar" if number % 2 else "user", f"message {number}")
+    view.setPalette(build_palette(DARK))
+    assert view.restyle_pending()
+    assert min(_bubble_contrasts(view)) < 4.5  # not all at once
+    qtbot.waitUntil(lambda: not view.restyle_pending(), timeout=20_000)
+    assert min(_bubble_contrasts(view)) >= 4.5

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QEvent, QMimeData, Qt, QUrl, Signal, Slot
+from PySide6.QtCore import QEvent, QMimeData, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -38,6 +38,8 @@ BUBBLE_CHARS = 20_000
 
 Every delta lays out its message's block again, so a bounded block keeps a 10,000-delta
 response linear and a 16 MB one as cheap as a short one."""
+RESTYLE_BLOCKS = 200
+"""Messages re-coloured per slice after a theme switch (a few tens of ms each)."""
 MARKER_REFRESH_S = 0.5
 """How often the size on a streaming message's "Show full text" link is brought up to
 date (rewriting it lays out the whole block)."""
@@ -168,6 +170,13 @@ class TranscriptView(QTextBrowser):
         self._cursor = QTextCursor(self.document())
         self.message_count = 0
         self.anchorClicked.connect(self._on_anchor_clicked)
+        # A theme switch re-colours what is shown in slices (see _restyle_shown).
+        self._restyle_block = -1
+        self._restyle_backgrounds: dict[str, QTextBlockFormat] = {}
+        self._restyle_parts: dict[tuple[str, str], QTextCharFormat] = {}
+        self._restyle_timer = QTimer(self)
+        self._restyle_timer.setInterval(0)
+        self._restyle_timer.timeout.connect(self._restyle_slice)
 
     def append_delta(self, role: str, stream_id: str, text: str) -> None:
         """Add ``text`` to the open bubble of (role, stream), creating it when new."""
@@ -277,38 +286,62 @@ class TranscriptView(QTextBrowser):
     def _restyle_shown(self) -> None:
         """Give every message already shown the palette's colours (a live theme switch).
 
-        One pass over the blocks and their few themed fragments; the body text has no
-        colour of its own (it follows the palette), so only backgrounds, titles, time
-        stamps and links change.
+        The body text has no colour of its own (it follows the palette); backgrounds,
+        titles, time stamps and links are re-coloured, newest first (the visible end),
+        in slices of :data:`RESTYLE_BLOCKS` blocks so a long transcript never holds the
+        GUI thread.
         """
-        cursor = QTextCursor(self.document())
+        self._restyle_block = self.document().lastBlock().blockNumber()
+        self._restyle_backgrounds = {}
+        self._restyle_parts = {}
+        if not self._restyle_timer.isActive():
+            self._restyle_timer.start()
+
+    def restyle_pending(self) -> bool:
+        """Whether messages shown before a theme switch are still being re-coloured."""
+        return self._restyle_block >= 0
+
+    def _restyle_slice(self) -> None:
+        document = self.document()
+        block = document.findBlockByNumber(self._restyle_block)
+        cursor = QTextCursor(document)
         cursor.beginEditBlock()
         try:
-            block = self.document().begin()
-            while block.isValid():
+            for _ in range(RESTYLE_BLOCKS):
+                if not block.isValid():
+                    break
                 role = block.blockFormat().property(_ROLE)
                 if isinstance(role, str):
-                    background = QTextBlockFormat()
-                    background.setBackground(self._colours(role)[0])
-                    cursor.setPosition(block.position())
-                    cursor.mergeBlockFormat(background)
-                    fragments = block.begin()
-                    while not fragments.atEnd():
-                        fragment = fragments.fragment()
-                        part = fragment.charFormat().property(_PART)
-                        if isinstance(part, str):
-                            colour = QTextCharFormat()
-                            colour.setForeground(self._part_colour(part, role))
-                            cursor.setPosition(fragment.position())
-                            cursor.setPosition(
-                                fragment.position() + fragment.length(),
-                                QTextCursor.MoveMode.KeepAnchor,
-                            )
-                            cursor.mergeCharFormat(colour)
-                        fragments += 1
-                block = block.next()
+                    self._restyle_block_colours(cursor, block, role)
+                block = block.previous()
         finally:
             cursor.endEditBlock()
+        self._restyle_block = block.blockNumber() if block.isValid() else -1
+        if self._restyle_block < 0:
+            self._restyle_timer.stop()
+
+    def _restyle_block_colours(self, cursor: QTextCursor, block: QTextBlock, role: str) -> None:
+        background = self._restyle_backgrounds.get(role)
+        if background is None:
+            background = self._restyle_backgrounds[role] = QTextBlockFormat()
+            background.setBackground(self._colours(role)[0])
+        cursor.setPosition(block.position())
+        cursor.mergeBlockFormat(background)
+        fragments = block.begin()
+        while not fragments.atEnd():
+            fragment = fragments.fragment()
+            part = fragment.charFormat().property(_PART)
+            if isinstance(part, str):
+                colour = self._restyle_parts.get((role, part))
+                if colour is None:
+                    colour = self._restyle_parts[(role, part)] = QTextCharFormat()
+                    colour.setForeground(self._part_colour(part, role))
+                cursor.setPosition(fragment.position())
+                cursor.setPosition(
+                    fragment.position() + fragment.length(), QTextCursor.MoveMode.KeepAnchor
+                )
+                cursor.mergeCharFormat(colour)
+            fragments += 1
 
     def _colours(self, role: str) -> tuple[QColor, QColor]:
         theme = colors(self.palette())
