@@ -1,26 +1,19 @@
-"""Which focusable widgets lack an accessible name (what a screen reader would announce)."""
+"""Stricter than tests/gui/accessibility.py: a name must have a word, not only a symbol."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAccessible
 from PySide6.QtWidgets import QWidget
+
+from tests.gui.accessibility import accessible_name, describe, is_focusable
 
 
 def unnamed_focusable(root: QWidget) -> list[str]:
-    """Focusable widgets under ``root`` (shown ones) whose accessible name is empty."""
-    missing = []
-    for widget in [root, *root.findChildren(QWidget)]:
-        if widget.focusPolicy() == Qt.FocusPolicy.NoFocus or not widget.isVisibleTo(root):
-            continue
-        if widget.focusProxy() is not None:
-            continue  # its proxy takes the focus (and is checked itself)
-        interface = QAccessible.queryAccessibleInterface(widget)
-        name = interface.text(QAccessible.Text.Name) if interface is not None else ""
-        # A symbol alone ("▲") tells a screen reader user nothing.
-        if not any(character.isalnum() for character in name):
-            missing.append(
-                f"{type(widget).__name__} {widget.objectName() or '(no object name)'}"
-                f" in {type(widget.parent()).__name__}"
-            )
-    return missing
+    """Focusable widgets under ``root`` whose accessible name is empty or a symbol ("▲")."""
+    widgets = [root, *root.findChildren(QWidget)]
+    return [
+        describe(widget)
+        for widget in widgets
+        if widget.window() is root.window()
+        and is_focusable(widget)
+        and not any(character.isalnum() for character in accessible_name(widget))
+    ]
