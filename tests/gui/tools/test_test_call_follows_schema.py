@@ -17,6 +17,7 @@ from navtalk_desktop.ui.shell.tasks import TaskRunner
 from navtalk_desktop.ui.tools.tools_panel import TAB_RESPONDERS, ToolsPanel
 
 WAIT_MS = 20_000
+QUERY_ONLY = {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]}
 RENAMED = {
     "type": "object",
     "properties": {
@@ -30,7 +31,10 @@ RENAMED = {
 
 
 def make_panel(qtbot: Any) -> tuple[ToolsPanel, ToolSetEditor]:
-    toolset = ToolSet(name="Set", tools=(empty_entry(()),))  # one parameter: query
+    # The empty tool has no parameters any more; give it the one the old template had.
+    entry = empty_entry(())
+    entry = entry.replace(tool=entry.tool.with_parameters(QUERY_ONLY))
+    toolset = ToolSet(name="Set", tools=(entry,))
     editor = ToolSetEditor(toolset, store=ToolSetFileStore(), autosave_delay_s=None)
     panel = ToolsPanel(
         editor, TaskRunner(), files=ToolSetFileStore(), runner=ChainRunner(ResponderFactory())
