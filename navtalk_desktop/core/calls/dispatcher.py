@@ -22,89 +22,39 @@ import functools
 import json
 import logging
 from collections.abc import Coroutine, Mapping
-from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
 from navtalk_desktop.core.calls.book import CallState, FunctionCall
+from navtalk_desktop.core.calls.dispatch_record import (
+    DispatcherListener,
+    DispatchMode,
+    DispatchRecord,
+    DispatchStatus,
+)
 from navtalk_desktop.core.json_value import to_output_text
 from navtalk_desktop.core.ports import Clock, SystemClock
 from navtalk_desktop.core.responders.base import Answer, CallRequest
-from navtalk_desktop.core.responders.chain import ChainResult, ChainRunner, error_output
+from navtalk_desktop.core.responders.chain import ChainRunner, error_output
 from navtalk_desktop.core.responders.config import ResponderChain
 from navtalk_desktop.core.responders.factory import ResponderFactory
 from navtalk_desktop.core.session.session import CallError, Session, SessionListenerBase
 from navtalk_desktop.core.timeline.timeline import Direction
 from navtalk_desktop.core.tools.toolset import ToolSet
 
+# The record types moved to dispatch_record; they stay importable from here for existing callers.
+__all__ = [
+    "LOCAL_RESPONDER",
+    "DispatchMode",
+    "DispatchRecord",
+    "DispatchStatus",
+    "Dispatcher",
+    "DispatcherListener",
+    "describe_arguments",
+]
+
 logger = logging.getLogger(__name__)
 
 LOCAL_RESPONDER = "local.responder"
-
-
-class DispatchMode(StrEnum):
-    """How the call desk answers calls."""
-
-    MANUAL = "manual"
-    AUTO = "auto"
-    APPROVE = "approve"
-
-
-class DispatchStatus(StrEnum):
-    """Where a call is, from the dispatcher's point of view."""
-
-    RUNNING = "running"
-    """Responders are working on it."""
-    WAITING = "waiting"
-    """Waiting for a person (manual step, manual mode, or nothing answered)."""
-    DRAFT = "draft"
-    """An automatic answer waits for approval."""
-    SENDING = "sending"
-    """The answer is being sent."""
-    ANSWERED = "answered"
-    """Output sent."""
-    SILENT = "silent"
-    """Nothing sent on purpose (error policy ``silent``) or nothing could be sent."""
-    CLOSED = "closed"
-    """The call ended without us (answered elsewhere, abandoned)."""
-
-
-@dataclass(slots=True)
-class DispatchRecord:
-    """What the dispatcher did with one call.
-
-    Attributes:
-        key: the call's key in the session's call book.
-        call_id: the server's call id.
-        name: function name.
-        status: current status.
-        result: the chain's result, once it ran.
-        draft: output waiting for approval (``DRAFT`` only).
-        output: the output sent.
-        is_error: the output reports a failure.
-        responder: who produced the output (``webhook``, ``manual``…).
-        duration_s: time the responders took to produce the output.
-        messages: clear messages about the call (failures, fallbacks, why nothing was sent).
-    """
-
-    key: str
-    call_id: str
-    name: str
-    status: DispatchStatus = DispatchStatus.RUNNING
-    result: ChainResult | None = None
-    draft: str | None = None
-    output: str | None = None
-    is_error: bool = False
-    responder: str = ""
-    duration_s: float | None = None
-    messages: list[str] = field(default_factory=list)
-
-
-class DispatcherListener(Protocol):
-    """Receives every change of a :class:`DispatchRecord`."""
-
-    def dispatch_changed(self, record: DispatchRecord) -> None:
-        """``record`` changed (status, draft, messages…)."""
 
 
 class Dispatcher(SessionListenerBase):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import json
 import time
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
@@ -13,8 +12,6 @@ from PySide6.QtGui import (
     QGuiApplication,
     QKeyEvent,
     QPalette,
-    QTextLayout,
-    QTextOption,
 )
 from PySide6.QtWidgets import (
     QFrame,
@@ -33,8 +30,14 @@ from PySide6.QtWidgets import (
 from navtalk_desktop.core.calls.answer_plan import AnswerPlan
 from navtalk_desktop.core.engine.events import CallView
 from navtalk_desktop.ui.calls.answer_form import AnswerEditor
+from navtalk_desktop.ui.calls.card_text import (
+    elide,
+    pretty_arguments,
+    state_text,
+    urgency,
+    wrapped_line_count,
+)
 from navtalk_desktop.ui.shell.theme import ThemeColors, colors
-from navtalk_desktop.ui.timeline.detail_pane import MAX_PRETTY_CHARS
 from navtalk_desktop.ui.widgets.json_editor import monospace_font
 from navtalk_desktop.ui.widgets.json_highlighter import MAX_HIGHLIGHT_CHARS, JsonHighlighter
 from navtalk_desktop.ui.widgets.long_text import size_label
@@ -44,61 +47,8 @@ from navtalk_desktop.ui.widgets.text_viewer import FullTextViewer, ViewerShelf
 CARD_ARGUMENT_CHARS = 4_000
 """Characters of a call's arguments shown on its card. Qt's layout of a line without
 breaks grows with the square of its length: 4,000 characters cost milliseconds."""
-# Fractions of the deadline left at which the countdown turns amber, then red.
-AMBER_FRACTION = 0.5
-RED_FRACTION = 0.2
 MAX_ARGUMENT_LINES = 8
-QUICK_REPLY_LABEL_CHARS = 24
 QUICK_REPLY_COLUMNS = 3
-
-
-def urgency(remaining_s: float | None, deadline_s: float | None) -> str:
-    """``"calm"``, ``"amber"``, ``"red"`` or ``"overdue"`` for a countdown."""
-    if remaining_s is None or deadline_s is None:
-        return "calm"
-    if remaining_s <= 0:
-        return "overdue"
-    fraction = remaining_s / deadline_s
-    if fraction <= RED_FRACTION:
-        return "red"
-    if fraction <= AMBER_FRACTION:
-        return "amber"
-    return "calm"
-
-
-def pretty_arguments(call: CallView) -> str:
-    """The call's arguments, indented (or as received when they did not parse or are huge)."""
-    if call.arguments is not None and len(call.raw_arguments) <= MAX_PRETTY_CHARS:
-        return json.dumps(call.arguments, indent=2, ensure_ascii=False)
-    return call.raw_arguments or "(no arguments)"
-
-
-def wrapped_line_count(text: str, font: QFont, width: float, limit: int) -> int:
-    """How many lines ``text`` takes when word-wrapped at ``width`` (at most ``limit``).
-
-    Lays the text out as QPlainTextEdit does (word boundaries, or anywhere for long
-    words); the document's own line count is only known for blocks it has laid out.
-    """
-    paragraphs = text.split("\n")
-    if width <= 0:
-        return max(1, min(len(paragraphs), limit))
-    option = QTextOption()
-    option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
-    total = 0
-    for paragraph in paragraphs:
-        layout = QTextLayout(paragraph, font)
-        layout.setTextOption(option)
-        layout.beginLayout()
-        while True:
-            line = layout.createLine()
-            if not line.isValid():
-                break
-            line.setLineWidth(width)
-            total += 1
-        layout.endLayout()
-        if total >= limit:
-            return limit
-    return max(total, 1)
 
 
 def is_send_key(event: QKeyEvent) -> bool:
@@ -106,13 +56,6 @@ def is_send_key(event: QKeyEvent) -> bool:
     return event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and bool(
         event.modifiers() & Qt.KeyboardModifier.ControlModifier
     )
-
-
-def elide(text: str, limit: int = QUICK_REPLY_LABEL_CHARS) -> str:
-    """One line, at most ``limit`` characters."""
-    # Only the start can show: never split megabytes (history rows, tooltips) to cut it.
-    line = " ".join(text[: limit * 4 + 16].split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 class CallCard(QFrame):
@@ -401,7 +344,7 @@ class CallCard(QFrame):
         if len(call.raw_arguments) != self._arguments_source or not self._full_arguments:
             self._show_arguments(pretty_arguments(call))
             self._arguments_source = len(call.raw_arguments)
-        self.status_label.setText(_state_text(call))
+        self.status_label.setText(state_text(call))
         self._update_buttons()
 
     def set_plan(self, plan: AnswerPlan) -> None:
@@ -643,8 +586,3 @@ class CallCard(QFrame):
         menu.popup(
             self.quick_buttons[index].mapToGlobal(self.quick_buttons[index].rect().bottomLeft())
         )
-
-
-def _state_text(call: CallView) -> str:
-    # Overdue shows in the countdown ("Overdue +2.7 s"), not twice. "received" is what every card is; only later states are worth a word.
-    return "" if call.state.value == "received" else str(call.state.value)

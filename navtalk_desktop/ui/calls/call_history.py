@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from navtalk_desktop.core.engine.events import CallView
-from navtalk_desktop.ui.calls.call_card import elide
+from navtalk_desktop.ui.calls.card_text import elide
 from navtalk_desktop.ui.shell.theme import ThemeColors, use_plain_fusion
 
 HISTORY_COLUMNS = ("Time", "Tool", "Result", "By", "Answer", "Resumed", "Output")

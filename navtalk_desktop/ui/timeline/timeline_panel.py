@@ -42,6 +42,7 @@ from navtalk_desktop.ui.shell.theme import colors
 from navtalk_desktop.ui.timeline.detail_pane import DetailPane
 from navtalk_desktop.ui.timeline.export_location import ExportLocation
 from navtalk_desktop.ui.timeline.file_actions import TimelineFiles
+from navtalk_desktop.ui.timeline.match_count import count_text, show_count
 from navtalk_desktop.ui.timeline.timeline_model import (
     TimelineTableModel,
     ViewFilter,
@@ -293,23 +294,8 @@ class TimelinePanel(TimelineFiles):
         highlight = view_filter.highlight and view_filter.active
         self.prev_button.setVisible(highlight)
         self.next_button.setVisible(highlight)
-        if not view_filter.active:
-            text, tip = f"{total:,} entries", "Entries in the timeline"
-        elif highlight:
-            found = len(self.model.match_rows())
-            text = f"{found:,} hits in {total:,}"
-            tip = f"{found:,} matches highlighted among {total:,} entries"
-        else:
-            text, tip = f"{shown:,} of {total:,} match", f"{shown:,} of {total:,} entries match"
-        self._show_count(text, tip)
-
-    def _show_count(self, text: str, tip: str) -> None:
-        """A short count that is never cut off; the long form in its tooltip."""
-        self.match_label.setText(text)
-        self.match_label.setToolTip(
-            f"{tip}. Entries are logical rows: a folded run of deltas counts once"
-        )
-        self.match_label.setMinimumWidth(self.match_label.fontMetrics().horizontalAdvance(text) + 6)
+        found = len(self.model.match_rows()) if highlight else None
+        show_count(self.match_label, *count_text(view_filter.active, shown, total, found))
 
     @Slot()
     def next_match(self) -> None:
