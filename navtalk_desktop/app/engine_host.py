@@ -27,6 +27,7 @@ from navtalk_desktop.engine_process.host import ProcessHost
 from navtalk_desktop.engine_process.recipe import EngineRecipe
 from navtalk_desktop.engine_process.wire import PortUpdate
 from navtalk_desktop.infra.http_client import AiohttpClient
+from navtalk_desktop.infra.media_peers import answering_peer
 from navtalk_desktop.ui.shell.engine_adapter import EngineAdapter
 from navtalk_desktop.ui.shell.gc_collector import GuiThreadCollector
 from navtalk_desktop.ui.shell.tasks import TaskRunner
@@ -43,6 +44,7 @@ def adapter_over_process(
     hosts: HostAllowList,
     document_folder: Callable[[], Path | None],
     transport_factory: TransportFactory,
+    media: bool = True,
 ) -> EngineAdapter:
     """The GUI's adapter over an engine in a child process (started here)."""
 
@@ -53,6 +55,7 @@ def adapter_over_process(
         EngineOptions(profile=profile, toolset=toolset),
         ports=ports_now(),
         how_to_allow=hosts.how_to_allow,
+        media=media,
     )
     host = ProcessHost(recipe, secrets=secrets, ports_now=ports_now)
     # Consent given in a dialog reaches the child's webhooks before the next call.
@@ -86,6 +89,7 @@ def adapter_on_thread(
     secrets: SecretStore,
     tasks: TaskRunner,
     transport_factory: TransportFactory,
+    media: bool = True,
 ) -> EngineOnThread:
     """The GUI's adapter over an engine on its own thread of this process."""
     thread = EngineThread()
@@ -109,5 +113,6 @@ def adapter_on_thread(
         dispatcher_factory=dispatcher_for,
         simulator_url=None,  # known once start() has started the simulator
         engine=thread,
+        media_peers=answering_peer if media else None,
     )
     return EngineOnThread(adapter, thread, collector, http)

@@ -29,6 +29,7 @@ from typing import Any
 
 from navtalk_desktop.core.engine.commands import EngineCommand, Shutdown
 from navtalk_desktop.core.engine.events import EngineEvent
+from navtalk_desktop.core.engine.media_link import VIDEO, MediaUpdate
 from navtalk_desktop.core.ports import SecretStoreUnavailable
 from navtalk_desktop.core.session.redact import RedactingFilter
 from navtalk_desktop.engine_process.recipe import BuiltEngine
@@ -95,6 +96,7 @@ class _ChildSide:
         self._link = link
         self._loop = loop
         self._outbox: list[EngineEvent] = []
+        self._unsent_video: int | None = None  # index of the outbox's video frame
         self._flush_pending = False
         self._first_at = 0.0
         self._calls: dict[int, asyncio.Future[str | None]] = {}
@@ -104,7 +106,17 @@ class _ChildSide:
 
     # ------------------------------------------------------------------ events out
     def collect(self, event: EngineEvent) -> None:
-        """Engine sink: keep ``event`` for the next batch."""
+        """Engine sink: keep ``event`` for the next batch.
+
+        A video frame replaces the unsent one before it (the GUI shows the latest picture;
+        a frame is ~230 kB at 320 x 240); voice and everything else is kept.
+        """
+        if isinstance(event, MediaUpdate) and event.stream == VIDEO:
+            previous = self._unsent_video
+            if previous is not None and previous < len(self._outbox):
+                self._outbox[previous] = event
+                return
+            self._unsent_video = len(self._outbox)
         self._outbox.append(event)
         if not self._flush_pending:
             self._flush_pending = True
@@ -123,6 +135,7 @@ class _ChildSide:
         """Write what was collected as one batch (one pickle, one message)."""
         self._flush_pending = False
         batch, self._outbox = tuple(self._outbox), []
+        self._unsent_video = None
         if batch and not self._link.send(batch):
             self._end(False)
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from navtalk_desktop.core.engine.engine import Engine
 from navtalk_desktop.core.engine.factory import EngineOptions, EnginePorts, build_engine
+from navtalk_desktop.core.media import PeerFactory
 from navtalk_desktop.core.ports import Transport
 from navtalk_desktop.core.responders.factory import ResponderFactory
 from navtalk_desktop.core.tools.consent import HostAllowList, HostRule
@@ -117,6 +118,7 @@ class EngineRecipe:
             thread sandbox).
         ports: the GUI's consent state and document folder at start.
         how_to_allow: the end of a webhook refusal message (the GUI's wording).
+        media: give the engine the WebRTC peer port (the avatar's video and voice).
     """
 
     options: EngineOptions
@@ -124,6 +126,7 @@ class EngineRecipe:
     responders: bool = True
     ports: PortUpdate = field(default_factory=lambda: PortUpdate(None, ()))
     how_to_allow: str = "agree to the tool set's hosts when it opens"
+    media: bool = True
 
     def build(self, secrets: SecretsCall) -> BuiltEngine:
         """Build the engine and its ports (in the child, on its loop's thread)."""
@@ -136,9 +139,16 @@ class EngineRecipe:
             transport_factory=_websocket_transport,
             secrets=RemoteSecretStore(secrets) if self.keychain else None,
             responders=responders,
+            media_peers=_answering_peer() if self.media else None,
         )
         engine = build_engine(self.options, ports)
         return BuiltEngine(engine, mirror, closers)
+
+
+def _answering_peer() -> PeerFactory:
+    from navtalk_desktop.infra.media_peers import answering_peer
+
+    return answering_peer
 
 
 def _websocket_transport() -> Transport:

@@ -21,7 +21,7 @@ import os
 import signal
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from navtalk_desktop.core.calls.dispatcher import (
     DispatchMode,
@@ -73,6 +73,9 @@ from navtalk_desktop.headless.respond_options import configure_parser as configu
 from navtalk_desktop.infra.expression_sandbox import ProcessExpressionSandbox
 from navtalk_desktop.infra.recording import RecordingWriter
 from navtalk_desktop.infra.toolset_file import ScriptTrustFile, open_tool_file
+
+if TYPE_CHECKING:
+    from navtalk_desktop.headless.respond_media import MediaSaver
 
 _err, _out = command_output("respond")
 
@@ -161,6 +164,7 @@ class _Responder:
         self.pasted_license = ""
         self._printed: set[str] = set()
         self.engine: Engine | None = None
+        self.media: MediaSaver | None = None
         self._failures: dict[int, str] = {}
         # The failure already printed as a state line (not repeated in the summary).
         self._failure_said: str | None = None
@@ -334,6 +338,16 @@ class _Responder:
         from navtalk_desktop.infra.ws_transport import WebSocketTransport
 
         args = self.args
+        media = None
+        if getattr(args, "save_media", None) is not None:
+            from navtalk_desktop.headless.respond_media import MediaSaver
+
+            media = MediaSaver(args.save_media)
+            failure = media.start()
+            if failure is not None:
+                _err(failure)
+                return EXIT_ERROR
+        self.media = media
         engine = build_engine(
             EngineOptions(
                 profile=profile,
@@ -345,7 +359,11 @@ class _Responder:
                 license=self.license,
                 connect_timeout_s=args.connect_timeout,
             ),
-            EnginePorts(transport_factory=WebSocketTransport, responders=lambda: factory),
+            EnginePorts(
+                transport_factory=WebSocketTransport,
+                responders=lambda: factory,
+                media_peers=media.peers() if media is not None else None,
+            ),
         )
         self.engine = engine
         engine.attach(self.on_event)
@@ -379,6 +397,8 @@ class _Responder:
         finally:
             await engine.close()
             await self.sandbox.close()
+            if media is not None:
+                media.close()
             if recorder is not None:
                 await self._finish_recording(recorder)
             for sig in (signal.SIGINT, signal.SIGTERM):
@@ -397,6 +417,14 @@ class _Responder:
             return
         if self.done.is_set():
             return
+        media = self.media
+        if media is not None:
+            # The avatar's first words should be on the video: start once media flows.
+            try:
+                async with asyncio.timeout(args.connect_timeout):
+                    await self._wait(media.connected)
+            except TimeoutError:
+                _err(f"warning: no media connection within {args.connect_timeout:g} s")
         deadline = loop_time() + args.duration if args.duration else None
         for text in args.say:
             if self.done.is_set():
@@ -418,6 +446,8 @@ class _Responder:
                     return
                 _err(f"warning: no reply to {text!r} within {args.turn_timeout:g} s")
         if args.say and not args.duration and not args.max_calls:
+            if media is not None and media.connected.is_set() and media.failed is None:
+                await media.quiet(args.turn_timeout)  # the voice plays out in real time
             return  # the scripted turns are the whole run
         try:
             async with asyncio.timeout(
@@ -462,6 +492,8 @@ class _Responder:
             self._failures[event.command_id] = event.message
         elif isinstance(event, DispatchChanged):
             self.dispatch_changed(event.call)
+        elif self.media is not None:
+            self.media.on_event(event)
 
     def on_state(self, change: StateChange) -> None:
         if change.message:

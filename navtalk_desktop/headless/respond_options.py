@@ -40,6 +40,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "leaves every entry but the last fraction of a second)",
     )
     parser.add_argument(
+        "--save-media",
+        type=Path,
+        metavar="DIR",
+        help="answer the avatar's WebRTC offer and save its voice (WAV) and video (MP4) in DIR",
+    )
+    parser.add_argument(
         "--max-calls", type=positive_int, metavar="N", help="stop after N calls were handled"
     )
     parser.add_argument("--duration", type=positive_float, metavar="S", help="stop after S seconds")

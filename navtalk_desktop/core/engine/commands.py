@@ -28,6 +28,7 @@ __all__ = [
     "OpenRecording",
     "RejectDraft",
     "ReplaceTimeline",
+    "RequestMediaStats",
     "RunResponders",
     "SendFrame",
     "SendText",
@@ -275,6 +276,16 @@ class ReplaceTimeline(EngineCommand):
     @property
     def what(self) -> str:
         return "Opening the recording"
+
+
+# ---------------------------------------------------------------------------- media
+@dataclass(frozen=True, slots=True)
+class RequestMediaStats(EngineCommand):
+    """Measure the avatar's media connection (a ``MediaStats`` or ``MediaError`` follows)."""
+
+    @property
+    def what(self) -> str:
+        return "Measuring the media connection"
 
 
 # ---------------------------------------------------------------------------- lifetime

@@ -41,6 +41,8 @@ from navtalk_desktop.core.engine.events import (
     TranscriptKind,
 )
 from navtalk_desktop.core.engine.host import EventSink
+from navtalk_desktop.core.engine.media_link import MediaLink
+from navtalk_desktop.core.media import PeerFactory
 from navtalk_desktop.core.ports import SecretStore, TransportFactory
 from navtalk_desktop.core.profile import ConnectionProfile
 from navtalk_desktop.core.session.secrets import SIMULATOR_LICENSE, SessionSecrets
@@ -81,6 +83,7 @@ class Engine:
         timeline: the frame store to start with (default: a new one).
         license: a license to use instead of the keychain (``respond``, benchmarks).
         connect_timeout_s: how long opening the socket may take.
+        media_peers: builds the avatar's WebRTC peer (None: media offers are refused).
     """
 
     def __init__(
@@ -98,6 +101,7 @@ class Engine:
         timeline_factory: TimelineFactory = Timeline,
         license: str | None = None,
         connect_timeout_s: float = 15.0,
+        media_peers: PeerFactory | None = None,
     ) -> None:
         self._sink: EventSink | None = None
         self._early: list[EngineEvent] = []
@@ -123,6 +127,8 @@ class Engine:
         self._timeline.set_schedule(self._schedule_flush)
         self._timeline.add_listener(self)
         self._dispatcher: Dispatcher | None = None
+        self._media_peers = media_peers
+        self._media: MediaLink | None = None
         self._session = self._build_session()
 
     # ------------------------------------------------------------------ read access
@@ -245,6 +251,8 @@ class Engine:
     def session_state_changed(self, change: StateChange) -> None:
         """The connection state changed (open responses end when it stops being live)."""
         self._connects_pending = 0
+        if self._media is not None:
+            self._media.state_changed(change.state.is_live)
         if not change.state.is_live:
             for response_id in sorted(self._active_responses):
                 self._emit(TranscriptDelta(_FINISHED, "avatar", response_id, ""))
@@ -403,6 +411,9 @@ class Engine:
             case cmd.ReplaceTimeline(timeline=timeline, source=source):
                 timeline.set_schedule(self._schedule_flush)
                 self._review(timeline, source)
+            case cmd.RequestMediaStats():
+                media = self._media
+                return media.stats() if media is not None else None
             case cmd.Shutdown():
                 return self.close()
             case _:
@@ -462,6 +473,8 @@ class Engine:
         # The session's own state: a connect may be under way.
         if self._session.state.is_active:
             await self._session.disconnect()
+        if self._media is not None:
+            await self._media.close()
         tasks = [task for task in self._tasks if not task.done()]
         for task in tasks:
             task.cancel()
@@ -511,6 +524,10 @@ class Engine:
             connect_timeout_s=self._connect_timeout_s,
         )
         session.add_listener(self)
+        old_media = self._media
+        if old_media is not None:
+            old_media.state_changed(False)  # the old session is inactive: nothing to close
+        self._media = MediaLink(session, self._media_peers, self._emit)
         if self._dispatcher_factory is not None:
             dispatcher = self._dispatcher_factory(session)
             if self._toolset is not None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from navtalk_desktop.core.calls.dispatcher import Dispatcher, DispatchMode
 from navtalk_desktop.core.engine.engine import Engine
+from navtalk_desktop.core.media import PeerFactory
 from navtalk_desktop.core.ports import SecretStore, TransportFactory
 from navtalk_desktop.core.profile import ConnectionProfile
 from navtalk_desktop.core.responders.factory import ResponderFactory
@@ -68,12 +69,15 @@ class EnginePorts:
             client, script runner, expression sandbox, trust); None: responders without
             infra (static answers only).
         timeline: builds each timeline (default: in memory with a spill file).
+        media_peers: builds the avatar's WebRTC peer (``infra.webrtc.AnsweringPeer``);
+            None: media offers are recorded and refused.
     """
 
     transport_factory: TransportFactory
     secrets: SecretStore | None = None
     responders: Callable[[], ResponderFactory] | None = None
     timeline: Callable[[], Timeline] = Timeline
+    media_peers: PeerFactory | None = None
 
 
 def build_engine(options: EngineOptions, ports: EnginePorts) -> Engine:
@@ -102,4 +106,5 @@ def build_engine(options: EngineOptions, ports: EnginePorts) -> Engine:
         timeline_factory=ports.timeline,
         license=options.license,
         connect_timeout_s=options.connect_timeout_s,
+        media_peers=ports.media_peers,
     )

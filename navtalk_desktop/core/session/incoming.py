@@ -90,6 +90,13 @@ def handle_frame(session: Session, raw: str | bytes) -> None:
         wall_time=wall,
         mono_time=mono,
     )
+    media = session.media_sink
+    if media is not None and isinstance(event, protocol.ServerEvent) and _for_media(event):
+        try:
+            media(event)
+        except Exception as failure:  # the media path must not end the session
+            logger.exception("media handling of %s failed", event.type)
+            session._error(f"Media: handling {event.type} failed: {failure}")
     if session._end is not None:
         # The server already ended the session earlier in this batch: the frame is
         # recorded, but acting on it would contradict the end.
@@ -101,6 +108,23 @@ def handle_frame(session: Session, raw: str | bytes) -> None:
     except Exception as failure:  # a handler bug must not end the session
         logger.exception("handling a %s frame failed", event.type)
         session._error(f"Handling a {event.type} frame failed: {type(failure).__name__}: {failure}")
+
+
+MEDIA_KINDS = frozenset(
+    {
+        protocol.AUDIO_DELTA,
+        protocol.AUDIO_DONE,
+        protocol.RESPONSE_COMPLETED,
+        protocol.SPEECH_STARTED,
+        protocol.CONNECTED_PREFIX + "success",
+    }
+)
+"""Frames the avatar's media path needs, besides every ``webrtc.signaling.*``."""
+
+
+def _for_media(event: protocol.ServerEvent) -> bool:
+    kind = event.kind
+    return kind in MEDIA_KINDS or kind.startswith(protocol.WEBRTC_PREFIX)
 
 
 def dispatch(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import random
 from collections.abc import Callable, Iterable, Sequence
@@ -27,7 +28,7 @@ from navtalk_desktop.core.ports import (
     TransportFactory,
 )
 from navtalk_desktop.core.profile import ConnectionProfile
-from navtalk_desktop.core.session import connecting, incoming, outgoing
+from navtalk_desktop.core.session import connecting, incoming, outgoing, protocol
 from navtalk_desktop.core.session.reconnect import (
     EndKind,
 )
@@ -142,6 +143,9 @@ class Session:
         self._user_turns: list[str] = []
         self.session_id: str | None = None
         self.last_change = StateChange(SessionState.IDLE)
+        # Receives the frames the avatar's media needs (see incoming.MEDIA_KINDS); the
+        # engine's media link sets it. None: media frames are only recorded.
+        self.media_sink: Callable[[protocol.ServerEvent], None] | None = None
 
     # ------------------------------------------------------------------ public surface
     @property
@@ -282,6 +286,22 @@ class Session:
             raise SessionError(str(error)) from None
         async with self._send_lock:
             await self._send(frame)
+
+    async def send_signal(self, message: dict[str, Any]) -> None:
+        """Send a ``webrtc.signaling.*`` message (the media link's answer and candidates).
+
+        Raises:
+            SessionError: when not connected or the send fails.
+        """
+        type_ = str(message.get("type", "webrtc.signaling"))
+        self._require_live(f"send {type_}")
+        text = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+        async with self._send_lock:
+            await self._send(outgoing.OutgoingFrame(text, type_, type_.rsplit(".", 1)[-1]))
+
+    def note_local(self, type_: str, summary: str, *, error: str | None = None) -> None:
+        """Record a local timeline entry of another part of the engine (e.g. media states)."""
+        self._local(type_, self._redact(summary), error=self._redact(error) if error else None)
 
     async def mark_answering(self, call_id: str, responder: str) -> FunctionCall:
         """Mark a call as being answered by ``responder`` (a slow responder is running).

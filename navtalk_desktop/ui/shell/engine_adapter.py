@@ -38,6 +38,7 @@ from navtalk_desktop.core.engine.events import (
 )
 from navtalk_desktop.core.engine.host import EngineHost
 from navtalk_desktop.core.engine.thread_host import ThreadHost
+from navtalk_desktop.core.media import PeerFactory
 from navtalk_desktop.core.ports import SecretStore, SecretStoreUnavailable, TransportFactory
 from navtalk_desktop.core.profile import ConnectionProfile
 from navtalk_desktop.core.session.secrets import SIMULATOR_LICENSE, SessionSecrets
@@ -85,6 +86,8 @@ class EngineAdapter(EngineView):
             ``engine_process.ProcessHost``); the adapter then keeps its own copy of the
             timeline, built from ``FramesAppended`` rows, and ignores ``transport_factory``,
             ``dispatcher_factory`` and ``engine``.
+        media_peers: the avatar's WebRTC peer port for an engine built here (None: media
+            offers are refused).
     """
 
     def __init__(
@@ -101,6 +104,7 @@ class EngineAdapter(EngineView):
         simulator_url: str | None = None,
         engine: EngineRunner | None = None,
         host: EngineHost | None = None,
+        media_peers: PeerFactory | None = None,
         parent: QObject | None = None,
     ) -> None:
         if tools is None and toolset is not None:
@@ -118,6 +122,7 @@ class EngineAdapter(EngineView):
                 toolset=toolset,
                 simulator_url=simulator_url,
                 timeline=timeline,
+                media_peers=media_peers,
             )
             timeline = built.timeline
         super().__init__(
@@ -375,6 +380,10 @@ class EngineAdapter(EngineView):
     def reject_draft(self, key: str) -> None:
         """Discard a call's draft; the call waits for a manual answer."""
         self._send(cmd.RejectDraft(key))
+
+    def request_media_stats(self) -> None:
+        """Measure the avatar's media connection (``media`` gets the stats or an error)."""
+        self._send(cmd.RequestMediaStats())
 
     def run_responders(self, key: str) -> None:
         """Run the call's responder chain now (e.g. for a call waiting in manual mode)."""

@@ -35,6 +35,7 @@ from navtalk_desktop.core.engine.events import (
     ToolsChanged,
     TranscriptDelta,
 )
+from navtalk_desktop.core.engine.media_link import MediaUpdate, coalesce_video
 from navtalk_desktop.core.engine.replica import CallReplica
 from navtalk_desktop.core.session.session import SessionState, StateChange
 from navtalk_desktop.core.timeline.timeline import Timeline
@@ -73,6 +74,9 @@ class EngineView(QObject):
             state and responses start fresh.
         timeline_replaced(object): another timeline store is shown (opened recording, or
             a fresh one on connecting after a review).
+        media(object): a list of the batch's avatar media values (``core.media``: states,
+            frames, voice chunks, stats), in order; only the batch's last video frame is
+            kept (the GUI shows the latest picture when it is behind), voice never skipped.
         ui_tick(): the shared ~50 ms tick for coalesced view updates; runs only after
             :meth:`request_ui_tick` (once per request burst), so an idle app has no timer.
     """
@@ -92,6 +96,7 @@ class EngineView(QObject):
     profile_changed = Signal()
     timeline_replaced = Signal(object)
     ui_tick = Signal()
+    media = Signal(object)
 
     def __init__(
         self,
@@ -203,7 +208,11 @@ class EngineView(QObject):
         """GUI thread: apply one batch of events, in order, and emit what changed."""
         transcripts = self._transcript_batch
         frames: list[FramesAppended] = []
+        media: list[EngineEvent] = []
         for event in batch:
+            if isinstance(event, MediaUpdate):
+                media.append(event)
+                continue
             if isinstance(event, TranscriptDelta):
                 # Collected, not emitted: one emit per batch instead of one per delta.
                 # Under load an emit costs the GUI thread ~13 µs (PySide hands the GIL
@@ -224,6 +233,9 @@ class EngineView(QObject):
         self._flush_transcripts()
         if frames:
             self.frames_appended.emit(frames[0] if len(frames) == 1 else _merge(frames))
+        if media:
+            values = [e.value for e in coalesce_video(media) if isinstance(e, MediaUpdate)]
+            self.media.emit(values)
 
     def _apply(self, event: EngineEvent) -> None:
         if isinstance(event, StateChanged):
