@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
+from navtalk_desktop.app.avatar_dock import add_avatar_dock
 from navtalk_desktop.app.builtin_simulator import BuiltinSimulator
 from navtalk_desktop.app.composer import install_composer
 from navtalk_desktop.app.engine_host import adapter_on_thread, adapter_over_process
@@ -304,6 +305,7 @@ class Workbench:
         window.tab_by_default("timeline", "tests")
         # View ▸ Frame Composer (a tab behind the Conversation) and Help ▸ Getting Started.
         self.guide = Guide(self, install_composer(self))
+        add_avatar_dock(self)
         connection.profiles_changed.connect(lambda _profiles: self.save_settings())
         self.bridge.profile_changed.connect(self.save_settings)
         window.first_painted.connect(self._on_first_paint)
@@ -552,6 +554,11 @@ class Workbench:
             return
         self.settings = settings
         self._settings_writer.write(settings)
+
+    def save_preferences(self) -> None:
+        """Persist ``settings.preferences`` after a panel changed them (in the background)."""
+        if self._settings_writable and not self._closed:
+            self._settings_writer.write(self.settings)
 
     # ------------------------------------------------------------------ shutdown
     async def close(self) -> None:
