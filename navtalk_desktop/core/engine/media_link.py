@@ -22,12 +22,15 @@ from typing import Any
 from navtalk_desktop.core.engine.events import EngineEvent, MediaEvent
 from navtalk_desktop.core.media import (
     AudioChunk,
+    IceServer,
     MediaController,
     MediaError,
     MediaPhase,
     MediaState,
     MediaStats,
     PeerFactory,
+    PeerListener,
+    PeerPort,
     PeerStateChanged,
     SignalToSend,
     VideoFrame,
@@ -167,9 +170,9 @@ class MediaLink:
         old, self._controller = self._controller, None
         if old is not None:
             self._run(lambda: old.close("a new connection started"))
-        if self._peers is None:
-            return
-        controller = MediaController(self._peers, self._value)
+        # Without a peer port the controller still decodes the voice deltas (offers are
+        # refused in frame() before they reach it).
+        controller = MediaController(self._peers or _no_peers, self._value)
         controller.configure(ice_servers)
         self._controller = controller
 
@@ -221,3 +224,7 @@ class MediaLink:
             await self._session.send_signal(message)
         except SessionError as error:
             self._value(MediaError("signaling", str(error)))
+
+
+def _no_peers(servers: tuple[IceServer, ...], listener: PeerListener) -> PeerPort:
+    raise AssertionError("offers are refused before the controller without a peer port")
