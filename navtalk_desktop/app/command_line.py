@@ -55,6 +55,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         f"(also ${ENGINE_ENV})",
     )
     parser.add_argument(
+        "--no-media",
+        action="store_true",
+        help="answer no WebRTC offer: no avatar video or WebRTC voice (saves CPU and "
+        "bandwidth; the audio.delta voice still plays)",
+    )
+    parser.add_argument(
         "--screenshot",
         type=Path,
         metavar="PNG",

@@ -240,6 +240,7 @@ class Workbench:
                 hosts=self.hosts,
                 document_folder=self.document_folder,
                 transport_factory=websocket_transport,
+                media=not getattr(args, "no_media", False),
             )
         else:
             on_thread = adapter_on_thread(
@@ -249,6 +250,7 @@ class Workbench:
                 secrets=self._secrets,
                 tasks=self.tasks,
                 transport_factory=websocket_transport,
+                media=not getattr(args, "no_media", False),
             )
             self.bridge, self.engine = on_thread.adapter, on_thread.thread
             self._collector, self._engine_http = on_thread.collector, on_thread.http

@@ -56,7 +56,9 @@ def test_first_run_opens_on_local_simulator_with_judge_tool(
         "call_desk",
         "conversation",
         "composer",
+        "avatar",
     }
+    assert not window.docks["avatar"].isVisible()  # on demand (View, Ctrl+Shift+V)
     assert all(not dock.isFloating() for dock in window.docks.values())
     assert window.windowTitle() == "NavTalk Desktop — Local simulator (Not connected)"
     # High-DPI: the icon carries every packaged size (and the SVG).

@@ -43,12 +43,16 @@ def build_workbench(
 ) -> app_module.Workbench:
     """Build the app's workbench on the test loop and show its window."""
     layout = QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
+    simulator_config = simulator_config or SimulatorConfig.fast()
+    if not simulator_config.media and "--no-media" not in argv:
+        # The simulator sends canned SDPs without media: a real peer would wait for ICE.
+        argv = (*argv, "--no-media")
     args = app_args(*argv)
     workbench: app_module.Workbench = await_in_qt(
         app_module.Workbench.create(
             args,
             layout_settings=layout,
-            simulator_config=simulator_config or SimulatorConfig.fast(),
+            simulator_config=simulator_config,
             settings_file=SettingsFile(tmp_path / "settings.json"),
         ),
         timeout=20,

@@ -146,7 +146,7 @@ class MediaLink:
         """The session's connection state changed: media ends with the connection."""
         if not live and self._controller is not None:
             controller, self._controller = self._controller, None
-            self._run(lambda: controller.close("the session ended"))
+            self._run(lambda: _close(controller, "the session ended"))
 
     async def stats(self) -> MediaStats | None:
         """A stats snapshot (also on the stream)."""
@@ -169,7 +169,7 @@ class MediaLink:
     def _new_connection(self, ice_servers: list[Any]) -> None:
         old, self._controller = self._controller, None
         if old is not None:
-            self._run(lambda: old.close("a new connection started"))
+            self._run(lambda: _close(old, "a new connection started"))
         # Without a peer port the controller still decodes the voice deltas (offers are
         # refused in frame() before they reach it).
         controller = MediaController(self._peers or _no_peers, self._value)
@@ -228,3 +228,9 @@ class MediaLink:
 
 def _no_peers(servers: tuple[IceServer, ...], listener: PeerListener) -> PeerPort:
     raise AssertionError("offers are refused before the controller without a peer port")
+
+
+async def _close(controller: MediaController, reason: str) -> None:
+    # A connection that never got an offer has no peer: nothing to close or to report.
+    if controller.state.phase is not MediaPhase.NOT_OFFERED:
+        await controller.close(reason)
