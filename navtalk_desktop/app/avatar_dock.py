@@ -30,6 +30,7 @@ def add_avatar_dock(workbench: Workbench) -> None:
     toggle.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
     toggle.setToolTip(f"Show the avatar's video and voice ({SHORTCUT})")
     window.addAction(toggle)
+    dock.setProperty("onDemand", True)  # Reset Layout leaves it closed
     dock.hide()  # shown on demand; a saved layout that shows it builds it at start
 
 

@@ -47,7 +47,8 @@ class DefaultDockLayout:
         placed = [*columns, self._docks.get("conversation")]
         for dock in self._docks.values():
             dock.setFloating(False)
-            dock.show()
+            # Docks opened on demand (the Avatar) are not part of the default layout.
+            dock.setVisible(not dock.property("onDemand"))
         # Split, never add one after another: docks added to one area would first be
         # stacked, and the window would grow to their summed minimum height.
         if columns:
