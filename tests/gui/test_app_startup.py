@@ -74,9 +74,11 @@ def test_tool_editor_is_built_after_the_first_paint_and_fully_wired(
         "call_desk",
         "conversation",
         "composer",
+        "avatar",
     }
     assert "tools" not in window.panels
     assert "composer" not in window.panels  # built when its tab is first shown
+    assert "avatar" not in window.panels  # built when first shown
     assert workbench.panels.get("tools") is None
     with qtbot.waitExposed(window, timeout=20_000):
         window.show()
