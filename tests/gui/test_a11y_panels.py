@@ -13,6 +13,8 @@ from tests.gui.test_timeline import panel_bridge
 
 __all__ = ["connected", "live", "panel_bridge"]  # fixtures
 
+WAIT_MS = 20_000  # generous: a loaded machine can be slow to paint
+
 
 def test_call_desk_with_a_card_names_every_focusable_widget(qtbot: Any, live: Live) -> None:
     live.call(qtbot)
@@ -30,7 +32,7 @@ def test_timeline_names_every_focusable_widget(qtbot: Any, panel_bridge: Any) ->
     panel = TimelinePanel(panel_bridge)
     qtbot.addWidget(panel)
     panel.resize(900, 500)
-    panel.show()
-    qtbot.waitExposed(panel)
+    with qtbot.waitExposed(panel, timeout=WAIT_MS):
+        panel.show()
     missing = unnamed_focusable(panel)
     assert missing == [], "\n".join(missing)

@@ -11,6 +11,8 @@ from navtalk_desktop.core.calls.book import FunctionCall
 from navtalk_desktop.ui.calls.call_card import CallCard
 from navtalk_desktop.ui.calls.call_history import history_tree
 
+WAIT_MS = 20_000  # generous: a loaded machine can be slow to paint
+
 
 def test_history_columns_fit_their_usual_words(qtbot: Any) -> None:
     parent = QWidget()
@@ -31,8 +33,8 @@ def test_a_long_call_id_keeps_both_ends_and_says_overdue_once(qtbot: Any) -> Non
     card = CallCard(call, deadline_s=1.0)
     qtbot.addWidget(card)
     card.resize(420, 400)
-    card.show()
-    qtbot.waitExposed(card)
+    with qtbot.waitExposed(card, timeout=WAIT_MS):
+        card.show()
     label = card.call_id_label
     assert label.text() == call_id
     assert call_id in label.toolTip()

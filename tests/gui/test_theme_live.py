@@ -13,6 +13,8 @@ from navtalk_desktop.ui.conversation.transcript_view import RESTYLE_BLOCKS, Tran
 from navtalk_desktop.ui.shell.theme import DARK, LIGHT, build_palette
 from navtalk_desktop.ui.tools.tool_list import ToolList
 
+WAIT_MS = 20_000  # generous: a loaded machine can be slow to paint
+
 
 def _luminance(colour: QColor) -> float:
     def channel(value: float) -> float:
@@ -54,7 +56,7 @@ def test_existing_bubbles_restyle_on_a_live_theme_switch(qtbot: Any) -> None:
     assert len(_bubble_contrasts(view)) == 3
     for theme in (DARK, LIGHT, DARK):
         view.setPalette(build_palette(theme))
-        qtbot.waitUntil(lambda: min(_bubble_contrasts(view)) >= 4.5)
+        qtbot.waitUntil(lambda: min(_bubble_contrasts(view)) >= 4.5, timeout=WAIT_MS)
         # The pixels agree: the body text's colour is far from the bubble's.
         image = view.viewport().grab().toImage()
         background = image.pixelColor(image.width() - 20, 12)

@@ -12,6 +12,8 @@ from tests.gui.test_timeline import _manual_timeline, _populate
 
 FOLDED_ROW = 2  # the run of transcript deltas
 
+WAIT_MS = 20_000  # generous: a loaded machine can be slow to paint
+
 
 def _view(qtbot: Any) -> tuple[TimelineView, TimelineTableModel]:
     timeline = _manual_timeline()
@@ -24,8 +26,8 @@ def _view(qtbot: Any) -> tuple[TimelineView, TimelineTableModel]:
     view.configure_columns()
     view.toggle_requested.connect(model.toggle_expanded)
     view.resize(900, 300)
-    view.show()
-    qtbot.waitExposed(view)
+    with qtbot.waitExposed(view, timeout=WAIT_MS):
+        view.show()
     assert model.is_expandable(FOLDED_ROW)
     return view, model
 
@@ -34,12 +36,12 @@ def test_right_arrow_unfolds_and_left_arrow_folds(qtbot: Any) -> None:
     view, model = _view(qtbot)
     view.setCurrentIndex(model.index(FOLDED_ROW, TYPE))
     qtbot.keyClick(view, Qt.Key.Key_Right)
-    qtbot.waitUntil(lambda: model.is_expanded(FOLDED_ROW))
+    qtbot.waitUntil(lambda: model.is_expanded(FOLDED_ROW), timeout=WAIT_MS)
     assert model.index(FOLDED_ROW, TYPE).data().startswith("▾")
     # From a frame under the run, Left folds the run again.
     view.setCurrentIndex(model.index(FOLDED_ROW + 1, TYPE))
     qtbot.keyClick(view, Qt.Key.Key_Left)
-    qtbot.waitUntil(lambda: not model.is_expanded(FOLDED_ROW))
+    qtbot.waitUntil(lambda: not model.is_expanded(FOLDED_ROW), timeout=WAIT_MS)
     # Right on a row that cannot unfold moves on as usual.
     view.setCurrentIndex(model.index(0, TYPE))
     qtbot.keyClick(view, Qt.Key.Key_Right)
@@ -51,9 +53,9 @@ def test_a_click_on_the_arrow_unfolds_a_run(qtbot: Any) -> None:
     cell = view.visualRect(model.index(FOLDED_ROW, TYPE))
     arrow = QPoint(cell.left() + 6, cell.center().y())
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=arrow)
-    qtbot.waitUntil(lambda: model.is_expanded(FOLDED_ROW))
+    qtbot.waitUntil(lambda: model.is_expanded(FOLDED_ROW), timeout=WAIT_MS)
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=arrow)
-    qtbot.waitUntil(lambda: not model.is_expanded(FOLDED_ROW))
+    qtbot.waitUntil(lambda: not model.is_expanded(FOLDED_ROW), timeout=WAIT_MS)
     # A click elsewhere on the row only selects it.
     qtbot.mouseClick(
         view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(cell.right() - 4, cell.center().y())
