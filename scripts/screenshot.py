@@ -105,11 +105,14 @@ async def take(args: argparse.Namespace) -> Path:
         desk = panels["call_desk"]
         await _until(lambda: desk.card(call.key), args.timeout, "the call card")
         desk.answer(call.key, ANSWER)
-        await _until(
-            lambda: call.state is CallState.ANSWERED and call.model_resume_latency_s is not None,
-            args.timeout,
-            "the answer and the model's reply",
-        )
+
+        def answered() -> Any:
+            # Calls are immutable snapshots now: read the newest one for this key.
+            latest = next((c for c in bridge.calls if c.key == call.key), None)
+            done = latest is not None and latest.state is CallState.ANSWERED
+            return latest if done and latest.model_resume_latency_s is not None else None
+
+        call = await _until(answered, args.timeout, "the answer and the model's reply")
         await _until(lambda: not conversation.active_responses, args.timeout, "the reply to end")
         timeline = panels["timeline"]
         timeline.model.process_pending()

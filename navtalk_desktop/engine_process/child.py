@@ -248,6 +248,12 @@ def main(fd: int) -> int:
         loop.run_until_complete(side.serve(hello))
     finally:
         root.removeHandler(handler)
+        # What asyncio.run does at its end: nothing outlives the loop (a media worker or a
+        # closing task cut short by the shutdown would otherwise be destroyed pending).
+        leftovers = [task for task in asyncio.all_tasks(loop) if not task.done()]
+        for task in leftovers:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*leftovers, return_exceptions=True))
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
         with contextlib.suppress(OSError):

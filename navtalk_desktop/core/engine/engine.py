@@ -527,6 +527,7 @@ class Engine:
         old_media = self._media
         if old_media is not None:
             old_media.state_changed(False)  # the old session is inactive: nothing to close
+            self._close_later(old_media.close(), "media-close")  # its worker ends too
         self._media = MediaLink(session, self._media_peers, self._emit)
         if self._dispatcher_factory is not None:
             dispatcher = self._dispatcher_factory(session)
@@ -543,11 +544,16 @@ class Engine:
         if dispatcher is None:
             return
         dispatcher.remove_listener(self)
+        self._close_later(dispatcher.stop(), "dispatcher-stop")
+
+    def _close_later(self, closing: Coroutine[Any, Any, None], name: str) -> None:
+        """Run ``closing`` as an owned task (shutdown awaits it); dropped without a loop."""
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            return  # never started on a loop: nothing runs
-        task = loop.create_task(dispatcher.stop(), name="dispatcher-stop")
+            closing.close()  # never started on a loop: nothing runs
+            return
+        task = loop.create_task(closing, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
