@@ -94,8 +94,10 @@ class AvatarPanel(QWidget):
         self.volume = QSlider(Qt.Orientation.Horizontal, self)
         self.volume.setRange(0, 100)
         self.volume.setToolTip("Voice volume")
+        self.volume.setAccessibleName("Avatar voice volume")
         self.device = QComboBox(self)
         self.device.setToolTip("Output device for the avatar's voice")
+        self.device.setAccessibleName("Avatar voice output device")
         self.device.addItem("System default", None)
         for device_id, name in AudioPlayer.output_devices():
             self.device.addItem(name, base64.b64encode(device_id).decode())
