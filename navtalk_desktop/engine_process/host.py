@@ -45,7 +45,7 @@ from navtalk_desktop.core.engine.events import (
     HostDied,
     TimelineReset,
 )
-from navtalk_desktop.core.engine.host import BatchReceiver, Post
+from navtalk_desktop.core.engine.host import BatchReceiver, Post, deliver_batch
 from navtalk_desktop.core.ports import SecretStore, SecretStoreUnavailable
 from navtalk_desktop.engine_process.recipe import EngineRecipe
 from navtalk_desktop.engine_process.wire import (
@@ -328,13 +328,7 @@ class ProcessHost:
             self._deliver_now(batch)
 
     def _deliver_now(self, batch: list[EngineEvent]) -> None:
-        receiver = self._receiver
-        if receiver is None:
-            return
-        try:
-            receiver(batch)
-        except Exception:  # a receiver's bug must not stop later batches
-            log.exception("engine event receiver failed")
+        deliver_batch(self._receiver, batch)
 
     def _ended(self, child: _Child, code: int | None) -> None:
         """GUI thread: the child's socket closed and the process exited."""

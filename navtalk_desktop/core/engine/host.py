@@ -19,13 +19,16 @@ Nothing here knows about Qt: the GUI gives the host a thread-safe ``post`` (for 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from navtalk_desktop.core.engine.commands import EngineCommand
 from navtalk_desktop.core.engine.events import EngineEvent
 
-__all__ = ["BatchReceiver", "EngineHost", "EngineSide", "EventSink", "Post"]
+__all__ = ["BatchReceiver", "EngineHost", "EngineSide", "EventSink", "Post", "deliver_batch"]
+
+log = logging.getLogger(__name__)
 
 BatchReceiver = Callable[[Sequence[EngineEvent]], None]
 """Called on the receiving thread with the events of one batch, in order (read-only)."""
@@ -100,3 +103,17 @@ class EngineHost(Protocol):
         delivered before it returns. Then the thread or process ends.
         """
         ...
+
+
+def deliver_batch(receiver: BatchReceiver | None, batch: Sequence[EngineEvent]) -> None:
+    """Hand ``batch`` to ``receiver`` on the receiving thread (every host's last step).
+
+    A receiver's bug is logged and must not stop later batches; with no receiver installed
+    yet (or any more) the batch has nowhere to go.
+    """
+    if receiver is None:
+        return
+    try:
+        receiver(batch)
+    except Exception:
+        log.exception("engine event receiver failed")

@@ -29,7 +29,7 @@ from navtalk_desktop.core.engine.engine_thread import (
     InlineEngine,
 )
 from navtalk_desktop.core.engine.events import CommandFailed, EngineEvent, HostDied
-from navtalk_desktop.core.engine.host import BatchReceiver, Post
+from navtalk_desktop.core.engine.host import BatchReceiver, Post, deliver_batch
 
 log = logging.getLogger(__name__)
 
@@ -164,13 +164,7 @@ class ThreadHost:
             self._deliver_now(batch)
 
     def _deliver_now(self, batch: list[EngineEvent]) -> None:
-        receiver = self._receiver
-        if receiver is None:
-            return
-        try:
-            receiver(batch)
-        except Exception:  # a receiver's bug must not stop later batches
-            log.exception("engine event receiver failed")
+        deliver_batch(self._receiver, batch)
 
     def _refuse(self, command: EngineCommand) -> None:
         self._deliver_now([CommandFailed(command.command_id, command.what, SHUT_DOWN)])
